@@ -1,0 +1,31 @@
+/**
+ * QEMU's isa-debug-exit (0xF4, 4 ports wide on the pc machine): a write of v asks the emulator to
+ * exit with status (v << 1) | 1, so a guest can never report 0. Reads return all ones.
+ */
+import type { PortDevice } from '../../src/bus/io-bus.ts';
+import type { StateObject } from '../../src/qom/object.ts';
+import type { Visitor } from '../../src/visit/visitor.ts';
+
+export class DebugExit implements PortDevice, StateObject {
+  readonly typeName = 'isa-debug-exit';
+  readonly stateVersion = 1;
+  private readonly onExit: (code: number) => void;
+
+  /** `onExit` gets (v << 1) | 1 computed without 32-bit overflow (up to 2^33 - 1 for dword writes). */
+  constructor(onExit: (code: number) => void) {
+    this.onExit = onExit;
+  }
+
+  reset(): void {}
+
+  ioRead(_offset: number, size: number): number {
+    return size === 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+  }
+
+  ioWrite(_offset: number, size: number, value: number): void {
+    const v = size === 4 ? value >>> 0 : value & ((1 << (size * 8)) - 1);
+    this.onExit(v * 2 + 1);
+  }
+
+  visit(_v: Visitor): void {}
+}

@@ -1,0 +1,43 @@
+/** The text of `godwit --help`. Keep it in step with machine/config.ts and README.md. */
+export const USAGE = `Usage: godwit [options]          run a machine
+       godwit demo [options]     boot the demo guest (npm start)
+       godwit --help | --version
+
+godwit is a deterministic headless x86 PC emulator. Options follow QEMU's where the concept is the same.
+
+Machine:
+  -m SIZE                 RAM, in MiB unless suffixed (128, 128M, 1G, size=128M); default 128 MiB
+  -smp N                  number of CPUs (1..8); default 1
+  -machine kernel-irqchip=on|split|off
+                          interrupt controllers in the "kernel" or in userspace (also -M pc,...)
+  -cpu [godwit,]OPTS      vendor=GenuineIntel|AuthenticAMD|<12 chars>, +FEAT / -FEAT / FEAT=on|off for
+                          tsc pse pge msr cx8 cmov apic, leaf15=on (CPUID 0x15 TSC/crystal ratio)
+  -rtc base=YYYY-MM-DDTHH:MM:SS
+                          RTC time at start, UTC; default 2026-01-01T00:00:00
+  -icount shift=N         each instruction takes 2^N ns of guest time (0..10); default 0
+  -device isa-debug-exit[,iobase=0xf4,iosize=4]
+  -device pc-testdev      both present by default
+  -no-reboot              end the run when the guest resets
+
+Boot:
+  -kernel PATH            multiboot v1 kernel (ELF or a.out kludge) or Linux bzImage
+  -initrd PATH[ ARGS][,PATH...]
+                          multiboot modules (with their strings), or the Linux initrd (concatenated)
+  -append STRING          kernel command line
+
+Input and output:
+  -serial stdio|file:PATH|none
+                          where COM1 goes; default stdio
+  -nographic, -display none, -monitor none
+                          accepted and ignored (godwit is headless)
+
+Runs:
+  --max-insns N           stop after N instructions (exit status 0)
+  --stats PATH            write run figures as JSON at exit (instructions, virtual time, RAM and
+                          serial hashes, exit status)
+
+Planned (parsed, refused for now): --stop-at N --save PATH, -incoming file:PATH, -S, -qmp.
+
+Exit status: (v << 1) | 1 when the guest writes v to isa-debug-exit (port 0xF4); 0 at --max-insns;
+non-zero for a triple fault or a halted machine; 2 for a bad command line; 3 for an internal error.
+`;

@@ -1,0 +1,35 @@
+/**
+ * The `godwit` command for Node: bin/godwit.js imports the bundle of this file (dist/godwit.js) and
+ * calls main. Everything but the Node I/O and the Machine class is in cli-run.ts.
+ */
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runCli } from './cli-run.ts';
+import { nodeIo } from './host/node-io.ts';
+import { Machine } from './machine.ts';
+
+/** The package root: this file is machine/cli.ts in the sources and dist/godwit.js in the bundle. */
+const PACKAGE_ROOT = new URL('../', import.meta.url);
+
+/** The demo boots this guest (the lead extends the demo later); the name is relative to the package. */
+export const DEMO_KERNEL_NAME = 'test/guests/bin/hello.elf';
+export const DEMO_KERNEL = fileURLToPath(new URL(DEMO_KERNEL_NAME, PACKAGE_ROOT));
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Run the CLI on argv (without node and the script name); resolves to the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  return runCli(argv, {
+    io: nodeIo(),
+    createMachine: (config, host) => new Machine(config, host),
+    demoKernel: { path: DEMO_KERNEL, name: DEMO_KERNEL_NAME },
+    version: packageVersion(),
+  });
+}

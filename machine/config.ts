@@ -1,0 +1,385 @@
+/**
+ * QEMU-style command line -> Options. Every mistake is a ConfigError with one line naming the option
+ * at fault; the CLI prints it as `godwit: <message>` and exits with status 2.
+ *
+ * As in QEMU, `--opt` is the same as `-opt`, an option's argument is the next word, and sub-options
+ * are `key=value` pairs separated by commas (a literal comma is written `,,`). The last of a repeated
+ * option wins, except `-device`, which accumulates.
+ */
+import { ConfigError } from '../src/util/errors.ts';
+import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
+import type { CpuFeatures } from './machine-config.ts';
+import type { InitrdOption, Options } from './options.ts';
+import { defaultOptions } from './options.ts';
+
+const MIB = 1 << 20;
+const MIN_RAM_BYTES = MIB;
+export const MAX_SMP = 8;
+export const MAX_ICOUNT_SHIFT = 10;
+
+interface OptionSpec {
+  /** Whether the option takes an argument (the next word). */
+  hasArg: boolean;
+  apply(opts: Options, arg: string, name: string): void;
+}
+
+/** Split `a=1,b=2,,x` into ['a=1', 'b=2,x']: QEMU's option syntax, `,,` is a literal comma. */
+export function splitCommas(text: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === ',') {
+      if (text[i + 1] === ',') {
+        current += ',';
+        i++;
+      } else {
+        parts.push(current);
+        current = '';
+      }
+    } else {
+      current += c;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+/**
+ * Parse `key=value,...` into ordered pairs. A first item without `=` is given the key `implied`
+ * (QEMU's "implied option": `-m 128` is `-m size=128`); without one it is an error.
+ */
+export function parseKeyValues(option: string, text: string, implied: string | null): [string, string][] {
+  return parseKeyValueItems(option, splitCommas(text), implied);
+}
+
+/** parseKeyValues over items already split at commas. */
+export function parseKeyValueItems(option: string, items: readonly string[], implied: string | null): [string, string][] {
+  const pairs: [string, string][] = [];
+  items.forEach((item, index) => {
+    const eq = item.indexOf('=');
+    if (eq < 0) {
+      if (index === 0 && implied !== null) {
+        pairs.push([implied, item]);
+        return;
+      }
+      throw new ConfigError(`${option}: expected key=value, got '${item}'`);
+    }
+    pairs.push([item.slice(0, eq), item.slice(eq + 1)]);
+  });
+  return pairs;
+}
+
+/** A non-negative integer in decimal or 0x hex, within [min, max]. */
+export function parseInteger(option: string, text: string, min: number, max: number): number {
+  const t = text.trim();
+  const value = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t.slice(2), 16) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(value)) throw new ConfigError(`${option}: '${text}' is not a number`);
+  if (value < min || value > max) throw new ConfigError(`${option}: ${value} is out of range (${min}..${max})`);
+  return value;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, k: 1 << 10, m: MIB, g: 1 << 30, t: 2 ** 40 };
+
+/** A size as QEMU's -m takes it: a number with an optional suffix B, K, M, G or T; MiB by default. */
+export function parseSize(option: string, text: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)([bkmgt]?)$/i.exec(text.trim());
+  if (match === null) throw new ConfigError(`${option}: invalid size '${text}' (use e.g. 128, 128M or 1G)`);
+  const unit = SIZE_UNITS[(match[2] || 'm').toLowerCase()]!;
+  return Math.round(Number(match[1]) * unit);
+}
+
+function parseMemory(opts: Options, arg: string, name: string): void {
+  let bytes: number | null = null;
+  for (const [key, value] of parseKeyValues(name, arg, 'size')) {
+    if (key === 'size') bytes = parseSize(name, value);
+    else if (key === 'slots' || key === 'maxmem') throw new ConfigError(`${name}: ${key}= (memory hotplug) is not supported`);
+    else throw new ConfigError(`${name}: unknown parameter '${key}'`);
+  }
+  if (bytes === null) throw new ConfigError(`${name}: missing size`);
+  // QEMU rounds the RAM size up; we round to whole pages.
+  bytes = Math.ceil(bytes / 4096) * 4096;
+  if (bytes < MIN_RAM_BYTES || bytes > MAX_RAM_BYTES) {
+    throw new ConfigError(`${name}: RAM size must be between 1 MiB and ${MAX_RAM_BYTES / MIB} MiB (got ${arg})`);
+  }
+  opts.ramBytes = bytes;
+}
+
+function parseSmp(opts: Options, arg: string, name: string): void {
+  for (const [key, value] of parseKeyValues(name, arg, 'cpus')) {
+    if (key === 'cpus') opts.smp = parseInteger(name, value, 1, MAX_SMP);
+    else if (key === 'sockets' || key === 'cores' || key === 'threads' || key === 'dies' || key === 'maxcpus') {
+      throw new ConfigError(`${name}: ${key}= is not supported (give the number of CPUs only)`);
+    } else throw new ConfigError(`${name}: unknown parameter '${key}'`);
+  }
+}
+
+/** `-initrd "a args,b"`: QEMU's list; each entry is a file name, then optional arguments after a space. */
+function parseInitrds(arg: string, name: string): InitrdOption[] {
+  return splitCommas(arg).map((module) => {
+    const space = module.indexOf(' ');
+    const path = space < 0 ? module : module.slice(0, space);
+    if (path === '') throw new ConfigError(`${name}: empty file name in '${arg}'`);
+    return { path, module };
+  });
+}
+
+function parseSerial(opts: Options, arg: string, name: string): void {
+  if (arg === 'stdio') opts.serial = { kind: 'stdio' };
+  else if (arg === 'none' || arg === 'null') opts.serial = { kind: 'none' };
+  else if (arg.startsWith('file:') && arg.length > 5) opts.serial = { kind: 'file', path: arg.slice(5) };
+  else throw new ConfigError(`${name}: '${arg}' is not supported (use stdio, file:PATH or none)`);
+}
+
+function parseIcount(opts: Options, arg: string, name: string): void {
+  for (const [key, value] of parseKeyValues(name, arg, 'shift')) {
+    if (key === 'shift') {
+      if (value === 'auto') throw new ConfigError(`${name}: shift=auto is not supported (godwit is always deterministic)`);
+      opts.icountShift = parseInteger(`${name} shift`, value, 0, MAX_ICOUNT_SHIFT);
+    } else if ((key === 'sleep' || key === 'align') && value === 'off') {
+      // Guest time never follows host time: these are what godwit always does.
+    } else {
+      throw new ConfigError(`${name}: ${key}=${value} is not supported`);
+    }
+  }
+}
+
+function parseDevice(opts: Options, arg: string, name: string): void {
+  const [driver, ...rest] = splitCommas(arg);
+  const params = parseKeyValueItems(name, rest, null);
+  if (driver === 'isa-debug-exit') {
+    for (const [key, value] of params) {
+      if (key === 'iobase') parseInteger(`${name} isa-debug-exit iobase`, value, 0xf4, 0xf4);
+      else if (key === 'iosize') parseInteger(`${name} isa-debug-exit iosize`, value, 1, 4);
+      else throw new ConfigError(`${name}: isa-debug-exit: unknown parameter '${key}'`);
+    }
+    opts.debugExit = true;
+  } else if (driver === 'pc-testdev') {
+    if (params.length > 0) throw new ConfigError(`${name}: pc-testdev takes no parameters`);
+    opts.testdev = true;
+  } else {
+    throw new ConfigError(`${name}: unknown or unsupported device '${driver ?? ''}'`);
+  }
+}
+
+function parseMachine(opts: Options, arg: string, name: string): void {
+  for (const [key, value] of parseKeyValues(name, arg, 'type')) {
+    if (key === 'type') {
+      if (value !== 'pc') throw new ConfigError(`${name}: machine type '${value}' is not supported (only pc)`);
+    } else if (key === 'kernel-irqchip') {
+      if (value !== 'on' && value !== 'split' && value !== 'off') {
+        throw new ConfigError(`${name}: kernel-irqchip must be on, split or off (got '${value}')`);
+      }
+      opts.kernelIrqchip = value;
+    } else {
+      throw new ConfigError(`${name}: unknown parameter '${key}'`);
+    }
+  }
+}
+
+/** `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD`, UTC, to seconds since the epoch (pure arithmetic). */
+export function parseRtcBase(option: string, text: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2}))?$/.exec(text);
+  if (m === null) {
+    if (text === 'utc' || text === 'localtime') {
+      throw new ConfigError(`${option}: base=${text} would read host time; give a date (base=2026-01-01T00:00:00)`);
+    }
+    throw new ConfigError(`${option}: invalid date '${text}' (use YYYY-MM-DDTHH:MM:SS)`);
+  }
+  const [year, month, day, hour, min, sec] = m.slice(1).map((s) => Number(s ?? 0)) as [number, number, number, number, number, number];
+  const ms = Date.UTC(year, month - 1, day, hour, min, sec);
+  const check = new Date(ms);
+  if (
+    year < 1970 || year > 2099 || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day ||
+    hour > 23 || min > 59 || sec > 59
+  ) {
+    throw new ConfigError(`${option}: invalid date '${text}' (years 1970..2099)`);
+  }
+  return ms / 1000;
+}
+
+function parseRtc(opts: Options, arg: string, name: string): void {
+  for (const [key, value] of parseKeyValues(name, arg, null)) {
+    if (key === 'base') opts.rtcBaseSeconds = parseRtcBase(name, value);
+    else if (key === 'clock' && value === 'vm') {
+      // The RTC always follows virtual time.
+    } else if (key === 'driftfix' && value === 'none') {
+      // Nothing to fix: there is no drift.
+    } else throw new ConfigError(`${name}: ${key}=${value} is not supported`);
+  }
+}
+
+const CPU_FEATURES: readonly (keyof CpuFeatures)[] = ['tsc', 'pse', 'pge', 'msr', 'cx8', 'cmov', 'apic'];
+/** CPU models accepted as names for godwit's one CPU model. */
+const CPU_MODELS = ['godwit', 'qemu32'];
+
+function setCpuFeature(opts: Options, name: string, feature: string, on: boolean): void {
+  if (feature === 'vme') {
+    if (on) throw new ConfigError(`${name}: feature 'vme' is not supported`);
+    return;
+  }
+  if (!(CPU_FEATURES as readonly string[]).includes(feature)) {
+    throw new ConfigError(`${name}: unknown CPU feature '${feature}' (known: ${CPU_FEATURES.join(', ')})`);
+  }
+  opts.cpu.features[feature as keyof CpuFeatures] = on;
+}
+
+function parseOnOff(option: string, key: string, value: string): boolean {
+  if (value === 'on' || value === 'true' || value === 'yes') return true;
+  if (value === 'off' || value === 'false' || value === 'no') return false;
+  throw new ConfigError(`${option}: ${key} must be on or off (got '${value}')`);
+}
+
+function parseCpu(opts: Options, arg: string, name: string): void {
+  splitCommas(arg).forEach((item, index) => {
+    if (index === 0 && !item.includes('=') && !/^[+-]/.test(item)) {
+      if (!CPU_MODELS.includes(item)) throw new ConfigError(`${name}: CPU model '${item}' is not supported (use ${CPU_MODELS.join(' or ')})`);
+      return;
+    }
+    if (item.startsWith('+') || item.startsWith('-')) {
+      setCpuFeature(opts, name, item.slice(1), item[0] === '+');
+      return;
+    }
+    const eq = item.indexOf('=');
+    if (eq < 0) throw new ConfigError(`${name}: expected +feature, -feature or key=value, got '${item}'`);
+    const key = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    if (key === 'vendor') {
+      if (!/^[\x20-\x7e]{12}$/.test(value)) throw new ConfigError(`${name}: vendor must be 12 printable ASCII characters (got '${value}')`);
+      opts.cpu.vendor = value;
+    } else if (key === 'leaf15') {
+      opts.cpu.leaf15 = parseOnOff(name, key, value);
+    } else {
+      setCpuFeature(opts, name, key, parseOnOff(name, key, value));
+    }
+  });
+}
+
+function parseIncoming(opts: Options, arg: string, name: string): void {
+  if (!arg.startsWith('file:') || arg.length === 5) throw new ConfigError(`${name}: only file:PATH is supported (got '${arg}')`);
+  opts.incomingPath = arg.slice(5);
+}
+
+function notSupported(opts: Options, arg: string, name: string): void {
+  throw new ConfigError(`${name} is not supported yet`);
+}
+
+const OPTIONS: Record<string, OptionSpec> = {
+  '-m': { hasArg: true, apply: parseMemory },
+  '-smp': { hasArg: true, apply: parseSmp },
+  '-kernel': { hasArg: true, apply: (o, a) => void (o.kernel = a) },
+  '-initrd': { hasArg: true, apply: (o, a, n) => void (o.initrds = parseInitrds(a, n)) },
+  '-append': { hasArg: true, apply: (o, a) => void (o.append = a) },
+  '-serial': { hasArg: true, apply: parseSerial },
+  '-icount': { hasArg: true, apply: parseIcount },
+  '-no-reboot': { hasArg: false, apply: (o) => void (o.noReboot = true) },
+  '-device': { hasArg: true, apply: parseDevice },
+  '-machine': { hasArg: true, apply: parseMachine },
+  '-M': { hasArg: true, apply: parseMachine },
+  '-rtc': { hasArg: true, apply: parseRtc },
+  '-cpu': { hasArg: true, apply: parseCpu },
+  '-nographic': { hasArg: false, apply: () => {} },
+  '-display': {
+    hasArg: true,
+    apply: (o, a, n) => {
+      if (a !== 'none') throw new ConfigError(`${n}: only 'none' is supported (godwit is headless)`);
+    },
+  },
+  '-monitor': {
+    hasArg: true,
+    apply: (o, a, n) => {
+      if (a !== 'none') throw new ConfigError(`${n} ${a} is not supported yet (only -monitor none)`);
+    },
+  },
+  '-max-insns': { hasArg: true, apply: (o, a, n) => void (o.maxInsns = parseInteger(n, a, 0, Number.MAX_SAFE_INTEGER)) },
+  '-stats': { hasArg: true, apply: (o, a) => void (o.statsPath = a) },
+  '-stop-at': { hasArg: true, apply: (o, a, n) => void (o.stopAt = parseInteger(n, a, 0, Number.MAX_SAFE_INTEGER)) },
+  '-save': { hasArg: true, apply: (o, a) => void (o.savePath = a) },
+  '-incoming': { hasArg: true, apply: parseIncoming },
+  '-S': { hasArg: false, apply: notSupported },
+  '-qmp': { hasArg: true, apply: notSupported },
+  '-h': { hasArg: false, apply: (o) => void (o.command = 'help') },
+  '-help': { hasArg: false, apply: (o) => void (o.command = 'help') },
+  '-version': { hasArg: false, apply: (o) => void (o.command = 'version') },
+};
+
+/** Our own long options print with two dashes in messages; QEMU's with one. */
+const LONG_OPTIONS = new Set(['-max-insns', '-stats', '-stop-at', '-save', '-help', '-version']);
+
+function displayName(key: string): string {
+  return LONG_OPTIONS.has(key) ? `-${key}` : key;
+}
+
+/**
+ * Parse a command line (without the program name). A first word `demo` selects the demo; `help`
+ * the usage text. Throws ConfigError for anything wrong.
+ */
+export function parseCommandLine(argv: readonly string[]): Options {
+  try {
+    return parseWords(argv);
+  } catch (e) {
+    // `--help` anywhere wins over a mistake elsewhere on the line.
+    if (argv.some((w) => HELP_WORDS.has(w))) return { ...defaultOptions(), command: 'help' };
+    throw e;
+  }
+}
+
+const HELP_WORDS = new Set(['-h', '-help', '--help']);
+
+function parseWords(argv: readonly string[]): Options {
+  const opts = defaultOptions();
+  let i = 0;
+  if (argv[0] === 'demo') {
+    opts.command = 'demo';
+    i = 1;
+  } else if (argv[0] === 'help') {
+    opts.command = 'help';
+    return opts;
+  }
+  for (; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (!word.startsWith('-') || word === '-' || word === '--') {
+      throw new ConfigError(`unexpected argument '${word}' (options start with -; see --help)`);
+    }
+    // `--opt` is `-opt`, as in QEMU; `--opt=value` is also accepted.
+    let key = word.startsWith('--') ? word.slice(1) : word;
+    let inlineArg: string | null = null;
+    const eq = key.indexOf('=');
+    if (word.startsWith('--') && eq > 0) {
+      inlineArg = key.slice(eq + 1);
+      key = key.slice(0, eq);
+    }
+    const spec = OPTIONS[key];
+    if (spec === undefined || !Object.hasOwn(OPTIONS, key)) {
+      throw new ConfigError(`unknown option '${word}' (see --help)`);
+    }
+    const name = displayName(key);
+    let arg = '';
+    if (spec.hasArg) {
+      if (inlineArg !== null) arg = inlineArg;
+      else if (i + 1 < argv.length) arg = argv[++i]!;
+      else throw new ConfigError(`${name} needs an argument`);
+    } else if (inlineArg !== null) {
+      throw new ConfigError(`${name} takes no argument`);
+    }
+    spec.apply(opts, arg, name);
+    if (opts.command === 'help' || opts.command === 'version') return opts;
+  }
+  checkCombinations(opts);
+  return opts;
+}
+
+function checkCombinations(opts: Options): void {
+  if (opts.command === 'demo') {
+    if (opts.kernel !== null || opts.initrds.length > 0 || opts.append !== null || opts.incomingPath !== null) {
+      throw new ConfigError('demo chooses its own kernel: -kernel, -initrd, -append and -incoming cannot be given');
+    }
+  }
+  if (opts.kernel === null) {
+    if (opts.append !== null) throw new ConfigError('-append only allowed with -kernel');
+    if (opts.initrds.length > 0) throw new ConfigError('-initrd only allowed with -kernel');
+  }
+  if (opts.savePath !== null && opts.stopAt === null) throw new ConfigError('--save needs --stop-at N');
+  if (opts.stopAt !== null && opts.savePath === null) throw new ConfigError('--stop-at needs --save PATH');
+  if (opts.incomingPath !== null && opts.kernel !== null) throw new ConfigError('-incoming and -kernel cannot be combined');
+}

@@ -1,0 +1,43 @@
+/**
+ * The Machine's contract with its front ends (CLI, tests, a browser page): what a front end gives the
+ * machine (a MachineHost) and what a run gives back (a RunResult). machine/machine.ts implements it.
+ */
+
+/** What the machine needs from whoever runs it: a place for serial output and for diagnostics. */
+export interface MachineHost {
+  /** COM1 transmit: one byte the guest wrote to the UART. */
+  serialOut(byte: number): void;
+  /** Emulator diagnostics, one line without a trailing newline (the CLI prints them on stderr). */
+  log(message: string): void;
+}
+
+/** Why a run ended. */
+export type RunReason = 'debug-exit' | 'max-insns' | 'triple-fault' | 'halted' | 'shutdown';
+
+export interface RunResult {
+  reason: RunReason;
+  /** debug-exit: (v << 1) | 1; max-insns: 0; triple-fault/halted: non-zero. The CLI's exit status. */
+  exitStatus: number;
+  /** One line for the user. */
+  message: string;
+}
+
+export interface RunLimits {
+  /** Stop after this many retired instructions (reason 'max-insns'). */
+  maxInsns?: number;
+}
+
+/** Figures a front end reports at the end of a run (`--stats`). */
+export interface MachineStats {
+  retiredInstructions: number;
+  virtualTimeNs: number;
+  /** hash64 of all of RAM (src/util/hash.ts), 16 hex digits. */
+  ramHash: string;
+}
+
+/** The part of the Machine class that front ends use; `new Machine(config, host)` returns one. */
+export interface RunnableMachine {
+  /** Runs until exit/limit; never throws for guest behaviour. */
+  run(limits: RunLimits): RunResult;
+  stats(): MachineStats;
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs each guest test/guests/bin/<name>.elf under QEMU (TCG) and compares its serial output with
+# test/guests/expected/<name>.txt and its exit status with 1 (exit(0)), or with the number in
+# test/guests/expected/<name>.status if that file exists. test/guests/expected/<name>.cmdline, if
+# present, is passed with -append. Prints a table; exits non-zero if any guest differs.
+# Usage: scripts/qemu-guests.sh [name...]   (default: every built guest)
+# -display none is used instead of -nographic: with -nographic SeaBIOS mirrors its console
+# (banner, iPXE prompt) onto the serial port, which would mix with the guest's output.
+# Env: TIMEOUT (seconds per guest, default 60), KEEP=1 keeps outputs in test/guests/build/qemu/.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+G="$ROOT/test/guests"
+TIMEOUT="${TIMEOUT:-60}"
+
+if ! command -v qemu-system-i386 >/dev/null 2>&1; then
+	echo "qemu-guests: installing qemu-system-x86 (apt-get)" >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86
+fi
+
+if [ $# -gt 0 ]; then
+	names=("$@")
+else
+	names=()
+	for f in "$G"/bin/*.elf; do
+		[ -e "$f" ] || continue
+		names+=("$(basename "$f" .elf)")
+	done
+fi
+
+out="$G/build/qemu"
+mkdir -p "$out"
+fail=0
+printf '%-16s %-10s %-8s %s\n' guest result status note
+for name in "${names[@]}"; do
+	elf="$G/bin/$name.elf"
+	exp="$G/expected/$name.txt"
+	want_status=1
+	[ -f "$G/expected/$name.status" ] && want_status="$(tr -d ' \n' <"$G/expected/$name.status")"
+	args=()
+	[ -f "$G/expected/$name.cmdline" ] && args=(-append "$(tr -d '\n' <"$G/expected/$name.cmdline")")
+	timeout "$TIMEOUT" qemu-system-i386 -M pc -m 128 -kernel "$elf" "${args[@]}" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev \
+		-display none -serial stdio -monitor none -no-reboot \
+		</dev/null >"$out/$name.out" 2>"$out/$name.err"
+	status=$?
+	note=""
+	if [ "$status" = 124 ]; then
+		result=timeout
+	elif [ ! -f "$exp" ]; then
+		result=no-expected
+	elif cmp -s "$out/$name.out" "$exp" && [ "$status" = "$want_status" ]; then
+		result=match
+	else
+		result=differ
+		if ! cmp -s "$out/$name.out" "$exp"; then
+			note="$(diff "$exp" "$out/$name.out" | grep -c '^[<>]') differing lines (diff $exp $out/$name.out)"
+		else
+			note="status $status, want $want_status"
+		fi
+	fi
+	[ "$result" = match ] || fail=1
+	printf '%-16s %-10s %-8s %s\n' "$name" "$result" "$status" "$note"
+done
+[ "${KEEP:-0}" = 1 ] || { [ "$fail" = 0 ] && rm -rf "$out"; }
+exit "$fail"

@@ -1,0 +1,222 @@
+/**
+ * The CPU: an i486-class interpreter. State and behaviour are layered in cpu-state.ts (registers),
+ * cpu-memory.ts (segmentation, paging, fetch), cpu-alu.ts (flags, arithmetic), cpu-decode.ts
+ * (prefixes, ModRM), cpu-system.ts (protected mode, interrupts); opcodes live in ops-*.ts.
+ *
+ * run(budget) executes instructions in a batch inside one try/catch. Interrupts are examined at the
+ * start of every batch and whenever something that can change them happens (STI, IRET, POPF, I/O,
+ * MMIO to an interrupt controller): requestCheck() ends the batch after the current instruction.
+ * Delivery points therefore depend only on guest state and the instruction count, never on how
+ * the run was split into batches.
+ */
+import { CpuSystem } from './cpu-system.ts';
+import { FAULT } from './fault.ts';
+import { OPS } from './ops-core.ts';
+import { CS, DS, ES, EXC_DB, FS, GS, IF, SS, TF, CR0_ET, FLAGS_ALWAYS1, ATTR_DB, DESC_P, DESC_S, DESC_RW, DESC_A, DESC_CODE, ATTR_G, EDX } from './constants.ts';
+import { SEG_NONE } from './constants.ts';
+import type { Visitor } from '../visit/visitor.ts';
+import type { StateObject } from '../qom/object.ts';
+import { visitCpu } from './cpu-visit.ts';
+import { ALU_ADD } from './cpu-alu.ts';
+import { imulHigh } from './ops-group.ts';
+
+export class Cpu extends CpuSystem implements StateObject {
+  readonly typeName = 'x86-cpu';
+  readonly stateVersion = 1;
+  /** The running batch ends when `retired` reaches this. */
+  limit = 0;
+
+  override requestCheck(): void {
+    this.limit = 0;
+  }
+
+  /** Execute up to `budget` instructions; returns early when halted or when asked to stop. */
+  run(budget: number): void {
+    const end = this.retired + budget;
+    while (this.retired < end) {
+      if (!this.intShadow) {
+        this.checkInterrupts();
+        if (this.halted || this.waitForSipi) return;
+      }
+      const tf = (this.flags & TF) !== 0;
+      const single = this.intShadow || tf;
+      this.intShadow = false;
+      this.limit = single ? this.retired + 1 : end;
+      try {
+        while (this.retired < this.limit) {
+          this.step();
+          this.retired++;
+        }
+        if (tf && this.retired === this.limit && !this.intShadow) {
+          this.dr[6] = this.dr[6]! | 0x4000; // BS: single step
+          this.instrStart = this.eip;
+          this.deliverException(EXC_DB, 0, false);
+        }
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        this.eip = this.instrStart;
+        this.deliverException(FAULT.vector, FAULT.errorCode, FAULT.hasErrorCode);
+      }
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return;
+      }
+    }
+  }
+
+  /** Set by the machine (debug exit, reset) to leave run() after the current instruction. */
+  stopRequested = false;
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.limit = 0;
+  }
+
+  /** Deliver an NMI or a maskable interrupt if one is due at this boundary. */
+  checkInterrupts(): void {
+    if (this.nmiPending && !this.nmiBlocked) {
+      this.nmiPending = false;
+      this.nmiBlocked = true;
+      this.halted = false;
+      this.instrStart = this.eip;
+      this.deliverExternal(2);
+      return;
+    }
+    if ((this.flags & IF) !== 0 && this.intr.hasInterrupt()) {
+      const vector = this.intr.acknowledge();
+      this.halted = false;
+      this.instrStart = this.eip;
+      this.deliverExternal(vector & 0xff);
+    }
+  }
+
+  /** True when a halted CPU would wake now. */
+  hasWakeEvent(): boolean {
+    return (this.nmiPending && !this.nmiBlocked) || ((this.flags & IF) !== 0 && this.intr.hasInterrupt());
+  }
+
+  raiseNmi(): void {
+    this.nmiPending = true;
+    this.requestCheck();
+  }
+
+  step(): void {
+    this.instrStart = this.eip;
+    this.prefixSeg = SEG_NONE;
+    this.rep = 0;
+    this.lockPrefix = false;
+    this.prefixCount = 0;
+    this.op32 = this.ad32 = this.csBig;
+    OPS[this.fetch8()]!(this);
+  }
+
+  // ---- Helpers used by the opcode tables ----
+
+  jumpRel(rel: number): void {
+    const target = this.op32 ? (this.eip + rel) >>> 0 : (this.eip + rel) & 0xffff;
+    if (target > this.segLimit[CS]!) this.gp(0);
+    this.eip = target;
+  }
+
+  jumpAbs(target: number): void {
+    if (!this.op32) target &= 0xffff;
+    if (target > this.segLimit[CS]!) this.gp(0);
+    this.eip = target >>> 0;
+  }
+
+  portIn(port: number, size: number): number {
+    this.checkIo(port, size);
+    return this.portInChecked(port, size);
+  }
+
+  portInChecked(port: number, size: number): number {
+    return this.io.read(port, size);
+  }
+
+  portOut(port: number, size: number, value: number): void {
+    this.checkIo(port, size);
+    this.io.write(port, size, value);
+  }
+
+  /** Two- and three-operand IMUL: truncated product, CF = OF = it did not fit. */
+  imul2(a: number, b: number, bits: number): number {
+    if (bits === 16) {
+      const r = ((a << 16) >> 16) * ((b << 16) >> 16);
+      this.setMulFlags(r !== (r << 16) >> 16, r, 16);
+      return r & 0xffff;
+    }
+    const lo = Math.imul(a, b);
+    const hi = imulHigh(a | 0, b | 0);
+    this.setMulFlags(hi !== lo >> 31, lo, 32);
+    return lo;
+  }
+
+  readTsc(): bigint {
+    return (BigInt(Math.floor(this.now())) + this.tscOffset) & 0xffffffffffffffffn;
+  }
+
+  // ---- Reset and boot ----
+
+  /** Power-on / INIT state: real mode at F000:FFF0. */
+  reset(): void {
+    this.r32.fill(0);
+    this.r32[EDX] = 0x480;
+    this.cr0 = 0x60000000 | CR0_ET;
+    this.cr2 = 0;
+    this.cr3 = 0;
+    this.cr4 = 0;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.flags = FLAGS_ALWAYS1;
+    this.lazy = 0;
+    this.cpl = 0;
+    this.gdtBase = 0;
+    this.gdtLimit = 0xffff;
+    this.idtBase = 0;
+    this.idtLimit = 0x3ff;
+    this.ldtr = { selector: 0, base: 0, limit: 0xffff, attr: 0x82 };
+    this.tr = { selector: 0, base: 0, limit: 0xffff, attr: 0x8b };
+    const data = DESC_P | DESC_S | DESC_RW | DESC_A;
+    for (const s of [ES, SS, DS, FS, GS]) this.setSeg(s, 0, 0, 0xffff, data);
+    this.setSeg(CS, 0xf000, 0xffff0000 | 0, 0xffff, data | DESC_CODE);
+    this.eip = 0xfff0;
+    this.halted = false;
+    this.intShadow = false;
+    this.nmiPending = false;
+    this.nmiBlocked = false;
+    this.tscOffset = 0n;
+    this.flushTlb();
+    this.updatePrivilege();
+  }
+
+  /**
+   * Enter 32-bit protected mode with flat 4 GiB segments, paging off and interrupts off, as the
+   * multiboot and Linux boot protocols require. The GDT must already be in guest memory.
+   */
+  enterFlatProtectedMode(gdtBase: number, gdtLimit: number, cs: number, ds: number, eip: number): void {
+    this.cr0 = 0x00000011 | 0;
+    this.gdtBase = gdtBase | 0;
+    this.gdtLimit = gdtLimit;
+    const attrs = ATTR_G | ATTR_DB | DESC_P | DESC_S | DESC_RW | DESC_A;
+    this.setSeg(CS, cs, 0, 0xffffffff, attrs | DESC_CODE);
+    for (const s of [ES, SS, DS, FS, GS]) this.setSeg(s, ds, 0, 0xffffffff, attrs);
+    this.cpl = 0;
+    this.flags = FLAGS_ALWAYS1;
+    this.lazy = 0;
+    this.eip = eip >>> 0;
+    this.flushTlb();
+    this.updatePrivilege();
+  }
+
+  visit(v: Visitor): void {
+    visitCpu(this, v);
+  }
+
+  postLoad(): void {
+    this.flushTlb();
+    this.updatePrivilege();
+  }
+}
+
+void ALU_ADD;

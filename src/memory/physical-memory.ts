@@ -1,0 +1,175 @@
+/**
+ * Guest-physical memory: RAM in one ArrayBuffer with typed views, page-granular ROM and holes inside
+ * it, and the MMIO bus for everything that is not RAM. The CPU reads RAM through the typed views on
+ * its fast path and calls readSlow/writeSlow for everything else.
+ *
+ * A20: when the gate is closed, address bit 20 of CPU accesses is forced to zero; the CPU applies
+ * `a20Mask` when it translates. Device DMA is not affected, as on a PC.
+ */
+import type { GuestMemory } from './guest-memory.ts';
+import { MmioBus } from '../bus/mmio-bus.ts';
+import { ConfigError } from '../util/errors.ts';
+
+/** Page kinds inside [0, ramSize). */
+export const PAGE_RAM = 0;
+/** Read-only: reads come from the RAM array, writes are dropped. */
+export const PAGE_ROM = 1;
+/** Nothing answers: reads return all ones, writes are dropped (unless the MMIO bus claims it). */
+export const PAGE_HOLE = 2;
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+
+/** Largest RAM we map: RAM must end below the PCI hole at 0xE0000000. */
+export const MAX_RAM_BYTES = 0xe0000000;
+
+export class PhysicalMemory implements GuestMemory {
+  readonly ramSize: number;
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  /** PAGE_RAM, PAGE_ROM or PAGE_HOLE for each 4 KiB page of [0, ramSize). */
+  readonly pageKind: Uint8Array;
+  readonly mmio = new MmioBus();
+  /** 0xFFFFFFFF with the A20 gate open, 0xFFEFFFFF with it closed. */
+  a20Mask = 0xffffffff | 0;
+  /** Called when the page map or the A20 gate changes, so the CPU can flush its TLB. */
+  onMapChange: () => void = () => {};
+
+  constructor(ramSize: number) {
+    if (!Number.isInteger(ramSize) || ramSize < 1 << 20 || ramSize % PAGE_SIZE !== 0 || ramSize > MAX_RAM_BYTES) {
+      throw new ConfigError(`RAM size ${ramSize} must be a multiple of 4 KiB between 1 MiB and 3.5 GiB`);
+    }
+    this.ramSize = ramSize;
+    this.buffer = new ArrayBuffer(ramSize);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.pageKind = new Uint8Array(ramSize >>> PAGE_SHIFT);
+  }
+
+  /** Mark [base, base + length) as ROM or a hole (page granular). */
+  setPageKind(base: number, length: number, kind: number): void {
+    const first = base >>> PAGE_SHIFT;
+    const last = Math.min((base + length - 1) >>> PAGE_SHIFT, this.pageKind.length - 1);
+    for (let p = first; p <= last; p++) this.pageKind[p] = kind;
+    this.onMapChange();
+  }
+
+  setA20(enabled: boolean): void {
+    const mask = enabled ? 0xffffffff | 0 : ~(1 << 20);
+    if (mask !== this.a20Mask) {
+      this.a20Mask = mask;
+      this.onMapChange();
+    }
+  }
+
+  get a20Enabled(): boolean {
+    return this.a20Mask === (0xffffffff | 0);
+  }
+
+  /** True when addr is plain RAM that the CPU may read and write through the typed views. */
+  isPlainRam(addr: number): boolean {
+    return addr >>> 0 < this.ramSize && this.pageKind[addr >>> PAGE_SHIFT] === PAGE_RAM;
+  }
+
+  isRam(addr: number, length: number): boolean {
+    if (addr < 0 || length < 0 || addr + length > this.ramSize) return false;
+    if (length === 0) return true;
+    const last = (addr + length - 1) >>> PAGE_SHIFT;
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if (this.pageKind[p] !== PAGE_RAM) return false;
+    return true;
+  }
+
+  // ---- Slow path: any size-aligned-or-not access of 1, 2 or 4 bytes within one page. ----
+
+  readSlow(addr: number, size: number): number {
+    addr >>>= 0;
+    if (addr < this.ramSize && this.pageKind[addr >>> PAGE_SHIFT] !== PAGE_HOLE) {
+      const u8 = this.u8;
+      if (size === 1) return u8[addr]!;
+      if (size === 2) return u8[addr]! | (u8[addr + 1]! << 8);
+      return (u8[addr]! | (u8[addr + 1]! << 8) | (u8[addr + 2]! << 16) | (u8[addr + 3]! << 24)) >>> 0;
+    }
+    return this.mmio.read(addr, size);
+  }
+
+  writeSlow(addr: number, size: number, value: number): void {
+    addr >>>= 0;
+    if (addr < this.ramSize) {
+      const kind = this.pageKind[addr >>> PAGE_SHIFT];
+      if (kind === PAGE_RAM) {
+        const u8 = this.u8;
+        u8[addr] = value;
+        if (size > 1) u8[addr + 1] = value >>> 8;
+        if (size > 2) {
+          u8[addr + 2] = value >>> 16;
+          u8[addr + 3] = value >>> 24;
+        }
+        return;
+      }
+      if (kind === PAGE_ROM) return;
+    }
+    this.mmio.write(addr, size, value);
+  }
+
+  // ---- GuestMemory: device DMA. Accesses may cross pages; each byte goes where it belongs. ----
+
+  read8(addr: number): number {
+    return this.readSlow(addr, 1);
+  }
+  read16(addr: number): number {
+    return this.read8(addr) | (this.read8(addr + 1) << 8);
+  }
+  read32(addr: number): number {
+    if ((addr & 3) === 0 && this.isPlainRam(addr)) return this.i32[addr >>> 2]! >>> 0;
+    return (this.read16(addr) | (this.read16(addr + 2) << 16)) >>> 0;
+  }
+  read64(addr: number): bigint {
+    return BigInt(this.read32(addr)) | (BigInt(this.read32(addr + 4)) << 32n);
+  }
+  write8(addr: number, value: number): void {
+    this.writeSlow(addr, 1, value & 0xff);
+  }
+  write16(addr: number, value: number): void {
+    this.write8(addr, value);
+    this.write8(addr + 1, value >>> 8);
+  }
+  write32(addr: number, value: number): void {
+    if ((addr & 3) === 0 && this.isPlainRam(addr)) {
+      this.i32[addr >>> 2] = value;
+      return;
+    }
+    this.write16(addr, value);
+    this.write16(addr + 2, value >>> 16);
+  }
+  write64(addr: number, value: bigint): void {
+    this.write32(addr, Number(value & 0xffffffffn));
+    this.write32(addr + 4, Number((value >> 32n) & 0xffffffffn));
+  }
+  readBytes(addr: number, dest: Uint8Array): void {
+    if (this.isRam(addr, dest.length)) {
+      dest.set(this.u8.subarray(addr, addr + dest.length));
+      return;
+    }
+    for (let i = 0; i < dest.length; i++) dest[i] = this.read8(addr + i);
+  }
+  writeBytes(addr: number, src: Uint8Array): void {
+    if (this.isRam(addr, src.length)) {
+      this.u8.set(src, addr);
+      return;
+    }
+    for (let i = 0; i < src.length; i++) this.write8(addr + i, src[i]!);
+  }
+
+  /** Load an image into RAM or ROM regardless of page kind (loaders, firmware tables). */
+  load(addr: number, bytes: Uint8Array): void {
+    if (addr < 0 || addr + bytes.length > this.ramSize) {
+      throw new ConfigError(
+        `image of ${bytes.length} bytes at 0x${addr.toString(16)} does not fit in ${this.ramSize >>> 20} MiB of RAM`,
+      );
+    }
+    this.u8.set(bytes, addr);
+  }
+}

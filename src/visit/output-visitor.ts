@@ -1,0 +1,138 @@
+/**
+ * The output visitor: records a device's state into a state tree and returns every value unchanged
+ * (DESIGN.md section 4).
+ *
+ * Small arrays are copied into plain arrays; `bytes` keeps a reference to the device's buffer, valid
+ * until the machine runs again. A value the input visitor would reject (a u8 of 300, a field name used
+ * twice in one node) is a device bug and throws here, so that no snapshot is written that cannot be
+ * loaded.
+ */
+import type { ScalarKind, Visitable, Visitor } from './visitor.ts';
+import { newNode, type StateNode, type StateValue } from './state-tree.ts';
+import { scalarError } from './field-checks.ts';
+
+export class OutputVisitor implements Visitor {
+  readonly mode = 'save' as const;
+  /** The tree being built (the top node). */
+  readonly root: StateNode = newNode();
+  private node: StateNode = this.root;
+  private path: string;
+
+  /** `path` (the object's path) only prefixes error messages. */
+  constructor(path = '') {
+    this.path = path;
+  }
+
+  u8(name: string, value: number): number {
+    this.scalar('u8', name, value);
+    return value;
+  }
+  u16(name: string, value: number): number {
+    this.scalar('u16', name, value);
+    return value;
+  }
+  u32(name: string, value: number): number {
+    this.scalar('u32', name, value);
+    return value;
+  }
+  i8(name: string, value: number): number {
+    this.scalar('i8', name, value);
+    return value;
+  }
+  i16(name: string, value: number): number {
+    this.scalar('i16', name, value);
+    return value;
+  }
+  i32(name: string, value: number): number {
+    this.scalar('i32', name, value);
+    return value;
+  }
+  u64(name: string, value: bigint): bigint {
+    this.scalar('u64', name, value);
+    return value;
+  }
+  i64(name: string, value: bigint): bigint {
+    this.scalar('i64', name, value);
+    return value;
+  }
+  bool(name: string, value: boolean): boolean {
+    this.scalar('bool', name, value);
+    return value;
+  }
+
+  u8Array(name: string, value: Uint8Array): Uint8Array {
+    this.put(name, Array.from(value));
+    return value;
+  }
+  u16Array(name: string, value: Uint16Array): Uint16Array {
+    this.put(name, Array.from(value));
+    return value;
+  }
+  u32Array(name: string, value: Uint32Array): Uint32Array {
+    this.put(name, Array.from(value));
+    return value;
+  }
+  i32Array(name: string, value: Int32Array): Int32Array {
+    this.put(name, Array.from(value));
+    return value;
+  }
+  u64Array(name: string, value: BigUint64Array): BigUint64Array {
+    this.put(name, Array.from(value));
+    return value;
+  }
+  bytes(name: string, value: Uint8Array): Uint8Array {
+    this.put(name, value);
+    return value;
+  }
+
+  struct(name: string, body: () => void): void {
+    const child = newNode();
+    this.put(name, child);
+    this.walk(child, `${this.path}.${name}`, body);
+  }
+
+  structArray(name: string, length: number, body: (index: number) => void): void {
+    const elements: StateNode[] = [];
+    this.put(name, elements);
+    for (let i = 0; i < length; i++) {
+      const child = newNode();
+      elements.push(child);
+      this.walk(child, `${this.path}.${name}[${i}]`, () => body(i));
+    }
+  }
+
+  optional(name: string, needed: boolean, body: () => void): boolean {
+    if (!needed) return false;
+    this.struct(name, body);
+    return true;
+  }
+
+  private scalar(kind: ScalarKind, name: string, value: number | bigint | boolean): void {
+    const problem = scalarError(kind, value);
+    if (problem !== null) throw new Error(`${this.path}.${name}: cannot save: ${problem} (device bug)`);
+    this.put(name, value);
+  }
+
+  private put(name: string, value: StateValue): void {
+    // Our nodes have no prototype and hold no undefined, so this is an own-key test.
+    if (this.node[name] !== undefined) throw new Error(`${this.path}.${name}: duplicate field (device bug)`);
+    this.node[name] = value;
+  }
+
+  private walk(node: StateNode, path: string, body: () => void): void {
+    const outerNode = this.node;
+    const outerPath = this.path;
+    this.node = node;
+    this.path = path;
+    body();
+    this.node = outerNode;
+    this.path = outerPath;
+  }
+}
+
+/** Saves `obj` into a fresh state tree. `path` only prefixes error messages. */
+export function saveState(obj: Visitable, path = ''): StateNode {
+  const v = new OutputVisitor(path);
+  obj.visit(v);
+  return v.root;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../machine/config.ts';
+import { defaultMachineConfig } from '../../machine/machine-config.ts';
+import { readMachineConfig } from '../../machine/read-config.ts';
+import { isConfigError } from '../../src/util/errors.ts';
+
+const files: Record<string, Uint8Array> = { k: new Uint8Array([1]), a: new Uint8Array([2]), b: new Uint8Array([3, 4]) };
+const reader = (path: string): Uint8Array => {
+  const data = files[path];
+  if (data === undefined) throw Object.assign(new Error('nope'), { code: 'EACCES' });
+  return data;
+};
+
+describe('readMachineConfig', () => {
+  it('turns default options into the default machine config', () => {
+    const config = readMachineConfig(parseCommandLine(['-kernel', 'k']), reader);
+    expect(config).toEqual(defaultMachineConfig({ kernel: { name: 'k', data: files['k']! } }));
+  });
+
+  it('carries every option over, with contents for paths', () => {
+    const o = parseCommandLine([
+      '-kernel', 'k', '-initrd', 'a x,b', '-append', 'hi', '-m', '64', '-smp', '2', '-machine', 'kernel-irqchip=off',
+      '-icount', '2', '-no-reboot', '-rtc', 'base=2000-01-01', '-cpu', 'vendor=AuthenticAMD,-tsc,leaf15=on',
+    ]);
+    const c = readMachineConfig(o, reader);
+    expect(c).toEqual({
+      ramBytes: 64 << 20,
+      smp: 2,
+      kernelIrqchip: 'off',
+      kernel: { name: 'k', data: files['k'] },
+      initrds: [
+        { name: 'a x', data: files['a'] },
+        { name: 'b', data: files['b'] },
+      ],
+      append: 'hi',
+      icountShift: 2,
+      noReboot: true,
+      debugExit: true,
+      testdev: true,
+      rtcBaseSeconds: 946684800,
+      cpu: { vendor: 'AuthenticAMD', features: { tsc: false, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: false }, leaf15: true },
+    });
+    // The config does not share the options' CPU objects.
+    o.cpu.features.tsc = true;
+    expect(c.cpu.features.tsc).toBe(false);
+  });
+
+  it('names the file it cannot read, and why', () => {
+    try {
+      readMachineConfig(parseCommandLine(['-kernel', 'missing']), reader);
+      expect.unreachable();
+    } catch (e) {
+      expect(isConfigError(e)).toBe(true);
+      expect((e as Error).message).toBe("cannot read kernel 'missing': EACCES");
+    }
+  });
+});

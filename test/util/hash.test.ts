@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { hash64, murmur3X86_128 } from '../../src/util/hash.ts';
+
+/** SMHasher's VerificationTest: hash keys 0..255 of length n with seed 256-n, then hash the digests. */
+function smhasherVerification(): number {
+  const key = new Uint8Array(256);
+  const digests = new Uint8Array(16 * 256);
+  const view = new DataView(digests.buffer);
+  for (let n = 0; n < 256; n++) {
+    key[n] = n;
+    const d = murmur3X86_128(key.subarray(0, n), 256 - n);
+    for (let w = 0; w < 4; w++) view.setUint32(n * 16 + w * 4, d[w]!, true);
+  }
+  return murmur3X86_128(digests, 0)[0];
+}
+
+describe('hash64 (MurmurHash3_x86_128)', () => {
+  it('passes the SMHasher verification value 0xB3ECE62A', () => {
+    expect(smhasherVerification().toString(16)).toBe('b3ece62a');
+  });
+
+  it('gives known answers', () => {
+    expect(hash64(new Uint8Array(0))).toBe('0000000000000000');
+    expect(hash64(new TextEncoder().encode('hello'))).toMatchInlineSnapshot(`"a044242bf7de91db"`);
+  });
+
+  it('does not depend on the alignment of the view', () => {
+    const buffer = new Uint8Array(1000 + 3);
+    for (let i = 0; i < buffer.length; i++) buffer[i] = (i * 37 + 11) & 0xff;
+    for (const length of [0, 1, 4, 15, 16, 17, 31, 32, 33, 999]) {
+      const aligned = buffer.slice(3, 3 + length);
+      const unaligned = buffer.subarray(3, 3 + length);
+      expect(hash64(unaligned)).toBe(hash64(aligned));
+    }
+  });
+
+  it('changes with every byte and with the seed', () => {
+    const data = new Uint8Array(4096);
+    const base = hash64(data);
+    const seen = new Set([base]);
+    for (const i of [0, 1, 2, 3, 15, 16, 4095]) {
+      data[i] = 1;
+      seen.add(hash64(data));
+      data[i] = 0;
+    }
+    seen.add(hash64(data, 1));
+    seen.add(hash64(data.subarray(0, 4095)));
+    expect(seen.size).toBe(10);
+    expect(base).toMatch(/^[0-9a-f]{16}$/);
+  });
+});

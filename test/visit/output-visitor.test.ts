@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { saveState, OutputVisitor } from '../../src/visit/output-visitor.ts';
+import type { Visitable, Visitor } from '../../src/visit/visitor.ts';
+import type { StateNode } from '../../src/visit/state-tree.ts';
+import { filledSample, SampleDevice } from './sample-device.ts';
+
+function visitable(visit: (v: Visitor) => void): Visitable {
+  return { visit };
+}
+
+describe('OutputVisitor', () => {
+  it('records every kind as plain data', () => {
+    const d = filledSample();
+    const tree = saveState(d);
+    expect(Object.getPrototypeOf(tree)).toBe(null);
+    expect(tree.tpr).toBe(0xff);
+    expect(tree.small).toBe(-128);
+    expect(tree.tsc).toBe((1n << 64n) - 1n);
+    expect(tree.adjust).toBe(-(1n << 63n));
+    expect(tree.enabled).toBe(true);
+    expect(tree.irr).toEqual([1, 2, 3, 255]);
+    expect(Array.isArray(tree.isr)).toBe(true);
+    expect(tree.isr).toEqual([0, 1, 2, 0x80000000, 4, 5, 6, 0xffffffff]);
+    expect(tree.signed).toEqual([-1, 0x7fffffff]);
+    expect(tree.deadlines).toEqual([(1n << 63n) - 1n, 1n << 63n]);
+    expect(tree.timer).toEqual(Object.assign(Object.create(null), { divide: 11, initial: 0x12345678 }));
+    expect((tree.channels as StateNode[]).map((c) => c.mode)).toEqual([0, 3, 0]);
+    expect((tree.sipi as StateNode).vector).toBe(0x9a);
+    expect(Object.keys(tree)).toEqual([
+      'tpr', 'id', 'flags', 'small', 'delta', 'offset', 'tsc', 'adjust', 'enabled',
+      'irr', 'words', 'isr', 'signed', 'deadlines', 'ram', 'timer', 'channels', 'sipi',
+    ]);
+  });
+
+  it('copies small arrays but keeps a reference to bytes', () => {
+    const d = filledSample();
+    const tree = saveState(d);
+    expect(tree.ram).toBe(d.ram);
+    d.isr[0] = 99;
+    expect((tree.isr as number[])[0]).toBe(0);
+  });
+
+  it('returns values unchanged', () => {
+    const d = filledSample();
+    const before = saveState(d);
+    saveState(d);
+    expect(d.tsc).toBe((1n << 64n) - 1n);
+    expect(saveState(d)).toEqual(before);
+  });
+
+  it('omits an optional group that is not needed', () => {
+    const d = new SampleDevice();
+    const v = new OutputVisitor();
+    d.visit(v);
+    expect('sipi' in v.root).toBe(false);
+    expect(d.sipiPresent).toBe(false);
+  });
+
+  it('throws on a duplicate field name, naming the path', () => {
+    const dup = visitable((v) => {
+      v.struct('timer', () => {
+        v.u8('a', 1);
+        v.u8('a', 2);
+      });
+    });
+    expect(() => saveState(dup, '/machine/x')).toThrow('/machine/x.timer.a: duplicate field');
+  });
+
+  it('throws on a value the loader would reject', () => {
+    expect(() => saveState(visitable((v) => v.u8('tpr', 256)), '/machine/x')).toThrow(
+      '/machine/x.tpr: cannot save: expected u8, got 256',
+    );
+    expect(() => saveState(visitable((v) => v.u32('f', -1)))).toThrow('expected u32, got -1');
+    expect(() => saveState(visitable((v) => v.i32('f', 0x80000000)))).toThrow('expected i32');
+    expect(() => saveState(visitable((v) => v.u64('f', -1n)))).toThrow('expected u64, got -1n');
+    expect(() => saveState(visitable((v) => v.u16('f', 1.5)))).toThrow('expected u16, got 1.5');
+  });
+
+  it('saves __proto__ and constructor as ordinary fields', () => {
+    const tree = saveState(
+      visitable((v) => {
+        v.u8('__proto__', 1);
+        v.struct('constructor', () => v.u8('x', 2));
+      }),
+    );
+    expect(Object.keys(tree)).toEqual(['__proto__', 'constructor']);
+    expect(tree['__proto__']).toBe(1);
+    expect((tree['constructor'] as StateNode).x).toBe(2);
+  });
+});
