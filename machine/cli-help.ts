@@ -39,5 +39,6 @@ Runs:
 Planned (parsed, refused for now): --stop-at N --save PATH, -incoming file:PATH, -S, -qmp.
 
 Exit status: (v << 1) | 1 when the guest writes v to isa-debug-exit (port 0xF4); 0 at --max-insns;
-non-zero for a triple fault or a halted machine; 2 for a bad command line; 3 for an internal error.
+non-zero for a triple fault or a halted machine; 2 for a bad command line; 3 for an internal error
+(GODWIT_DEBUG=1 prints its stack).
 `;

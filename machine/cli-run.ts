@@ -64,6 +64,7 @@ function describeError(e: unknown, env: CliIo['env']): string {
 export function runCli(argv: readonly string[], deps: CliDeps): number {
   const { io } = deps;
   let sink: SerialSink | null = null;
+  let statsOutput: ByteOutput | null = null;
   try {
     const options = parseCommandLine(argv);
     if (options.command === 'help') {
@@ -81,6 +82,7 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
     let config = readMachineConfig(options, io.readFile, kernelPath);
     if (demo && config.kernel !== null) config = { ...config, kernel: { name: deps.demoKernel.name, data: config.kernel.data } };
     const outputs = openOutputs(options, io);
+    statsOutput = outputs.stats;
     const serialSink = new BufferedSerialSink(outputs.serial, options.serial.kind === 'stdio' && io.stdoutIsTty);
     sink = serialSink;
     const recorder = options.statsPath === null ? null : new ByteRecorder();
@@ -98,11 +100,13 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
       const stats = runStats(machine.stats(), recorder!.bytes(), result);
       outputs.stats.write(new TextEncoder().encode(formatStats(stats)));
       outputs.stats.close();
+      statsOutput = null;
     }
     return result.exitStatus;
   } catch (e) {
     try {
       sink?.close();
+      statsOutput?.close();
     } catch {
       // The output is gone; the error below is what matters.
     }

@@ -297,7 +297,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   '-save': { hasArg: true, apply: (o, a) => void (o.savePath = a) },
   '-incoming': { hasArg: true, apply: parseIncoming },
   '-S': { hasArg: false, apply: notSupported },
-  '-qmp': { hasArg: true, apply: notSupported },
+  // Refused before its argument is read, so that the message is the same with or without one.
+  '-qmp': { hasArg: false, apply: notSupported },
   '-h': { hasArg: false, apply: (o) => void (o.command = 'help') },
   '-help': { hasArg: false, apply: (o) => void (o.command = 'help') },
   '-version': { hasArg: false, apply: (o) => void (o.command = 'version') },

@@ -17,6 +17,13 @@ import { I8254 } from '../devices/pit/i8254.ts';
 import { Port61 } from '../devices/pit/port61.ts';
 import { Uart16550 } from '../devices/serial/uart16550.ts';
 import { Mc146818 } from '../devices/rtc/mc146818.ts';
+import { DebugExit } from '../devices/testdev/debug-exit.ts';
+import { PcTestdev } from '../devices/testdev/pc-testdev.ts';
+import { FwCfg, fwCfgU16, fwCfgU64 } from '../devices/fw-cfg/fw-cfg.ts';
+import { Port80 } from '../devices/misc/port80.ts';
+import { Port92 } from '../devices/misc/port92.ts';
+import { IO_8, IO_16 } from '../src/bus/io-bus.ts';
+import { RamState } from '../src/memory/ram-state.ts';
 
 export interface BoardEvents {
   /** isa-debug-exit: the guest asked to end the run with this status. */
@@ -51,6 +58,11 @@ export class PcBoard {
   readonly port61: Port61;
   readonly serial: Uart16550;
   readonly rtc: Mc146818;
+  readonly port80 = new Port80();
+  readonly port92: Port92;
+  readonly fwCfg: FwCfg;
+  readonly debugExit: DebugExit | null = null;
+  readonly testdev: PcTestdev | null = null;
   readonly objects = new ObjectTree();
   /** ISA interrupt lines 0..15 as devices drive them. */
   readonly isa: IrqSink;
@@ -89,11 +101,24 @@ export class PcBoard {
     this.rtc = new Mc146818(this.clock, new IrqLine(this.isa, 8), { baseTime: config.rtcBaseSeconds, ramSize: config.ramBytes });
     this.io.register(0x70, 2, this.rtc);
 
+    this.io.register(0x80, 1, this.port80);
+    this.port92 = new Port92((on) => mem.setA20(on), () => events.onReset());
+    this.io.register(0x92, 1, this.port92);
+    this.fwCfg = new FwCfg(
+      new Map([
+        [0x0003, fwCfgU64(config.ramBytes)],
+        [0x0005, fwCfgU16(config.smp)],
+        [0x000f, fwCfgU16(config.smp)],
+      ]),
+    );
+    this.io.register(0x510, 2, this.fwCfg, IO_8 | IO_16);
     if (config.debugExit) {
-      this.io.register(0xf4, 4, {
-        ioRead: () => 0xffffffff,
-        ioWrite: (_o, _s, v) => events.onDebugExit(((v << 1) | 1) & 0xff),
-      });
+      this.debugExit = new DebugExit((status) => events.onDebugExit(status));
+      this.io.register(0xf4, 4, this.debugExit);
+    }
+    if (config.testdev) {
+      this.testdev = new PcTestdev(this.isa);
+      this.testdev.registerPorts(this.io);
     }
 
     this.objects.add('/machine/cpu[0]', cpu);
@@ -102,6 +127,13 @@ export class PcBoard {
     this.objects.add('/machine/pit', this.pit);
     this.objects.add('/machine/rtc', this.rtc);
     this.objects.add('/machine/serial[0]', this.serial);
+    this.objects.add('/machine/pcspk', this.port61);
+    this.objects.add('/machine/port80', this.port80);
+    this.objects.add('/machine/port92', this.port92);
+    this.objects.add('/machine/fw_cfg', this.fwCfg);
+    if (this.debugExit !== null) this.objects.add('/machine/isa-debug-exit', this.debugExit);
+    if (this.testdev !== null) this.objects.add('/machine/pc-testdev', this.testdev);
+    this.objects.add('/machine/ram', new RamState(mem));
     this.reset();
   }
 
@@ -112,6 +144,10 @@ export class PcBoard {
     this.port61.reset();
     this.serial.reset();
     this.rtc.reset();
+    this.port80.reset();
+    this.port92.reset();
+    this.fwCfg.reset();
+    this.testdev?.reset();
     this.mem.setA20(true);
     this.cpu.reset();
   }

@@ -2,7 +2,9 @@
 # Builds every guest into test/guests/bin/<name>.elf. A guest is test/guests/src/<name>.c (+ optional
 # <name>.S) or a directory test/guests/src/<name>/ whose *.c and *.S files are all compiled together
 # (multiboot ELF, committed), and the native i386 Linux variants listed in NATIVE_GUESTS into
-# test/guests/build/<name>-native (not committed). Idempotent; installs gcc/binutils if missing.
+# test/guests/build/<name>-native (not committed). Every guest links lib/entry.S and lib/libg.c, plus
+# lib/<mod>.c and lib/<mod>-asm.S for each lib header "<mod>.h" its sources include (e.g. sys.h).
+# Idempotent; installs gcc/binutils if missing.
 # Usage: scripts/build-guests.sh [name...]   (default: all guests)
 set -euo pipefail
 
@@ -47,13 +49,35 @@ for name in "${names[@]}"; do
 		[ -f "$G/src/$name.S" ] && srcs+=("$G/src/$name.S")
 		inc=()
 	fi
-	gcc "${CFLAGS[@]}" "${inc[@]}" "${GUEST_LDFLAGS[@]}" -o "$G/bin/$name.elf" \
-		"$G/lib/entry.S" "$G/lib/libg.c" "${srcs[@]}"
+	# Library modules: lib/<mod>.c (and lib/<mod>-asm.S) for each "<mod>.h" the guest includes.
+	libs=()
+	for h in $(grep -ho '#include "[a-z0-9_-]*\.h"' "${srcs[@]}" | sed 's/.*"\(.*\)\.h"/\1/' | sort -u); do
+		[ "$h" = libg ] && continue
+		[ -f "$G/lib/$h.c" ] && libs+=("$G/lib/$h.c")
+		[ -f "$G/lib/$h-asm.S" ] && libs+=("$G/lib/$h-asm.S")
+	done
+	# Compile each file to a named object first: a one-step compile-and-link names assembler
+	# objects after random temporary files in the symbol table, and the image would differ per build.
+	objdir="$G/build/obj/$name"
+	rm -rf "$objdir"
+	mkdir -p "$objdir/guest" "$objdir/native"
+	guest_objs=()
+	for f in "$G/lib/entry.S" "$G/lib/libg.c" "${libs[@]}" "${srcs[@]}"; do
+		o="$objdir/guest/$(basename "$f").o"
+		gcc "${CFLAGS[@]}" "${inc[@]}" -c "$f" -o "$o"
+		guest_objs+=("$o")
+	done
+	gcc "${CFLAGS[@]}" "${GUEST_LDFLAGS[@]}" -o "$G/bin/$name.elf" "${guest_objs[@]}"
 	echo "built test/guests/bin/$name.elf"
 	case " $NATIVE_GUESTS " in
 	*" $name "*)
-		gcc "${CFLAGS[@]}" "${inc[@]}" -DNATIVE -no-pie -Wl,--build-id=none -o "$G/build/$name-native" \
-			"$G/lib/native-start.S" "$G/lib/libg.c" "${srcs[@]}"
+		native_objs=()
+		for f in "$G/lib/native-start.S" "$G/lib/libg.c" "${srcs[@]}"; do
+			o="$objdir/native/$(basename "$f").o"
+			gcc "${CFLAGS[@]}" "${inc[@]}" -DNATIVE -c "$f" -o "$o"
+			native_objs+=("$o")
+		done
+		gcc "${CFLAGS[@]}" -no-pie -Wl,--build-id=none -o "$G/build/$name-native" "${native_objs[@]}"
 		echo "built test/guests/build/$name-native"
 		;;
 	esac

@@ -28,6 +28,7 @@ export * from './cpu/task-switch.ts';
 export * from './irq.ts';
 export * from './memory/guest-memory.ts';
 export * from './memory/physical-memory.ts';
+export * from './memory/ram-state.ts';
 export * from './qom/object-tree.ts';
 export * from './qom/object.ts';
 export * from './qom/type-registry.ts';

@@ -56,6 +56,9 @@ export class PitChannel {
   nextTransitionTime = -1;
 }
 
+/** A saved next_transition_time further than this behind the clock is recomputed on load. */
+export const STALE_TRANSITION_NS = 1_000_000_000;
+
 /** Modes in which a low gate stops the count (0 and 4) or stops it and holds OUT high (2 and 3). */
 function gateStopsCounting(mode: number): boolean {
   const m = effectiveMode(mode);
@@ -80,18 +83,30 @@ export class I8254 implements PortDevice, StateObject {
     this.clock = clock;
     this.irq = irq;
     this.timer = clock.createTimer('pit', () => this.onTimer());
-    this.reset();
+    // Power-on register values, without touching IRQ0 or the timer: a device built as the target of
+    // a restore must not disturb the running machine. reset() or postLoad() starts it.
+    this.initChannels(clock.now());
   }
 
-  reset(): void {
-    const now = this.clock.now();
+  private initChannels(now: number): void {
     for (let i = 0; i < 3; i++) {
       const s = this.channels[i]!;
       Object.assign(s, new PitChannel());
       s.gate = i === 2 ? 0 : 1;
       s.countLoadTime = now;
     }
+  }
+
+  /** Power-on state: every channel in mode 3 with count 0x10000; channel 0 starts driving IRQ0. */
+  reset(): void {
+    const now = this.clock.now();
+    this.initChannels(now);
     this.updateIrq(now);
+  }
+
+  /** Stop the timer for good (a device replaced by a restore). */
+  dispose(): void {
+    this.timer.cancel();
   }
 
   /** Ticks counted by channel s at virtual time t (a stopped channel has counted none since its load). */
@@ -328,7 +343,8 @@ export class I8254 implements PortDevice, StateObject {
   /**
    * Re-arm channel 0's timer and re-drive IRQ0 from the loaded state. The virtual clock must
    * already hold the restored time. The level is the output just before the saved next transition
-   * (constant since the last one); a missing or implausible transition time is recomputed from now.
+   * (constant since the last one); a missing (-1), implausible or stale (over 1 s behind)
+   * transition time is recomputed from now.
    */
   postLoad(): void {
     const s = this.channels[0];
@@ -338,7 +354,13 @@ export class I8254 implements PortDevice, StateObject {
     }
     const now = this.clock.now();
     let next = s.nextTransitionTime;
-    if (next !== -1 && next <= s.countLoadTime) next = this.nextTransitionTime(s, now);
+    // A saved transition is at most a batch old; one before the load, or seconds in the past (a
+    // converted or forged state), would replay a flood of edges: recompute it from now instead.
+    // -1 is recomputed too: if there really is no transition left, now yields -1 again, and a
+    // converted state (kvm-pit has no such field) may simply write -1.
+    if (next === -1 || next <= s.countLoadTime || next < now - STALE_TRANSITION_NS) {
+      next = this.nextTransitionTime(s, now);
+    }
     s.nextTransitionTime = next;
     if (next === -1) {
       this.irq.set(this.getOut(0, now));

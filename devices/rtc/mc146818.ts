@@ -121,7 +121,13 @@ export class Mc146818 implements PortDevice, StateObject {
     this.lastUpdate = clock.now();
     this.fillMemorySize(config.ramSize);
     storeTime(this.cmos, this.baseRtc, this.cmos[RTC_REG_B]!);
-    this.rearm();
+    // No timer is armed and IRQ8 is not touched until reset(), postLoad() or a guest access: a
+    // device built as the target of a restore must not disturb the running machine.
+  }
+
+  /** Stop the timer for good (a device replaced by a restore). */
+  dispose(): void {
+    this.timer.cancel();
   }
 
   private fillMemorySize(ramSize: number): void {

@@ -50,6 +50,8 @@ export const BP_INITRD_ADDR_MAX = 0x22c;
 export const BP_KERNEL_ALIGNMENT = 0x230;
 /** relocatable_kernel u8 (2.05+). */
 export const BP_RELOCATABLE = 0x234;
+/** xloadflags u16 (2.12+). */
+export const BP_XLOADFLAGS = 0x236;
 /** cmdline_size u32 (2.06+): longest command line, without the NUL. */
 export const BP_CMDLINE_SIZE = 0x238;
 /** pref_address u64 (2.10+): where a non-relocatable kernel runs. */
@@ -67,6 +69,9 @@ const SETUP_HEADER_LIMIT = 0x290;
 export const LOADED_HIGH = 1 << 0;
 /** loadflags: heap_end_ptr is valid. */
 export const CAN_USE_HEAP = 1 << 7;
+
+/** xloadflags: the kernel accepts an initrd anywhere below 4 GiB and above (initrd_addr_max is stale). */
+export const XLF_CAN_BE_LOADED_ABOVE_4G = 1 << 1;
 
 /** "HdrS" read as a little-endian u32. */
 export const HDRS_MAGIC = 0x53726448;
@@ -126,11 +131,14 @@ export function parseSetupHeader(image: Uint8Array): SetupInfo {
   const field8 = (off: number, minVersion: number, dflt: number): number =>
     version >= minVersion && off + 1 <= headerEnd ? image[off]! : dflt;
   const setupSects = image[BP_SETUP_SECTS]! === 0 ? 4 : image[BP_SETUP_SECTS]!;
+  // As QEMU: a kernel that may have its initrd above 4 GiB takes it anywhere in 32-bit space.
+  const xloadflags = field8(BP_XLOADFLAGS, 0x20c, 0);
+  const initrdAddrMax = (xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G) !== 0 ? 0xffffffff : field32(BP_INITRD_ADDR_MAX, 0x203, OLD_INITRD_ADDR_MAX);
   return {
     version,
     setupSects,
     loadflags,
-    initrdAddrMax: field32(BP_INITRD_ADDR_MAX, 0x203, OLD_INITRD_ADDR_MAX),
+    initrdAddrMax,
     kernelAlignment: field32(BP_KERNEL_ALIGNMENT, 0x205, 0),
     relocatable: field8(BP_RELOCATABLE, 0x205, 0) !== 0,
     cmdlineSize: field32(BP_CMDLINE_SIZE, 0x206, OLD_CMDLINE_SIZE),

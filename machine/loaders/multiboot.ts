@@ -34,6 +34,8 @@ const MBH_KNOWN_REQUIREMENTS = MBH_PAGE_ALIGN | MBH_MEMORY_INFO | MBH_VIDEO_MODE
 
 /** Info flag: mem_lower and mem_upper are valid. */
 export const MBI_MEMORY = 1 << 0;
+/** Info flag: boot_device is valid (set as QEMU sets it, so guests see the same flags). */
+export const MBI_BOOT_DEVICE = 1 << 1;
 /** Info flag: cmdline is valid. */
 export const MBI_CMDLINE = 1 << 2;
 /** Info flag: mods_count and mods_addr are valid. */
@@ -47,6 +49,7 @@ export const MBI_LOADER_NAME = 1 << 9;
 export const MBI_FLAGS = 0;
 export const MBI_MEM_LOWER = 4;
 export const MBI_MEM_UPPER = 8;
+export const MBI_BOOT_DEVICE_FIELD = 12;
 export const MBI_CMDLINE_ADDR = 16;
 export const MBI_MODS_COUNT = 20;
 export const MBI_MODS_ADDR = 24;
@@ -61,6 +64,8 @@ export const MB_MODULE_SIZE = 16;
 export const MB_MMAP_ENTRY_SIZE = 24;
 
 export const BOOT_LOADER_NAME = 'godwit';
+/** boot_device: BIOS drive 0x80, no partition (QEMU's value). */
+export const BOOT_DEVICE = 0x8000ffff;
 
 /** Preferred place of the low block (memory map, then the info structure at +0x500), as QEMU. */
 const LOW_BLOCK_ADDR = 0x9000;
@@ -266,7 +271,8 @@ export function loadMultiboot(
 
   const mbi = new Uint8Array(MBI_SIZE);
   const v = new DataView(mbi.buffer);
-  v.setUint32(MBI_FLAGS, MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME, true);
+  v.setUint32(MBI_FLAGS, MBI_MEMORY | MBI_BOOT_DEVICE | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME, true);
+  v.setUint32(MBI_BOOT_DEVICE_FIELD, BOOT_DEVICE, true);
   v.setUint32(MBI_MEM_LOWER, EBDA_START >>> 10, true);
   v.setUint32(MBI_MEM_UPPER, Math.floor((mem.ramSize - HIGH_MEMORY) / 1024), true);
   v.setUint32(MBI_CMDLINE_ADDR, stringAddrs[0]!, true);

@@ -190,6 +190,7 @@ OPS[0x27] = (c) => {
   if ((al & 0xf) > 9 || af) {
     r += 6;
     newAf = AF;
+    if (r > 0xff) newCf = CF; // carry out of AL + 6
   }
   if (al > 0x99 || cf) {
     r += 0x60;
@@ -209,6 +210,7 @@ OPS[0x2f] = (c) => {
   if ((al & 0xf) > 9 || af) {
     r -= 6;
     newAf = AF;
+    if (r < 0) newCf = CF; // borrow from AL - 6
   }
   if (al > 0x99 || cf) {
     r -= 0x60;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectedOutput, runGuest } from './run-guest.ts';
 
-const GUESTS = ['hello', 'paging'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks'];
 
 describe('guest programs', () => {
   for (const name of GUESTS) {

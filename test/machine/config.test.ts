@@ -236,6 +236,7 @@ describe('run options', () => {
   it('refuses -S and -qmp as not supported yet', () => {
     expect(fails(['-S'])).toBe('-S is not supported yet');
     expect(fails(['-qmp', 'unix:/tmp/q,server'])).toBe('-qmp is not supported yet');
+    expect(fails(['-qmp'])).toBe('-qmp is not supported yet');
   });
 });
 

@@ -69,6 +69,18 @@ describe('i8254', () => {
     expect(late[0]).toBe(load + refNs(BigInt(firstK * 1193)));
   });
 
+  it('building the device touches neither IRQ0 nor the timer; reset starts channel 0 at 18.2 Hz', () => {
+    const { tc, sink, pit } = setup();
+    expect(sink.events).toEqual([]);
+    expect(tc.clock.nextDeadline()).toBe(Infinity);
+    pit.reset();
+    expect(sink.level(0)).toBe(1); // mode 3 starts high
+    tc.stepTo(1e9);
+    expect(sink.rises(0).length).toBe(1 + 18); // the rise at reset, then one per 54.9 ms
+    pit.dispose();
+    expect(tc.clock.nextDeadline()).toBe(Infinity);
+  });
+
   it('mode 2 output is high except for the tick before reload; count reads back', () => {
     const { tc, pit, bus } = setup();
     bus.write(0x43, 1, 0x34);

@@ -142,6 +142,29 @@ describe('mc146818', () => {
     expect(rd(0x0c) & 0x90).toBe(0x90);
   });
 
+  it('divider reset stops the clock; the first update comes 500 ms after it restarts', () => {
+    const { tc, sink, rd, wr } = setup();
+    wr(0x0a, 0x70); // divider in reset
+    tc.advanceTo(10e9);
+    expect(rd(0)).toBe(0x05);
+    wr(0, 0x30);
+    wr(0x0a, 0x26);
+    const start = tc.now();
+    tc.advanceTo(start + 499_999_999);
+    expect(rd(0)).toBe(0x30);
+    tc.advanceTo(start + 500_000_000);
+    expect(rd(0)).toBe(0x31);
+    tc.advanceTo(start + 1_500_000_000);
+    expect(rd(0)).toBe(0x32);
+    expect(sink.events).toEqual([]); // no interrupt was enabled
+  });
+
+  it('building the device touches neither IRQ8 nor the timer', () => {
+    const { tc, sink } = setup();
+    expect(sink.events).toEqual([]);
+    expect(tc.clock.nextDeadline()).toBe(Infinity);
+  });
+
   it('fills the CMOS memory size bytes and stores the NMI mask bit', () => {
     const small = setup(0, 32 * 1024 * 1024);
     expect(small.rd(0x15) | (small.rd(0x16) << 8)).toBe(640);

@@ -169,6 +169,27 @@ SNIP(npseg)
 AT(npseg)	movw %ax, %ds
 END(npseg)	ret
 
+/* Loading SS and DS with unsuitable descriptors. */
+SNIP(ssnp)
+	movl $0x58, %eax
+AT(ssnp)	movw %ax, %ss
+END(ssnp)	ret
+
+SNIP(ssro)
+	movl $0x40, %eax
+AT(ssro)	movw %ax, %ss
+END(ssro)	ret
+
+SNIP(ssdpl)
+	movl $0x20, %eax
+AT(ssdpl)	movw %ax, %ss
+END(ssdpl)	ret
+
+SNIP(dsxo)
+	movl $0x60, %eax
+AT(dsxo)	movw %ax, %ds
+END(dsxo)	ret
+
 SNIP(npgate)
 AT(npgate)	int $0x42
 END(npgate)	ret

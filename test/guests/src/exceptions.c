@@ -8,20 +8,18 @@
 X(div0); X(idiv); X(step); X(icebp); X(int3); X(into); X(into_nof); X(bound); X(bound_in);
 X(ud2); X(ud0); X(lockreg); X(esc38); X(fpu); X(wait); X(cli); X(hlt); X(movcr0); X(nullss);
 X(gdtlim); X(ldtsel); X(rodata); X(rodata_read); X(cslimit); X(jmpdata); X(len16); X(len15);
-X(sslimit); X(npseg); X(npgate); X(ac); X(ac_ring0); X(extirq);
+X(sslimit); X(npseg); X(ssnp); X(ssro); X(ssdpl); X(dsxo); X(npgate); X(ac); X(ac_ring0); X(extirq);
 extern char x_step_2[], cslim_code[], scratch[];
 
 enum { AT = 1, NEXT = 2, ANY = 3 };
 
 static const char *where(uint32_t eip, char *at, char *end)
 {
-	static char buf[16];
 	if (eip == (uint32_t)at)
 		return "at";
 	if (eip == (uint32_t)end)
 		return "next";
-	buf[0] = 0;
-	return buf;
+	return "";
 }
 
 /* Runs a snippet; expect vector vec (-1: none) with error code err and EIP kind. */
@@ -120,6 +118,11 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	CHECK("#SS beyond stack limit", sslimit, 0, 12, 0, AT);
 	gdt_set(0x58, 0, 0xFFFFF, ACC_DATA0 & 0x7F, FLG_G32);  /* not present */
 	CHECK("#NP not-present data segment", npseg, 0, 11, 0x58, AT);
+	CHECK("#SS mov ss not-present", ssnp, 0, 12, 0x58, AT);
+	CHECK("#GP mov ss read-only data", ssro, 0, 13, 0x40, AT);
+	CHECK("#GP mov ss dpl 3 data in ring 0", ssdpl, 0, 13, 0x20, AT);
+	gdt_set(0x60, 0, 0xFFFFF, 0x99, FLG_G32);  /* execute-only code */
+	CHECK("#GP mov ds execute-only code", dsxo, 0, 13, 0x60, AT);
 	idt_set(0x42, SEL_KCODE, idt_stub(0x42), GATE_INT32, 0, 0);
 	CHECK("#NP not-present gate", npgate, 0, 11, 0x42 * 8 + 2, AT);
 	idt_set_default(0x42);

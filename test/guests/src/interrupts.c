@@ -210,23 +210,28 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	printf("rtc a=%02x b=%02x d=%02x\n", cmos(0x0A) & 0x7F, cmos(0x0B), cmos(0x0D));
 	printf("rtc c irqf clear: %s\n", okfail((cmos(0x0C) & 0x80) == 0));
 	printf("rtc bcd mode: %s\n", okfail((cmos(0x0B) & 0x04) == 0));
-	while (cmos(0x0A) & 0x80)
-		;
-	uint8_t s0 = cmos(0x00);
-	int uip = 0;
-	uint32_t end = ticks + 1100;
+	/* Seconds advance: one check per PIT tick (HLT in between) for up to 1100 ticks. */
 	pic_mask(0, 0);
-	while ((int32_t)(ticks - end) < 0) {
-		if (cmos(0x0A) & 0x80)
-			uip = 1;
-		__asm__ volatile("sti; nop; cli" ::: "memory");
-	}
-	pic_mask(0, 1);
 	while (cmos(0x0A) & 0x80)
 		;
-	uint8_t s1 = cmos(0x00);
-	printf("rtc uip seen during 1100 ticks: %s\n", okfail(uip));
+	uint8_t s0 = cmos(0x00), s1 = s0;
+	uint32_t start = ticks;
+	while (ticks - start < 1100 && s1 == s0) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		if (!(cmos(0x0A) & 0x80))
+			s1 = cmos(0x00);
+	}
 	printf("rtc seconds advance: %s\n", okfail(s1 != s0 && (s1 & 0x0F) <= 9 && s1 < 0x60));
+	/*
+	 * UIP: readable (the wait above ends); catching it set needs a busy poll timed to the next
+	 * update, and QEMU's PIT loses ticks under load, so only the update-ended flag is checked.
+	 */
+	(void)cmos(0x0C);  /* reading C clears its flags */
+	start = ticks;
+	while (ticks - start < 1100 && !(cmos(0x0C) & 0x10))
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	pic_mask(0, 1);
+	printf("rtc update-ended flag (reg c uf) within 1100 ticks: %s\n", okfail(ticks - start < 1100));
 
 	puts("interrupts: done");
 	return 0;

@@ -88,9 +88,11 @@ rm_tests:
 
 	/* INT 0x30 / IRET: handler adds 1 to AX, sees IF=TF=0; CF survives. */
 	movw $0x41, %ax
+	sti
 	stc
 	int $0x30
 rm_int30_ret:
+	cli
 	movw %ax, R(1)
 	sbbw %ax, %ax
 	movw %ax, R(2)

@@ -105,6 +105,15 @@ describe('bzImage loading', () => {
     expect(mem.read32(BOOT_PARAMS_ADDR + 0x218)).toBe(32 * MIB - 8192);
   });
 
+  it('ignores initrd_addr_max when xloadflags says the initrd may go above 4 GiB, as QEMU', () => {
+    const img = buildBzImage({ initrdAddrMax: 32 * MIB - 1 });
+    img[0x236] = 0x02;
+    expect(parseSetupHeader(img).initrdAddrMax).toBe(0xffffffff);
+    const mem = new PhysicalMemory(64 * MIB);
+    loadBzImage(mem, img, [{ name: 'a', data: filled(4096, 1) }], '');
+    expect(mem.read32(BOOT_PARAMS_ADDR + 0x218)).toBe(64 * MIB - 4096);
+  });
+
   it('refuses an initrd that would overlap the decompressed kernel', () => {
     const mem = new PhysicalMemory(64 * MIB);
     // Kernel runs at 16 MiB and needs 4 MiB: the initrd must lie in [20 MiB, 21 MiB).

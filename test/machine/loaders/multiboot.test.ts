@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PhysicalMemory } from '../../../src/memory/physical-memory.ts';
 import { isConfigError } from '../../../src/util/errors.ts';
 import { BOOT_CS, BOOT_DS } from '../../../machine/loaders/boot-state.ts';
-import { findMultibootHeader, loadMultiboot, MBI_CMDLINE, MBI_LOADER_NAME, MBI_MEMORY, MBI_MMAP, MBI_MODS } from '../../../machine/loaders/multiboot.ts';
+import { findMultibootHeader, loadMultiboot, MBI_BOOT_DEVICE, MBI_CMDLINE, MBI_LOADER_NAME, MBI_MEMORY, MBI_MMAP, MBI_MODS } from '../../../machine/loaders/multiboot.ts';
 import { buildElf, filled, multibootHeader } from './images.ts';
 
 const MIB = 1 << 20;
@@ -86,7 +86,9 @@ describe('multiboot ELF loading', () => {
     const mbi = s.ebx;
     expect(mbi).toBe(0x9500);
     const r = (off: number): number => mem.read32(mbi + off);
-    expect(r(0)).toBe(MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME);
+    expect(r(0)).toBe(MBI_MEMORY | MBI_BOOT_DEVICE | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME);
+    expect(r(0)).toBe(0x24f); // the flags QEMU passes
+    expect(r(12)).toBe(0x8000ffff);
     expect(r(4)).toBe(639);
     expect(r(8)).toBe(63 * 1024);
     expect(cstr(mem, r(16))).toBe('console=ttyS0 x');

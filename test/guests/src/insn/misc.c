@@ -1,7 +1,7 @@
 /*
  * The rest: XCHG, CMPXCHG (8/16/32, equal and not, register and locked memory), XADD, CMPXCHG8B,
  * CBW CWDE CWD CDQ, MOVZX MOVSX, LOOP LOOPE LOOPNE (ECX and CX counters) JECXZ JCXZ, CLC STC CMC,
- * MOV with moffs, BOUND (in range), NOP forms.
+ * MOV with moffs, BOUND (in range), one-byte NOP forms (NOP, 66 NOP, XCHG EAX,EAX, PAUSE).
  */
 #include "report.h"
 
@@ -114,7 +114,8 @@ static void test_xadd(void)
 
 static void test_cmpxchg8b(void)
 {
-	static uint32_t q[2] __attribute__((aligned(8)));
+	static uint64_t q64;
+	uint32_t *q = (uint32_t *)&q64;
 	static const uint32_t cases[4][2] = {
 		{ 0x89ABCDEF, 0x01234567 }, { 0x89ABCDEF, 0x01234568 }, { 0x89ABCDEE, 0x01234567 }, { 0, 0 },
 	};
@@ -124,7 +125,7 @@ static void test_cmpxchg8b(void)
 			q[0] = 0x89ABCDEF;
 			q[1] = 0x01234567;
 			__asm__ volatile(FLAGS_IN "lock cmpxchg8b %[q]" FLAGS_OUT
-					 : "+a"(lo), "+d"(hi), [q] "+m"(*(uint64_t *)q), [fo] "=&r"(f)
+					 : "+a"(lo), "+d"(hi), [q] "+m"(q64), [fo] "=&r"(f)
 					 : "b"(0xFEEDFACE), "c"(0x0BADF00D), [fi] "r"(k ? FIN1 : FIN0)
 					 : "cc");
 			printf("cmpxchg8b %08x:%08x = %08x:%08x m=%08x:%08x f=%04x\n", cases[i][1], cases[i][0], hi, lo, q[1], q[0],
@@ -167,15 +168,15 @@ static void test_convert(void)
 static void test_loop(void)
 {
 	uint32_t a, c, f;
-	static const uint32_t counts[] = { 1, 5, 0x12340003 };
+	static const uint32_t counts[] = { 1, 5, 0x00010003 };
 	for (unsigned i = 0; i < 3; i++) {
 		a = 0, c = counts[i];
-		__asm__ volatile(FLAGS_IN "1:\tincl %%eax\n\tloop 1b" FLAGS_OUT : "+a"(a), "+c"(c), [fo] "=&r"(f) : [fi] "r"(FIN1) : "cc");
+		__asm__ volatile(FLAGS_IN "1:\tleal 1(%%eax), %%eax\n\tloop 1b" FLAGS_OUT : "+a"(a), "+c"(c), [fo] "=&r"(f) : [fi] "r"(FIN1) : "cc");
 		printf("loop c=%08x = a=%08x c=%08x f=%04x\n", counts[i], a, c, f & F_ARITH);
 	}
 	/* CX counter (0x67): CX = 0 loops 65536 times and keeps the upper half of ECX */
 	a = 0, c = 0x12340000;
-	__asm__ volatile(FLAGS_IN "1:\tincl %%eax\n\t.byte 0x67\n\tloop 1b" FLAGS_OUT : "+a"(a), "+c"(c), [fo] "=&r"(f) : [fi] "r"(FIN0) : "cc");
+	__asm__ volatile(FLAGS_IN "1:\tleal 1(%%eax), %%eax\n\t.byte 0x67\n\tloop 1b" FLAGS_OUT : "+a"(a), "+c"(c), [fo] "=&r"(f) : [fi] "r"(FIN0) : "cc");
 	printf("loopw c=%08x = a=%08x c=%08x f=%04x\n", 0x12340000, a, c, f & F_ARITH);
 	a = 0, c = 0x00050003;
 	__asm__ volatile("1:\tincl %%eax\n\t.byte 0x67\n\tloop 1b" : "+a"(a), "+c"(c) : : "cc");
@@ -244,9 +245,8 @@ static void test_bound_nop(void)
 		__asm__ volatile("boundw %w0, %1" : : "r"(idx[i]), "m"(bounds16));
 	}
 	uint32_t a = 0x12345678, b = 0x9ABCDEF0;
-	__asm__ volatile("nop\n\t.byte 0x66, 0x90\n\t.byte 0x0f, 0x1f, 0x00\n\t.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n\t"
-			 "xchgl %%eax, %%eax\n\t.byte 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00"
-			 : "+a"(a), "+b"(b));
+	/* one-byte NOP forms only: 0F 1F (multi-byte NOP) is a P6 instruction */
+	__asm__ volatile("nop\n\t.byte 0x66, 0x90\n\txchgl %%eax, %%eax\n\t.byte 0xf3, 0x90" : "+a"(a), "+b"(b));
 	printf("bound nop = %08x %08x\n", a, b);
 }
 
