@@ -9,6 +9,7 @@
 import { CpuState } from './cpu-state.ts';
 import { FAULT } from './fault.ts';
 import { PAGE_RAM, PAGE_ROM } from '../memory/physical-memory.ts';
+import type { MmioDevice } from '../bus/mmio-bus.ts';
 import {
   AC, ATTR_DB, CR0_AM, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CS, DESC_CE, DESC_CODE, DESC_P, DESC_RW, DESC_S,
   ESP, EXC_AC, EXC_GP, EXC_PF, EXC_SS, PF_P, PF_U, PF_W, PTE_A, PTE_D, PTE_G, PTE_P, PTE_PS, PTE_RW, PTE_US, SS,
@@ -31,6 +32,30 @@ export class CpuMemory extends CpuState {
   /** TLB_SUP or TLB_USER for the current privilege (TLB_NEVER while alignment checks are on). */
   tlbPriv = TLB_SUP;
   tlbMask = TLB_SUP | TLB_SLOW;
+
+  /**
+   * A per-CPU MMIO page (the local APIC's register page): physical page address, or -1. Accesses
+   * from this CPU to it go to localMmio instead of the shared bus.
+   */
+  localMmioPage = -1;
+  localMmio: MmioDevice | null = null;
+
+  /** Map (or with page -1, unmap) this CPU's local MMIO page. */
+  setLocalMmio(page: number, device: MmioDevice | null): void {
+    this.localMmioPage = page < 0 ? -1 : page & ~0xfff;
+    this.localMmio = device;
+    this.flushTlb();
+  }
+
+  private physRead(phys: number, size: number): number {
+    if ((phys & ~0xfff) === this.localMmioPage && this.localMmio !== null) return this.localMmio.mmioRead(phys & 0xfff, size);
+    return this.mem.readSlow(phys, size);
+  }
+
+  private physWrite(phys: number, size: number, v: number): void {
+    if ((phys & ~0xfff) === this.localMmioPage && this.localMmio !== null) this.localMmio.mmioWrite(phys & 0xfff, size, v);
+    else this.mem.writeSlow(phys, size, v);
+  }
 
   // Instruction-fetch window: for eip in [fetchLo, fetchHi], the byte is at mem.u8[fetchBase + eip].
   fetchLo = 1;
@@ -192,7 +217,7 @@ export class CpuMemory extends CpuState {
         if ((this.cr0 & CR0_WP) !== 0) supW = 0;
       }
     }
-    const kind = phys < mem.ramSize ? mem.pageKind[phys >>> 12]! : -1;
+    const kind = phys === this.localMmioPage ? -1 : phys < mem.ramSize ? mem.pageKind[phys >>> 12]! : -1;
     const slowR = kind === PAGE_RAM || kind === PAGE_ROM ? 0 : TLB_SLOW;
     const slowW = kind === PAGE_RAM ? 0 : TLB_SLOW;
     this.tlbR[page] = phys | sup | usr | slowR | global;
@@ -299,11 +324,11 @@ export class CpuMemory extends CpuState {
       for (let i = 0; i < size; i++) {
         const l = lin + i;
         const p = (l & ~0xfff) === (lin & ~0xfff) ? p0 + i : p1 + (l - second);
-        v |= this.mem.readSlow(p, 1) << (i * 8);
+        v |= this.physRead(p, 1) << (i * 8);
       }
       return size === 4 ? v : v & ((1 << (size * 8)) - 1);
     }
-    return this.mem.readSlow(this.translate(lin, false, user), size);
+    return this.physRead(this.translate(lin, false, user), size);
   }
 
   writeLinSlow(lin: number, size: number, v: number, user: boolean): void {
@@ -316,11 +341,11 @@ export class CpuMemory extends CpuState {
       for (let i = 0; i < size; i++) {
         const l = lin + i;
         const p = (l & ~0xfff) === (lin & ~0xfff) ? p0 + i : p1 + (l - second);
-        this.mem.writeSlow(p, 1, (v >>> (i * 8)) & 0xff);
+        this.physWrite(p, 1, (v >>> (i * 8)) & 0xff);
       }
       return;
     }
-    this.mem.writeSlow(this.translate(lin, true, user), size, size === 4 ? v : v & ((1 << (size * 8)) - 1));
+    this.physWrite(this.translate(lin, true, user), size, size === 4 ? v : v & ((1 << (size * 8)) - 1));
   }
 
   /** Supervisor ("system") accesses: descriptor tables, the TSS, the IDT. */
@@ -457,7 +482,7 @@ export class CpuMemory extends CpuState {
       return this.mem.u8[phys]!;
     }
     this.eip = eip + 1;
-    return this.mem.readSlow(phys, 1);
+    return this.physRead(phys, 1);
   }
 
   // ---- Stack ----

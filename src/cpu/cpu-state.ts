@@ -128,7 +128,7 @@ export class CpuState {
   nmiPending = false;
   /** An NMI handler is running (until IRET). */
   nmiBlocked = false;
-  /** Waiting for a startup IPI (application processors, INIT state). */
+  /** Waiting for a startup IPI (INIT state): mirrored from the local APIC, which owns it. */
   waitForSipi = false;
 
   /** Retired instructions (each REP iteration counts as one). */

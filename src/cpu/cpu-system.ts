@@ -444,7 +444,8 @@ export class CpuSystem extends CpuDecode {
   interrupt(vector: number, kind: number, code: number, hasCode: boolean): void {
     this.halted = false;
     if (!this.protectedMode) return this.interruptReal(vector);
-    this.ext = kind === INT_EXTERNAL ? 1 : 0;
+    // Faults while delivering an external interrupt or an exception (not INT n, INT3, INTO) set EXT.
+    this.ext = kind === INT_EXTERNAL || kind === INT_EXCEPTION ? 1 : 0;
     if (this.v86 && kind === INT_SOFTWARE && (this.flags & IOPL) !== IOPL) this.gp(0);
     const ext = this.ext;
     const idtOff = vector * 8;

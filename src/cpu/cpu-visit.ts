@@ -2,7 +2,9 @@
  * The CPU's architectural state through a visitor: general registers, EIP, EFLAGS, every segment
  * register with its descriptor cache, descriptor-table registers, LDTR and TR with their caches,
  * control and debug registers, interrupt-related latches, the TSC offset and the instruction count.
- * Caches (TLB, fetch window, fast segment limits, lazy flags) are re-derived, never saved.
+ * Caches (TLB, fetch window, fast segment limits, lazy flags) are re-derived, never saved. The
+ * wait-for-SIPI state belongs to the local APIC (QEMU's apic_sipi, KVM's mp_state); the machine
+ * mirrors it into the CPU after a load.
  */
 import type { Visitor } from '../visit/visitor.ts';
 import type { CpuSystem } from './cpu-system.ts';
@@ -57,7 +59,6 @@ export function visitCpu(c: CpuSystem & { retired: number }, v: Visitor): void {
   c.intShadow = v.bool('interrupt_shadow', c.intShadow);
   c.nmiPending = v.bool('nmi_pending', c.nmiPending);
   c.nmiBlocked = v.bool('nmi_blocked', c.nmiBlocked);
-  c.waitForSipi = v.bool('wait_for_sipi', c.waitForSipi);
   c.tscOffset = v.i64('tsc_offset', c.tscOffset);
   c.apicBase = v.u64('apic_base', c.apicBase);
   c.retired = Number(v.u64('retired_instructions', BigInt(c.retired)));

@@ -190,6 +190,26 @@ export class Cpu extends CpuSystem implements StateObject {
     this.updatePrivilege();
   }
 
+  /** INIT (from the local APIC): the reset state, keeping the TSC and the APIC base MSR. */
+  initReset(): void {
+    const tsc = this.tscOffset;
+    const apicBase = this.apicBase;
+    const retired = this.retired;
+    this.reset();
+    this.tscOffset = tsc;
+    this.apicBase = apicBase;
+    this.retired = retired;
+  }
+
+  /** Startup IPI: leave wait-for-SIPI and run real-mode code at vector << 12. */
+  startup(vector: number): void {
+    const data = DESC_P | DESC_S | DESC_RW | DESC_A;
+    this.setSeg(CS, (vector & 0xff) << 8, (vector & 0xff) << 12, 0xffff, data | DESC_CODE);
+    this.eip = 0;
+    this.halted = false;
+    this.waitForSipi = false;
+  }
+
   /**
    * Enter 32-bit protected mode with flat 4 GiB segments, paging off and interrupts off, as the
    * multiboot and Linux boot protocols require. The GDT must already be in guest memory.

@@ -16,7 +16,7 @@ uint16_t user_seg[4] = { 0x23, 0x23, 0x23, 0x23 };
 static handler_t handlers[256];
 static uint8_t kstack[8192] __attribute__((aligned(16)));
 static uint8_t ustack[8192] __attribute__((aligned(16)));
-uint8_t *const sys_kstack_top_p = kstack + sizeof(kstack);
+static uint8_t *const sys_kstack_top_p = kstack + sizeof(kstack);
 
 extern char isr_stubs[];
 void isr_dispatch(struct frame *f);

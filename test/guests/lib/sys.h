@@ -1,5 +1,6 @@
 /*
- * sys: helpers for system-level guests (exceptions, paging, rings, interrupts, tasks).
+ * sys: helpers for system-level guests (exceptions, paging, rings, interrupts, tasks). Linked into
+ * every guest that includes sys.h (scripts/build-guests.sh); see README-system.md.
  *
  * sys_init() fills the spare slots of the lib's `gdt`, reloads GDTR (16 entries, limit 0x7F),
  * installs a TSS (ESP0 = a private kernel stack, I/O bitmap for ports 0..0x3FF, all denied) and an

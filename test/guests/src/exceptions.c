@@ -127,6 +127,14 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	CHECK("#NP not-present gate", npgate, 0, 11, 0x42 * 8 + 2, AT);
 	idt_set_default(0x42);
 
+	/* Faults while delivering a fault: #UD then #NP (EXT = 1); #NP then #NP gives #DF(0). */
+	idt_set(6, SEL_KCODE, idt_stub(6), GATE_INT32, 0, 0);
+	CHECK("#NP delivering #UD (EXT)", ud2, 0, 11, 6 * 8 + 3, ANY);
+	idt_set_default(6);
+	idt_set(11, SEL_KCODE, idt_stub(11), GATE_INT32, 0, 0);
+	CHECK("#DF #NP while delivering #NP", npseg, 0, 8, 0, ANY);
+	idt_set_default(11);
+
 	/* External interrupt through a not-present gate: EXT = 1. */
 	pic_remap(0x20, 0x28);
 	pic_mask(5, 0);

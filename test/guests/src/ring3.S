@@ -17,6 +17,15 @@ G(u_syscall81)
 	movl %eax, sc_result
 	ret
 
+/* POPF in ring 3: IF changes only with IOPL 3, IOPL never. */
+G(u_popf)
+	pushfl
+	xorl $0x3200, (%esp)
+	popfl
+	pushfl
+	popl popf_result
+	ret
+
 G(u_int30)
 G(u_int30_at)
 	int $0x30
@@ -93,7 +102,8 @@ G(u_inb_510_at)
 
 	.data
 	.globl sc_result, cg_user_esp_before, cg_user_esp_after, cg_user_cs_after, cg_esp, cg_frame, cg_cs
-	.globl seg_seen, io_byte
+	.globl seg_seen, io_byte, popf_result
+popf_result: .long 0
 sc_result: .long 0
 cg_user_esp_before: .long 0
 cg_user_esp_after: .long 0

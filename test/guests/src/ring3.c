@@ -9,6 +9,8 @@ extern char u_syscall[], u_syscall81[], u_int30[], u_int30_at[], u_int3[], u_int
 extern char u_segs[], u_out_e0[], u_out_e0_at[], u_inb_e0[], u_inb_80[], u_inb_80_at[];
 extern char u_inb_510[], u_inb_510_at[];
 extern volatile uint32_t sc_result, cg_user_esp_before, cg_user_esp_after, cg_user_cs_after;
+extern char u_popf[];
+extern volatile uint32_t popf_result;
 extern volatile uint32_t cg_esp, cg_frame[6], cg_cs, io_byte;
 extern volatile uint16_t seg_seen[4];
 
@@ -122,6 +124,15 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	printf("int 0x81 interrupt gate DPL 3: result=%04x clears IF: %s\n", sc_result,
 	       okfail(v < 0 && (sc_eflags & EFL_IF) == 0));
 	set_handler(0x81, 0);
+
+	/* POPF from ring 3 flips IF and IOPL bits: IOPL 0 keeps both, IOPL 3 takes IF only. */
+	v = sys_try(FN(u_popf), 3);
+	printf("popf ring 3 IOPL 0: if=%d iopl=%d %s\n", !!(popf_result & EFL_IF), (int)(popf_result >> 12) & 3,
+	       okfail(v < 0 && !(popf_result & EFL_IF) && !(popf_result & EFL_IOPL3)));
+	user_eflags = EFL_IOPL3;
+	v = sys_try(FN(u_popf), 3);
+	printf("popf ring 3 IOPL 3: if=%d iopl=%d %s\n", !!(popf_result & EFL_IF), (int)(popf_result >> 12) & 3,
+	       okfail(v < 0 && (popf_result & EFL_IF) && (popf_result & EFL_IOPL3) == EFL_IOPL3));
 
 	/* DPL-0 gates from ring 3. */
 	v = sys_try(FN(u_int30), 3);

@@ -47,6 +47,11 @@ G(main_jmp_busy_at)
 	ljmp $0x28, $0
 	ret
 
+G(main_jmp_short)
+G(main_jmp_short_at)
+	ljmp $0x68, $0
+	ret
+
 /* IRET to virtual-8086 mode at 3000:0000, stack 3000:FFF0, DS..GS = 3001..3004. */
 G(v86_enter)
 	pushl $0x3004

@@ -14,6 +14,7 @@
 
 extern char task_a_entry[], task_b_entry[], task_c_entry[], task_e_entry[];
 extern char main_jmp_a[], main_call_b[], main_int41[], main_gp[], main_gp_at[], main_gp_next[];
+extern char main_jmp_short[], main_jmp_short_at[];
 extern char main_call_busy[], main_call_busy_at[], main_jmp_busy[], main_jmp_busy_at[];
 extern char v86_enter[], v86_code[], v86_int[], v86_after[], v86_code_end[];
 extern volatile uint32_t task_e_err, v86_eflags;
@@ -149,6 +150,15 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	printf("#GP jmp busy tss: vec=%02x err=%04x eip=%s %s\n", v, last_fault.err,
 	       last_fault.eip == (uint32_t)main_jmp_busy_at ? "at" : "?",
 	       okfail(v == 13 && last_fault.err == SEL_TSS && last_fault.eip == (uint32_t)main_jmp_busy_at));
+
+	/* #TS: a 32-bit TSS whose limit is below 0x67. */
+	gdt_set(0x68, (uint32_t)&tss_a, 0x50, ACC_TSS, 0);
+	v = sys_try((void (*)(void))main_jmp_short, 0);
+	printf("#TS jmp to tss with limit 0x50: vec=%02x err=%04x eip=%s %s\n", v, last_fault.err,
+	       last_fault.eip == (uint32_t)main_jmp_short_at ? "at" : "?",
+	       okfail(v == 10 && last_fault.err == 0x68 && last_fault.eip == (uint32_t)main_jmp_short_at));
+	printf("after #TS: tr=%04x main-type=%x %s\n", read_tr(), gdt_access(SEL_TSS) & 0xF,
+	       okfail(read_tr() == SEL_TSS && (gdt_access(SEL_TSS) & 0xF) == 0xB));
 
 	/* Virtual-8086 mode. */
 	memcpy((void *)V86_BASE, v86_code, (size_t)(v86_code_end - v86_code));

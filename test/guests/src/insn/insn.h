@@ -56,5 +56,8 @@ void test_string(void);
 void test_stack(void);
 void test_misc(void);
 void test_lea(void);
+void test_regs(void);
+void test_smc(void);
+void test_chain(void);
 
 #endif

@@ -37,6 +37,9 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	test_string();
 	test_stack();
 	test_misc();
+	test_regs();
+	test_smc();
+	test_chain();
 	test_cond();
 	puts("insn: done");
 	return 0;

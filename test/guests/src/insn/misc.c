@@ -250,6 +250,42 @@ static void test_bound_nop(void)
 	printf("bound nop = %08x %08x\n", a, b);
 }
 
+/* Register aliasing: the accumulator (or the same register) as both operands. */
+static void test_alias(void)
+{
+	uint32_t a, c, f;
+	a = 0x12345678, c = 0x9ABCDEF0;
+	__asm__ volatile(FLAGS_IN "cmpxchgl %%ecx, %%eax" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : "c"(c), [fi] "r"(FIN0) : "cc");
+	printf("cmpxchg eax,eax = %08x f=%04x\n", a, f & F_ARITH);
+	a = 0x12345678, c = 0x9ABCDEF0;
+	__asm__ volatile(FLAGS_IN "cmpxchgb %%ah, %%al" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : [fi] "r"(FIN0) : "cc");
+	printf("cmpxchg al,ah = %08x f=%04x\n", a, f & F_ARITH);
+	a = 0x80000001;
+	__asm__ volatile(FLAGS_IN "xaddl %%eax, %%eax" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : [fi] "r"(FIN0) : "cc");
+	printf("xadd eax,eax = %08x f=%04x\n", a, f & F_ARITH);
+	a = 0x000080FF;
+	__asm__ volatile(FLAGS_IN "xaddb %%al, %%ah" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : [fi] "r"(FIN0) : "cc");
+	printf("xadd ah,al = %08x f=%04x\n", a, f & F_ARITH);
+	a = 0x12345678;
+	__asm__ volatile("xchgb %%al, %%ah\n\txchgw %%ax, %%ax\n\txchgl %%eax, %%eax" : "+a"(a));
+	printf("xchg self = %08x\n", a);
+	a = 0x0000FFFF;
+	__asm__ volatile(FLAGS_IN "subl %%eax, %%eax" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : [fi] "r"(FIN1) : "cc");
+	printf("sub eax,eax = %08x f=%04x\n", a, f & F_ARITH);
+	a = 0x0000FFFF;
+	__asm__ volatile(FLAGS_IN "sbbl %%eax, %%eax" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : [fi] "r"(FIN1) : "cc");
+	printf("sbb eax,eax cf1 = %08x f=%04x\n", a, f & F_ARITH);
+	a = 0x40000000;
+	__asm__ volatile(FLAGS_IN "imull %%eax, %%eax" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : [fi] "r"(FIN0) : "cc");
+	printf("imul eax,eax = %08x f=%04x\n", a, f & (F_CF | F_OF));
+	a = 0x1234, c = 3;
+	__asm__ volatile(FLAGS_IN "shldw %%cl, %%ax, %%ax" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : "c"(c), [fi] "r"(FIN0) : "cc");
+	printf("shld ax,ax,3 = %08x f=%04x\n", a, f & (F_CF | F_ZF | F_SF | F_PF));
+	a = 0x00000010, c = 0xFFFFFFFF;
+	__asm__ volatile(FLAGS_IN "btl %%eax, %%eax\n\tbtsl %%ecx, %%eax" FLAGS_OUT : "+a"(a), [fo] "=&r"(f) : "c"(c), [fi] "r"(FIN0) : "cc");
+	printf("bt eax,eax = %08x f=%04x\n", a, f & F_CF);
+}
+
 void test_misc(void)
 {
 	puts("# misc");
@@ -262,4 +298,5 @@ void test_misc(void)
 	test_flagops();
 	test_moffs();
 	test_bound_nop();
+	test_alias();
 }

@@ -116,6 +116,10 @@ void test_stack(void)
 	RUN("pop esp", "pushl $pstack+256\n\tpopl %%esp\n\tpushl $0x77777777");
 	RUN("pop 16 sp", "pushw $0x1234\n\tpopw %%sp\n\tmovl %%esp, %%eax\n\tmovl $" STACK_TOP ", %%esp");
 	RUN("pop mem esp", "pushl $0xaabbccdd\n\tpushl $0x01020304\n\tpushl $0x05060708\n\tpopl 4(%%esp)\n\tpopl (%%esp)");
+	RUN("pop mem16 esp", "pushl $0x11112222\n\tpushl $0x33334444\n\tpopw 2(%%esp)\n\tpopw (%%esp)");
+	RUN("push mem esp", "pushl $0x5555aaaa\n\tpushl (%%esp)\n\tpushw 2(%%esp)\n\tpushl 6(%%esp)");
+	RUN("call mem esp", "pushl $1f\n\tcall *(%%esp)\n\tjmp 2f\n1:\tmovl (%%esp), %%eax\n\tmovl 4(%%esp), %%ebx\n\t"
+			    "subl $2f, %%eax\n\tsubl $1b, %%ebx\n\tret\n2:\tpopl %%ecx\n\tsubl $1b, %%ecx");
 	RUN("pop mem esp idx", "pushl $1\n\tpushl $2\n\tpushl $3\n\tmovl $1, %%ecx\n\tpopl (%%esp,%%ecx,4)");
 	RUN("pusha", "movl $0x77777777, %%ebp\n\tpushal\n\tmovl $0, %%eax\n\tmovl $0, %%ebx\n\tmovl $0, %%ecx\n\t"
 		     "movl $0, %%edx\n\tmovl $0, %%esi\n\tmovl $0, %%edi\n\tmovl $0, %%ebp\n\tmovl $0x88888888, 12(%%esp)\n\tpopal");
@@ -134,7 +138,7 @@ void test_stack(void)
 	RUN("enter 1", "enter $8, $1");
 	RUN("enter 3", "enter $12, $3");
 	RUN("enter 3 leave", "enter $12, $3\n\tmovl %%esp, %%eax\n\tleave");
-	RUN("enter 31", "enter $4, $33");
+	RUN("enter 33", "enter $4, $33");
 	RUN("enterw 2", "enterw $8, $2");
 	RUN("leave", "movl $pstack+256, %%ebp\n\tleave");
 	RUN("leavew", "movl $pstack+256, %%ebp\n\tleavew");
