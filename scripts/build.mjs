@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // Build the two bundles with esbuild (npm run build; npm's prepare runs it after npm install):
 //   dist/godwit.js                 the CLI for Node (machine/cli.ts; ESM, node20)
-//   dist/godwit-core.browser.js    the platform-neutral core for browsers (src/browser.ts)
+//   dist/godwit-core.browser.js    the machine and its platform-neutral core for browsers (machine/browser.ts)
 // The browser build fails on any import of a Node built-in (the npm package `buffer` stands in for
-// Node's Buffer), and warns about core files that src/browser.ts does not reach.
+// Node's Buffer).
 import { builtinModules } from 'node:module';
-import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -33,22 +32,6 @@ const noNodeBuiltins = {
   },
 };
 
-function listTs(dir) {
-  let out = [];
-  let entries;
-  try {
-    entries = readdirSync(join(root, dir), { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory()) out = out.concat(listTs(path));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
-
 async function build() {
   const started = Date.now();
   const cli = esbuild.build({
@@ -64,7 +47,7 @@ async function build() {
   });
   const core = esbuild.build({
     absWorkingDir: root,
-    entryPoints: ['src/browser.ts'],
+    entryPoints: ['machine/browser.ts'],
     outfile: join(dist, 'godwit-core.browser.js'),
     bundle: true,
     platform: 'browser',
@@ -81,10 +64,7 @@ async function build() {
   if (coreResult.status === 'rejected') throw coreResult.reason;
   const browser = coreResult.value;
   const reached = new Set(Object.keys(browser.metafile.inputs));
-  const missed = ['src', 'devices', 'migration'].flatMap(listTs).filter((f) => !reached.has(f));
-  if (missed.length > 0) {
-    console.warn(`build: src/browser.ts does not reach ${missed.length} core file(s): ${missed.join(', ')}`);
-  }
+  if (!reached.has('machine/machine.ts')) throw new Error('the browser bundle does not contain the Machine');
   console.error(`build: dist/godwit.js and dist/godwit-core.browser.js in ${Date.now() - started} ms`);
 }
 
