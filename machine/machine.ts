@@ -9,12 +9,10 @@ import { PcBoard } from './pc-board.ts';
 import { loadKernelFromConfig } from './loaders/load-kernel.ts';
 import type { BootState } from './loaders/boot-state.ts';
 import { TripleFault } from '../src/cpu/fault.ts';
-import { IF } from '../src/cpu/constants.ts';
+import { Scheduler } from './scheduler.ts';
 import { NO_DEADLINE } from '../src/clock/clock.ts';
 import { hash64 } from '../src/util/hash.ts';
 
-/** Instructions per batch when no timer or stop point is nearer. */
-const BATCH = 1 << 18;
 /** Resets in a row without progress before we give up (a guest that triple-faults at once). */
 const MAX_RESET_LOOP = 16;
 
@@ -24,6 +22,7 @@ export class Machine implements RunnableMachine {
   private readonly host: MachineHost;
   private exit: RunResult | null = null;
   private resetRequested = false;
+  private readonly sched: Scheduler;
 
   constructor(config: MachineConfig, host: MachineHost) {
     this.config = config;
@@ -38,6 +37,7 @@ export class Machine implements RunnableMachine {
         this.board.cpu.requestStop();
       },
     });
+    this.sched = new Scheduler(this.board.cpus);
     this.boot();
   }
 
@@ -62,13 +62,17 @@ export class Machine implements RunnableMachine {
   /** A guest-requested reset (port 0x92, triple fault without -no-reboot): reboot the kernel. */
   private reboot(): void {
     this.board.reset();
+    this.sched.reset();
     this.boot();
   }
 
+  /** Retired instructions, all CPUs together (virtual time derives from this). */
+  get retired(): number {
+    return this.board.retiredInstructions();
+  }
+
   run(limits: RunLimits = {}): RunResult {
-    const board = this.board;
-    const cpu = board.cpu;
-    const clock = board.clock;
+    const clock = this.board.clock;
     const max = limits.maxInsns ?? Infinity;
     let resets = 0;
     let lastResetAt = -1;
@@ -82,30 +86,28 @@ export class Machine implements RunnableMachine {
         continue;
       }
       clock.runDue();
-      if (cpu.retired >= max) return this.end('max-insns', 0, `stopped after ${cpu.retired} instructions (--max-insns)`);
-      if (cpu.halted && !cpu.hasWakeEvent()) {
-        if ((cpu.flags & IF) === 0 && !cpu.nmiPending) {
-          return this.end('halted', 4, `guest halted with interrupts disabled at eip 0x${cpu.eip.toString(16)}`);
-        }
-        const deadline = clock.nextDeadline();
-        if (deadline === NO_DEADLINE) {
-          return this.end('halted', 4, 'guest halted waiting for an interrupt, and no timer is armed');
-        }
-        clock.skipTo(deadline);
-        continue;
-      }
-      const budget = Math.min(BATCH, clock.instructionsUntilNextDeadline(), max - cpu.retired);
+      const retired = this.retired;
+      if (retired >= max) return this.end('max-insns', 0, `stopped after ${retired} instructions (--max-insns)`);
+      const budget = Math.min(clock.instructionsUntilNextDeadline(), max - retired);
       if (budget <= 0) continue;
       try {
-        cpu.run(budget);
+        const ran = this.sched.runSlice(budget);
+        if (ran === 0) {
+          // Every CPU is halted (or waiting for SIPI): skip virtual time to the next timer.
+          const stuck = this.sched.stuckReason();
+          if (stuck !== null) return this.end('halted', 4, stuck);
+          const deadline = clock.nextDeadline();
+          if (deadline === NO_DEADLINE) return this.end('halted', 4, 'guest halted waiting for an interrupt, and no timer is armed');
+          clock.skipTo(deadline);
+        }
       } catch (e) {
         if (!(e instanceof TripleFault)) throw e;
         if (this.config.noReboot) return this.end('triple-fault', 5, `triple fault: ${e.reason} (-no-reboot)`);
         this.host.log(`triple fault (${e.reason}): resetting`);
-        if (lastResetAt === cpu.retired) {
+        if (lastResetAt === this.retired) {
           if (++resets >= MAX_RESET_LOOP) return this.end('triple-fault', 5, `triple fault loop: ${e.reason}`);
         } else resets = 0;
-        lastResetAt = cpu.retired;
+        lastResetAt = this.retired;
         this.reboot();
       }
     }
@@ -117,7 +119,7 @@ export class Machine implements RunnableMachine {
 
   stats(): MachineStats {
     return {
-      retiredInstructions: this.board.cpu.retired,
+      retiredInstructions: this.retired,
       virtualTimeNs: this.board.clock.now(),
       ramHash: hash64(this.board.mem.u8),
     };

@@ -53,6 +53,8 @@ export class PcBoard {
   readonly io = new IoBus();
   readonly clock: VirtualClock;
   readonly cpu: Cpu;
+  /** Every CPU, in APIC id order (cpus[0] is the bootstrap processor). */
+  readonly cpus: Cpu[];
   readonly pic = new PicPair();
   readonly pit: I8254;
   readonly port61: Port61;
@@ -73,8 +75,7 @@ export class PcBoard {
     mem.setPageKind(0xa0000, 0x20000, PAGE_HOLE);
     mem.setPageKind(0xc0000, 0x40000, PAGE_ROM);
 
-    let cpuRef: Cpu | null = null;
-    this.clock = new VirtualClock({ retiredInstructions: () => (cpuRef === null ? 0 : cpuRef.retired) }, config.icountShift);
+    this.clock = new VirtualClock({ retiredInstructions: () => this.retiredInstructions() }, config.icountShift);
     const pic = this.pic;
     this.isa = { setIrq: (pin, level) => pic.setIrq(pin, level) };
     const cpu = (this.cpu = new Cpu({
@@ -84,7 +85,7 @@ export class PcBoard {
       now: () => this.clock.now(),
       model: cpuModelFromConfig(config),
     }));
-    cpuRef = cpu;
+    this.cpus = [cpu];
     mem.onMapChange = () => cpu.flushTlb();
     this.clock.onTimerChange = () => cpu.requestCheck();
     pic.onOutputChange = () => cpu.requestCheck();
@@ -135,6 +136,15 @@ export class PcBoard {
     if (this.testdev !== null) this.objects.add('/machine/pc-testdev', this.testdev);
     this.objects.add('/machine/ram', new RamState(mem));
     this.reset();
+  }
+
+  /** Instructions retired by all CPUs together: what virtual time is made of. */
+  retiredInstructions(): number {
+    const cpus = this.cpus;
+    if (cpus === undefined) return 0;
+    let n = 0;
+    for (let i = 0; i < cpus.length; i++) n += cpus[i]!.retired;
+    return n;
   }
 
   /** Power-on state of every device and the CPU. */
