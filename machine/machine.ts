@@ -6,6 +6,9 @@
 import type { MachineConfig } from './machine-config.ts';
 import type { MachineHost, MachineStats, RunLimits, RunnableMachine, RunResult } from './machine-api.ts';
 import { PcBoard } from './pc-board.ts';
+import type { BoardEvents } from './pc-board.ts';
+import type { MachineState } from './machine-state.ts';
+import { checkRunState, runPostLoad } from './machine-state.ts';
 import { loadKernelFromConfig } from './loaders/load-kernel.ts';
 import type { BootState } from './loaders/boot-state.ts';
 import { TripleFault } from '../src/cpu/fault.ts';
@@ -18,27 +21,66 @@ const MAX_RESET_LOOP = 16;
 
 export class Machine implements RunnableMachine {
   readonly config: MachineConfig;
-  readonly board: PcBoard;
+  private boardRef: PcBoard;
   private readonly host: MachineHost;
   private exit: RunResult | null = null;
   private resetRequested = false;
-  private readonly sched: Scheduler;
+  private sched: Scheduler;
+  private readonly events: BoardEvents;
 
   constructor(config: MachineConfig, host: MachineHost) {
     this.config = config;
     this.host = host;
-    this.board = new PcBoard(config, host, {
+    this.events = {
       onDebugExit: (status) => {
         this.exit = { reason: 'debug-exit', exitStatus: status, message: `guest wrote ${status >> 1} to isa-debug-exit` };
-        this.board.cpu.requestStop();
+        for (const cpu of this.board.cpus) cpu.requestStop();
       },
       onReset: () => {
         this.resetRequested = true;
-        this.board.cpu.requestStop();
+        for (const cpu of this.board.cpus) cpu.requestStop();
       },
-    });
-    this.sched = new Scheduler(this.board.cpus);
+    };
+    this.boardRef = new PcBoard(config, host, this.events);
+    this.sched = new Scheduler(this.boardRef.cpus);
     this.boot();
+  }
+
+  get board(): PcBoard {
+    return this.boardRef;
+  }
+
+  /** Everything a snapshot carries, at the current instruction boundary. */
+  captureState(): MachineState {
+    const board = this.boardRef;
+    return {
+      objects: board.objects.saveAll(),
+      schemas: board.objects.describeAll(),
+      run: {
+        virtualTimeNs: BigInt(board.clock.now()),
+        schedulerCpu: this.sched.current,
+        schedulerLeft: this.sched.left,
+      },
+    };
+  }
+
+  /**
+   * Load a state (already filtered for this machine's configuration) into fresh objects and swap them
+   * in only when everything loaded: on any error this machine is left exactly as it was.
+   */
+  restoreState(state: MachineState): void {
+    const board = new PcBoard(this.config, this.host, this.events);
+    checkRunState(state.run, board.cpus.length);
+    board.objects.loadAll(state.objects);
+    board.clock.setNow(Number(state.run.virtualTimeNs));
+    runPostLoad(board.objects);
+    const sched = new Scheduler(board.cpus);
+    sched.current = state.run.schedulerCpu;
+    sched.left = state.run.schedulerLeft;
+    this.boardRef = board;
+    this.sched = sched;
+    this.exit = null;
+    this.resetRequested = false;
   }
 
   get cpu() {
@@ -61,7 +103,7 @@ export class Machine implements RunnableMachine {
 
   /** A guest-requested reset (port 0x92, triple fault without -no-reboot): reboot the kernel. */
   private reboot(): void {
-    this.board.reset();
+    this.boardRef.reset();
     this.sched.reset();
     this.boot();
   }

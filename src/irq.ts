@@ -22,6 +22,15 @@ export class IrqLine {
     return this.current;
   }
 
+  /**
+   * After a load: remember the level the loaded device drives, without telling the sink. The sink's
+   * own loaded state already records its inputs (the 8259's last_irr, the IOAPIC's irr), and
+   * re-driving it would forge edges.
+   */
+  restore(level: number): void {
+    this.current = level ? 1 : 0;
+  }
+
   /** Drive the line to 0 or 1. */
   set(level: number): void {
     level = level ? 1 : 0;

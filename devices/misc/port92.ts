@@ -1,6 +1,9 @@
 /**
  * Port 0x92, system control port A (QEMU's port92): bit 1 opens the A20 gate, bit 0 requests a
  * fast reset (the bit itself is not kept). Reads return the last value written without bit 0.
+ *
+ * There is no keyboard controller, so this port is the only A20 control: the gate is open at reset
+ * (as a BIOS leaves it, and as multiboot and Linux kernels expect), and bit 1 reads as set.
  */
 import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { StateObject } from '../../src/qom/object.ts';
@@ -17,7 +20,7 @@ export class Port92 implements PortDevice, StateObject {
   private readonly setA20: (enabled: boolean) => void;
   private readonly onReset: () => void;
   /** Last value written, bit 0 cleared (QEMU's outport). */
-  outport = 0;
+  outport = PORT92_A20;
 
   constructor(setA20: (enabled: boolean) => void, onReset: () => void) {
     this.setA20 = setA20;
@@ -25,7 +28,8 @@ export class Port92 implements PortDevice, StateObject {
   }
 
   reset(): void {
-    this.outport = 0;
+    this.outport = PORT92_A20;
+    this.setA20(true);
   }
 
   ioRead(_offset: number, _size: number): number {

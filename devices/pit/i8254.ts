@@ -362,11 +362,12 @@ export class I8254 implements PortDevice, StateObject {
       next = this.nextTransitionTime(s, now);
     }
     s.nextTransitionTime = next;
+    // The PIC's loaded state already records this line's level: remember it, drive nothing.
     if (next === -1) {
-      this.irq.set(this.getOut(0, now));
+      this.irq.restore(this.getOut(0, now));
       this.timer.cancel();
     } else {
-      this.irq.set(this.getOut(0, next - 1));
+      this.irq.restore(this.getOut(0, next - 1));
       this.timer.arm(next);
     }
   }

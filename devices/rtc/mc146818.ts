@@ -382,7 +382,7 @@ export class Mc146818 implements PortDevice, StateObject {
   postLoad(): void {
     const irqf = (this.cmos[RTC_REG_C]! & this.cmos[RTC_REG_B]! & (REG_C_PF | REG_C_AF | REG_C_UF)) !== 0;
     this.cmos[RTC_REG_C] = irqf ? this.cmos[RTC_REG_C]! | REG_C_IRQF : this.cmos[RTC_REG_C]! & ~REG_C_IRQF;
-    this.irq.set(irqf ? 1 : 0);
+    this.irq.restore(irqf ? 1 : 0);
     this.rearm();
   }
 }

@@ -426,6 +426,8 @@ export class Uart16550 implements PortDevice, StateObject {
 
   /** Re-derive IIR and the interrupt line from the loaded registers. */
   postLoad(): void {
-    this.updateIrq();
+    const id = this.pendingId();
+    this.iir = id | (this.iir & 0xf0);
+    this.irq.restore(id !== IIR_NO_INT && (this.mcr & MCR_OUT2) !== 0 ? 1 : 0);
   }
 }

@@ -98,8 +98,9 @@ export class PcTestdev implements StateObject {
     if (v.mode === 'load') for (let n = 0; n < TESTDEV_IRQ_LINES; n++) this.irqLevels[n] = this.irqLevels[n] ? 1 : 0;
   }
 
-  /** Re-drive every IRQ line from the loaded levels. */
-  postLoad(): void {
-    for (let n = 0; n < TESTDEV_IRQ_LINES; n++) this.irqs.setIrq(n, this.irqLevels[n]!);
-  }
+  /**
+   * Nothing to re-drive: the interrupt controllers' loaded state already records these levels, and
+   * driving them again would forge edges.
+   */
+  postLoad(): void {}
 }

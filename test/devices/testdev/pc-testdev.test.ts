@@ -40,7 +40,7 @@ describe('pc-testdev', () => {
     expect(sink.level(23)).toBe(1);
   });
 
-  it('round-trips the scratch value and line levels, re-driving the lines', () => {
+  it('round-trips the scratch value and line levels, without driving the lines again', () => {
     const a = setup();
     a.bus.write(0xe0, 4, 0xdeadbeef);
     a.bus.write(0x2005, 1, 1);
@@ -48,7 +48,7 @@ describe('pc-testdev', () => {
     roundTrip(a.dev, b.dev, '/machine/peripheral/testdev');
     b.dev.postLoad();
     expect(b.bus.read(0xe0, 4)).toBe(0xdeadbeef);
-    expect(b.sink.level(5)).toBe(1);
+    expect(b.sink.level(5)).toBe(0); // the controllers' loaded state already records the level
     expect(b.bus.read(0x2005, 1)).toBe(1);
   });
 });
