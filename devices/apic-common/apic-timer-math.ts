@@ -1,0 +1,92 @@
+/**
+ * The APIC timer's arithmetic on virtual time, QEMU's model (hw/intc/apic_common.c) with exact
+ * integer math on ns values below 2^53. The input clock is 1 GHz: the counter ticks once every
+ * 2^count_shift ns. A period is initial_count + 1 ticks, as in QEMU.
+ *
+ * One deviation, shared by both flavours: the expiry is computed whether or not the LVT entry is
+ * masked, and a masked expiry is dropped at delivery (as KVM does); QEMU instead leaves a masked
+ * timer unarmed. The guest sees the same interrupts except when it unmasks a one-shot timer in the
+ * last tick before it fires.
+ */
+
+/** TDCR -> count_shift: divide by 2^shift (TDCR 0xB divides by 1). */
+export function countShiftOf(tdcr: number): number {
+  const v = (tdcr & 3) | ((tdcr >>> 1) & 4);
+  return (v + 1) & 7;
+}
+
+/** Whole ticks counted since the load time (0 before it). */
+export function ticksSince(now: number, loadTime: number, shift: number): number {
+  const d = Math.floor((now - loadTime) / 2 ** shift);
+  return d < 0 ? 0 : d;
+}
+
+/** TMCCT: one-shot counts down to 0 and stays; periodic reloads after reaching 0. */
+export function currentCount(periodic: boolean, initial: number, shift: number, loadTime: number, now: number): number {
+  if (initial === 0) return 0;
+  const d = ticksSince(now, loadTime, shift);
+  if (periodic) return initial - (d % (initial + 1));
+  return d >= initial ? 0 : initial - d;
+}
+
+/**
+ * The next expiry strictly after `now` (ns), or -1: one-shot fires once at load + (initial + 1)
+ * ticks if the count has not yet reached 0; periodic at every multiple of initial + 1 ticks.
+ * Callers pass the expiry just handled as `now` to step a periodic timer without drift.
+ */
+export function nextExpiry(periodic: boolean, initial: number, shift: number, loadTime: number, now: number): number {
+  if (initial === 0) return -1;
+  const d = ticksSince(now, loadTime, shift);
+  const period = initial + 1;
+  let ticks: number;
+  if (periodic) {
+    ticks = (Math.floor(d / period) + 1) * period;
+  } else {
+    if (d >= initial) return -1;
+    ticks = period;
+  }
+  return loadTime + ticks * 2 ** shift;
+}
+
+/**
+ * Ticks elapsed in the current count (one-shot: since the load; periodic: since the last reload),
+ * for keeping the count when the divider changes.
+ */
+export function elapsedInCount(
+  periodic: boolean,
+  initial: number,
+  shift: number,
+  loadTime: number,
+  now: number,
+): number {
+  const d = ticksSince(now, loadTime, shift);
+  return periodic ? d % (initial + 1) : d;
+}
+
+/**
+ * A load time for a count already `elapsed` ticks in at `now` under a new shift: a TDCR write keeps
+ * the current count and continues at the new rate (both flavours do this identically).
+ */
+export function rebasedLoadTime(now: number, elapsed: number, shift: number): number {
+  return now - elapsed * 2 ** shift;
+}
+
+/** One-shot: the load time implied by a pending expiry. Periodic: the start of the current period. */
+export function loadTimeFromExpiry(expiry: number, initial: number, shift: number): number {
+  return expiry - (initial + 1) * 2 ** shift;
+}
+
+/** An expiry this far behind the clock in restored state is recomputed from now, not replayed. */
+export const STALE_EXPIRY_NS = 1_000_000_000;
+
+/**
+ * Virtual ns at which a TSC-deadline timer fires: the TSC counts virtual ns (1 GHz), so the
+ * deadline lies (deadline - tsc) ns from now; a deadline already passed fires now. A deadline
+ * beyond the range of exact ns values (2^53) never fires (-1).
+ */
+export function tscDeadlineExpiry(deadline: bigint, tsc: bigint, now: number): number {
+  if (deadline <= tsc) return now;
+  const delta = deadline - tsc;
+  const limit = BigInt(Number.MAX_SAFE_INTEGER - Math.max(0, now));
+  return delta > limit ? -1 : now + Number(delta);
+}

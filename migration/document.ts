@@ -1,0 +1,170 @@
+/**
+ * The snapshot's JSON document: `{ config, clock, objects, schemas }` (README.md has an example).
+ * buildDocument turns a Snapshot into JSON-ready data; parseDocument turns untrusted parsed JSON back
+ * into a Snapshot, checking every key. Both the binary container and the pure-JSON export use them;
+ * they differ only in how large byte strings are written and read (BlobWriter, BlobReader).
+ */
+import { isStateNode } from '../src/visit/state-tree.ts';
+import { parseSchema, validateAgainstSchema, type SchemaNode } from '../src/visit/schema.ts';
+import { describeValue } from '../src/visit/field-checks.ts';
+import { isValidObjectPath } from '../src/qom/object-tree.ts';
+import { compareStrings, isValidTypeName } from '../src/qom/type-registry.ts';
+import { StateError } from '../src/util/errors.ts';
+import type { SnapshotLimits } from './limits.ts';
+import { SnapshotError } from './snapshot-error.ts';
+import { parseSchemaKey, schemaKey, type JsonObject, type JsonValue, type Snapshot, type SnapshotClock, type SnapshotObject } from './snapshot.ts';
+import { decodeFields, encodeFields, parseBigintText, type BlobReader, type BlobWriter } from './value-codec.ts';
+
+const U64_MAX = (1n << 64n) - 1n;
+const TOP_KEYS = ['config', 'clock', 'objects', 'schemas'] as const;
+const CLOCK_KEYS = ['virtualTimeNs', 'retiredInstructions', 'run'] as const;
+const OBJECT_KEYS = ['type', 'version', 'fields'] as const;
+
+/** Checks a snapshot before it is written; a bad one is a bug of the caller (StateError). */
+export function checkSnapshot(s: Snapshot): void {
+  for (const [path, obj] of s.objects) {
+    if (!isValidObjectPath(path)) throw new StateError(path, 'bad object path');
+    if (!isValidTypeName(obj.type)) throw new StateError(path, `bad type name ${JSON.stringify(obj.type)}`);
+    if (!Number.isSafeInteger(obj.version) || obj.version < 0 || obj.version > 999999999) throw new StateError(path, `bad version ${obj.version}`);
+    const schema = s.schemas.get(schemaKey(obj.type, obj.version));
+    if (schema === undefined) throw new StateError(path, `no schema for ${schemaKey(obj.type, obj.version)}`);
+    validateAgainstSchema(obj.fields, schema, path);
+  }
+  for (const key of s.schemas.keys()) if (parseSchemaKey(key) === null) throw new StateError(key, 'bad schema key');
+  checkJson(s.config, 'config');
+  checkJson(s.clock.run, 'clock.run');
+  for (const name of ['virtualTimeNs', 'retiredInstructions'] as const) {
+    const value = s.clock[name];
+    if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw new StateError(`clock.${name}`, `expected u64, got ${describeValue(value)}`);
+  }
+}
+
+/** Checks that `value` is plain JSON (so that it decodes to what was encoded). */
+function checkJson(value: unknown, where: string): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new StateError(where, `${value} is not a JSON number`);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((element, i) => checkJson(element, `${where}[${i}]`));
+    return;
+  }
+  if (!isStateNode(value)) throw new StateError(where, `expected plain JSON, got ${describeValue(value)}`);
+  for (const key of Object.keys(value)) checkJson(own(value, key), `${where}.${key}`);
+}
+
+/** The document as JSON-ready data, objects and schemas in sorted order. */
+export function buildDocument(s: Snapshot, putBlob: BlobWriter): JsonObject {
+  checkSnapshot(s);
+  const objects: JsonObject = Object.create(null) as JsonObject;
+  for (const path of [...s.objects.keys()].sort(compareStrings)) {
+    const obj = s.objects.get(path)!;
+    objects[path] = { type: obj.type, version: obj.version, fields: encodeFields(obj.fields, putBlob, path) };
+  }
+  const schemas: JsonObject = Object.create(null) as JsonObject;
+  for (const key of [...s.schemas.keys()].sort(compareStrings)) schemas[key] = s.schemas.get(key)! as unknown as JsonValue;
+  return {
+    config: s.config,
+    clock: {
+      virtualTimeNs: s.clock.virtualTimeNs.toString(),
+      retiredInstructions: s.clock.retiredInstructions.toString(),
+      run: s.clock.run,
+    },
+    objects,
+    schemas,
+  };
+}
+
+/** `doc` as JSON text; values that are not JSON (a bigint in config) are a StateError. */
+export function stringifyDocument(doc: JsonObject, indent?: number): string {
+  try {
+    return JSON.stringify(doc, null, indent);
+  } catch (e) {
+    throw new StateError('document', `cannot be written as JSON: ${(e as Error).message}`);
+  }
+}
+
+function bad(where: string, message: string): never {
+  throw new SnapshotError('bad-document', where, message);
+}
+
+function own(obj: object, key: string): unknown {
+  return Object.hasOwn(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
+}
+
+/** Checks that `value` is a JSON object with exactly `keys` and returns it. */
+function exactObject(value: unknown, keys: readonly string[], where: string): object {
+  if (!isStateNode(value)) bad(where, `expected an object, got ${describeValue(value)}`);
+  for (const key of keys) if (!Object.hasOwn(value, key)) bad(`${where}.${key}`, 'missing');
+  for (const key of Object.keys(value)) if (!keys.includes(key)) bad(`${where}.${JSON.stringify(key)}`, 'unknown key');
+  return value;
+}
+
+/** A copy of parsed JSON made of null-prototype objects, so that no key acts on a prototype. */
+export function plainJson(value: unknown): JsonValue {
+  if (typeof value !== 'object' || value === null) return value as JsonValue;
+  if (Array.isArray(value)) return value.map(plainJson);
+  const out = Object.create(null) as JsonObject;
+  for (const key of Object.keys(value)) out[key] = plainJson(own(value, key));
+  return out;
+}
+
+function parseU64(value: unknown, where: string): bigint {
+  const parsed = parseBigintText(value);
+  if (parsed === null || parsed < 0n || parsed > U64_MAX) bad(where, `expected u64 as a decimal string, got ${describeValue(value)}`);
+  return parsed;
+}
+
+/**
+ * Decodes an untrusted parsed document into a Snapshot: exact keys at every level, valid paths,
+ * type names, versions and schema keys, each object's fields decoded and validated through its
+ * schema. Document errors are SnapshotErrors (`document.clock.run`), field errors StateErrors naming
+ * the object path and field.
+ */
+export function parseDocument(json: unknown, readBlob: BlobReader, limits: SnapshotLimits): Snapshot {
+  const top = exactObject(json, TOP_KEYS, 'document');
+
+  const config = own(top, 'config');
+  if (!isStateNode(config)) bad('document.config', `expected an object, got ${describeValue(config)}`);
+
+  const clockJson = exactObject(own(top, 'clock'), CLOCK_KEYS, 'document.clock');
+  const run = own(clockJson, 'run');
+  if (!isStateNode(run)) bad('document.clock.run', `expected an object, got ${describeValue(run)}`);
+  const clock: SnapshotClock = {
+    virtualTimeNs: parseU64(own(clockJson, 'virtualTimeNs'), 'document.clock.virtualTimeNs'),
+    retiredInstructions: parseU64(own(clockJson, 'retiredInstructions'), 'document.clock.retiredInstructions'),
+    run: plainJson(run) as JsonObject,
+  };
+
+  const schemasJson = own(top, 'schemas');
+  if (!isStateNode(schemasJson)) bad('document.schemas', `expected an object, got ${describeValue(schemasJson)}`);
+  const schemas = new Map<string, SchemaNode>();
+  for (const key of Object.keys(schemasJson).sort(compareStrings)) {
+    const parsed = parseSchemaKey(key);
+    if (parsed === null || !isValidTypeName(parsed.type)) bad(`document.schemas[${JSON.stringify(key)}]`, 'expected a key of the form type@version');
+    schemas.set(key, parseSchema(own(schemasJson, key), `schemas[${key}]`));
+  }
+
+  const objectsJson = own(top, 'objects');
+  if (!isStateNode(objectsJson)) bad('document.objects', `expected an object, got ${describeValue(objectsJson)}`);
+  const paths = Object.keys(objectsJson).sort(compareStrings);
+  if (paths.length > limits.maxObjects) {
+    throw new SnapshotError('limit', 'document.objects', `${paths.length} objects, limit ${limits.maxObjects}`);
+  }
+  const objects = new Map<string, SnapshotObject>();
+  for (const path of paths) {
+    if (!isValidObjectPath(path)) bad(`document.objects[${JSON.stringify(path.slice(0, 300))}]`, 'bad object path');
+    const entry = exactObject(own(objectsJson, path), OBJECT_KEYS, path);
+    const type = own(entry, 'type');
+    const version = own(entry, 'version');
+    if (typeof type !== 'string' || !isValidTypeName(type)) throw new StateError(`${path}`, `bad type name ${describeValue(type)}`);
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+      throw new StateError(path, `bad version ${describeValue(version)}`);
+    }
+    const schema = schemas.get(schemaKey(type, version));
+    if (schema === undefined) throw new StateError(path, `no schema for ${schemaKey(type, version)} in the snapshot`);
+    objects.set(path, { type, version, fields: decodeFields(own(entry, 'fields'), schema, readBlob, path) });
+  }
+  return { config: plainJson(config) as JsonObject, clock, objects, schemas };
+}

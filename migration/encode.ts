@@ -1,0 +1,98 @@
+/**
+ * Snapshot -> bytes: header, blob table, JSON document, zero padding to 4 KiB, then each blob
+ * (4 KiB aligned, padded to 4 KiB). The result is a list of chunks so that a caller can write RAM
+ * without one giant copy: blob chunks are views of the snapshot's byte strings (for a freshly saved
+ * machine, of live guest RAM), valid until the machine runs again.
+ */
+import { checksumOf } from './checksum.ts';
+import { buildDocument, stringifyDocument } from './document.ts';
+import {
+  BLOB_ENTRY_BYTES,
+  HEADER_BYTES,
+  alignUp,
+  writeBlobEntry,
+  writeHeader,
+  type BlobEntry,
+} from './header.ts';
+import type { Snapshot } from './snapshot.ts';
+import { encodeBlob, type EncodedBlob } from './sparse-blob.ts';
+
+export interface EncodedSnapshot {
+  /** The file, in order. */
+  chunks: Uint8Array[];
+  /** Sum of the chunks' lengths. */
+  totalLength: number;
+  /** Length of the JSON document. */
+  documentLength: number;
+  /** Each blob: expanded and stored size, pages stored. */
+  blobs: Array<{ path: string; length: number; storedLength: number; storedPages: number }>;
+}
+
+/**
+ * Encodes a snapshot. Throws a StateError when the snapshot itself is bad (a field its schema
+ * rejects, an object without a schema, a config that is not JSON): such a file could not be loaded.
+ */
+export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
+  const blobs: EncodedBlob[] = [];
+  const info: EncodedSnapshot['blobs'] = [];
+  const doc = buildDocument(s, (bytes, path) => {
+    const blob = encodeBlob(bytes);
+    info.push({ path, length: bytes.length, storedLength: blob.storedLength, storedPages: blob.storedPages });
+    blobs.push(blob);
+    return { blob: blobs.length - 1, bytes: bytes.length };
+  });
+  const json = new TextEncoder().encode(stringifyDocument(doc));
+
+  const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
+  const blobsOffset = alignUp(jsonOffset + json.length);
+  const head = new Uint8Array(blobsOffset);
+  head.set(json, jsonOffset);
+
+  const chunks: Uint8Array[] = [head];
+  const zeros = new Uint8Array(4096);
+  let next = blobsOffset;
+  for (let i = 0; i < blobs.length; i++) {
+    const blob = blobs[i]!;
+    const entry: BlobEntry = {
+      offset: next,
+      storedLength: blob.storedLength,
+      length: info[i]!.length,
+      encoding: blob.encoding,
+      sum: checksumOf(...blob.chunks),
+    };
+    writeBlobEntry(head, HEADER_BYTES + i * BLOB_ENTRY_BYTES, entry);
+    for (const chunk of blob.chunks) if (chunk.length > 0) chunks.push(chunk);
+    const end = next + blob.storedLength;
+    next = alignUp(end);
+    if (next > end) chunks.push(zeros.subarray(0, next - end));
+  }
+  writeHeader(head, {
+    flags: 0,
+    blobCount: blobs.length,
+    jsonOffset,
+    jsonLength: json.length,
+    blobsOffset,
+    blobsLength: next - blobsOffset,
+    blobTableSum: checksumOf(head.subarray(HEADER_BYTES, jsonOffset)),
+    jsonSum: checksumOf(json),
+  });
+  return { chunks, totalLength: next, documentLength: json.length, blobs: info };
+}
+
+/** The chunks as one byte string (one copy). */
+export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** encodeSnapshot, concatenated. */
+export function encodeSnapshotBytes(s: Snapshot): Uint8Array {
+  return concatChunks(encodeSnapshot(s).chunks);
+}

@@ -1,0 +1,136 @@
+/**
+ * Blob encodings. Large byte strings (RAM, disk overlays) are cut into 4 KiB pages; a sparse blob
+ * stores a page bitmap (bit i set = page i stored; LSB first within each byte; padded with zero bytes
+ * to a multiple of 4 KiB so that the pages that follow stay 4 KiB aligned in the file) and then the
+ * stored pages in ascending order. Omitted pages are all zero. The last page is stored with its
+ * actual length when the byte string is not a multiple of 4 KiB. A raw blob is the bytes as they are;
+ * the encoder uses it when no page is zero.
+ */
+import { BLOB_ALIGN, BLOB_RAW, BLOB_SPARSE, alignUp } from './header.ts';
+import { SnapshotError } from './snapshot-error.ts';
+
+const PAGE = BLOB_ALIGN;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export interface EncodedBlob {
+  encoding: number;
+  /** The stored bytes in order; page runs are views of the source (no copy). */
+  chunks: Uint8Array[];
+  storedLength: number;
+  /** Pages stored (all of them for a raw blob). */
+  storedPages: number;
+}
+
+/** Number of 4 KiB pages (the last possibly partial) in `length` bytes. */
+export function pageCount(length: number): number {
+  return Math.ceil(length / PAGE);
+}
+
+/** Bytes of the padded page bitmap for `length` bytes. */
+export function bitmapBytes(length: number): number {
+  return alignUp(Math.ceil(pageCount(length) / 8));
+}
+
+/** True when data[start..end) is all zero. */
+export function isZero(data: Uint8Array, start: number, end: number): boolean {
+  const byteStart = data.byteOffset + start;
+  if (LITTLE_ENDIAN && (byteStart & 3) === 0 && ((end - start) & 3) === 0) {
+    const words = new Int32Array(data.buffer, byteStart, (end - start) >>> 2);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+    return true;
+  }
+  for (let i = start; i < end; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
+/** Encodes a byte string: sparse when at least one page is zero, else raw. */
+export function encodeBlob(data: Uint8Array): EncodedBlob {
+  const pages = pageCount(data.length);
+  const bitmap = new Uint8Array(bitmapBytes(data.length));
+  const chunks: Uint8Array[] = [bitmap];
+  let stored = 0;
+  let storedBytes = 0;
+  let runStart = -1;
+  for (let p = 0; p < pages; p++) {
+    const start = p * PAGE;
+    const end = Math.min(start + PAGE, data.length);
+    if (isZero(data, start, end)) {
+      if (runStart >= 0) chunks.push(data.subarray(runStart, start));
+      runStart = -1;
+      continue;
+    }
+    bitmap[p >>> 3]! |= 1 << (p & 7);
+    stored++;
+    storedBytes += end - start;
+    if (runStart < 0) runStart = start;
+  }
+  if (runStart >= 0) chunks.push(data.subarray(runStart, data.length));
+  if (stored === pages) return { encoding: BLOB_RAW, chunks: data.length === 0 ? [] : [data], storedLength: data.length, storedPages: pages };
+  return { encoding: BLOB_SPARSE, chunks, storedLength: bitmap.length + storedBytes, storedPages: stored };
+}
+
+/**
+ * Checks a stored blob's structure against its entry before anything is expanded: a sparse blob's
+ * bitmap has no bits past the last page, zero padding, and accounts for exactly the stored length.
+ */
+export function checkBlob(stored: Uint8Array, encoding: number, length: number, where: string): void {
+  if (encoding === BLOB_RAW) {
+    if (stored.length !== length) throw new SnapshotError('bad-blob', where, `raw blob of ${stored.length} bytes for ${length}`);
+    return;
+  }
+  const pages = pageCount(length);
+  const mapBytes = bitmapBytes(length);
+  if (stored.length < mapBytes) {
+    throw new SnapshotError('bad-blob', where, `sparse blob of ${stored.length} bytes is shorter than its ${mapBytes}-byte page bitmap`);
+  }
+  const used = Math.ceil(pages / 8);
+  if (pages % 8 !== 0 && (stored[used - 1]! >>> (pages % 8)) !== 0) {
+    throw new SnapshotError('bad-blob', where, `page bitmap marks pages past the last page ${pages - 1}`);
+  }
+  if (!isZero(stored, used, mapBytes)) throw new SnapshotError('bad-blob', where, 'page bitmap padding is not zero');
+  let present = 0;
+  for (let i = 0; i < used; i++) present += popcount8(stored[i]!);
+  const lastSize = length - (pages - 1) * PAGE;
+  const lastPresent = pages > 0 && (stored[(pages - 1) >>> 3]! & (1 << ((pages - 1) & 7))) !== 0;
+  const expected = mapBytes + present * PAGE - (lastPresent ? PAGE - lastSize : 0);
+  if (stored.length !== expected) {
+    throw new SnapshotError('bad-blob', where, `sparse blob stores ${stored.length} bytes, its bitmap (${present} pages) accounts for ${expected}`);
+  }
+}
+
+/** Expands a checked blob into a fresh byte string of `length` bytes. */
+export function expandBlob(stored: Uint8Array, encoding: number, length: number): Uint8Array {
+  if (encoding === BLOB_RAW) return stored.slice();
+  const out = new Uint8Array(length);
+  const pages = pageCount(length);
+  let from = bitmapBytes(length);
+  let p = 0;
+  while (p < pages) {
+    if ((stored[p >>> 3]! & (1 << (p & 7))) === 0) {
+      p++;
+      continue;
+    }
+    // Copy a run of stored pages at once.
+    const first = p;
+    while (p < pages && (stored[p >>> 3]! & (1 << (p & 7))) !== 0) p++;
+    const start = first * PAGE;
+    const size = Math.min(p * PAGE, length) - start;
+    out.set(stored.subarray(from, from + size), start);
+    from += size;
+  }
+  return out;
+}
+
+/** Number of pages a blob stores (for summaries). */
+export function storedPageCount(stored: Uint8Array, encoding: number, length: number): number {
+  if (encoding === BLOB_RAW) return pageCount(length);
+  let present = 0;
+  for (let i = 0; i < Math.ceil(pageCount(length) / 8); i++) present += popcount8(stored[i]!);
+  return present;
+}
+
+function popcount8(b: number): number {
+  b = b - ((b >>> 1) & 0x55);
+  b = (b & 0x33) + ((b >>> 2) & 0x33);
+  return (b + (b >>> 4)) & 0x0f;
+}
