@@ -63,7 +63,7 @@ export const DEFAULT_RTC_BASE_SECONDS = Date.UTC(2026, 0, 1) / 1000;
 export const DEFAULT_CPU_VENDOR = 'GenuineIntel';
 
 export function defaultCpuFeatures(): CpuFeatures {
-  return { tsc: true, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: false };
+  return { tsc: true, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: true };
 }
 
 export function defaultCpuConfig(): CpuConfig {

@@ -42,7 +42,7 @@ export class Machine implements RunnableMachine {
       },
     };
     this.boardRef = new PcBoard(config, host, this.events);
-    this.sched = new Scheduler(this.boardRef.cpus);
+    this.sched = new Scheduler(this.boardRef);
     this.boot();
   }
 
@@ -74,7 +74,8 @@ export class Machine implements RunnableMachine {
     board.objects.loadAll(state.objects);
     board.clock.setNow(Number(state.run.virtualTimeNs));
     runPostLoad(board.objects);
-    const sched = new Scheduler(board.cpus);
+    board.syncCpusFromLapics();
+    const sched = new Scheduler(board);
     sched.current = state.run.schedulerCpu;
     sched.left = state.run.schedulerLeft;
     this.boardRef = board;

@@ -5,6 +5,7 @@
 import type { MachineConfig } from './machine-config.ts';
 import type { MachineHost } from './machine-api.ts';
 import { PhysicalMemory, PAGE_HOLE, PAGE_ROM } from '../src/memory/physical-memory.ts';
+import { ConfigError } from '../src/util/errors.ts';
 import { IoBus } from '../src/bus/io-bus.ts';
 import { VirtualClock } from '../src/clock/clock.ts';
 import { IrqLine } from '../src/irq.ts';
@@ -12,9 +13,10 @@ import type { IrqSink } from '../src/irq.ts';
 import { Cpu } from '../src/cpu/cpu.ts';
 import type { CpuModel } from '../src/cpu/cpu-config.ts';
 import { ObjectTree } from '../src/qom/object-tree.ts';
-import { PicPair } from '../devices/pic/pic-pair.ts';
-import { I8254 } from '../devices/pit/i8254.ts';
-import { Port61 } from '../devices/pit/port61.ts';
+import { Irqchips, IOAPIC_BASE, LAPIC_BASE } from './irqchip.ts';
+import type { LocalApic } from './irqchip.ts';
+import { buildMpTable } from './firmware/mp-table.ts';
+import { cpuidLeaf } from '../src/cpu/cpuid.ts';
 import { Uart16550 } from '../devices/serial/uart16550.ts';
 import { Mc146818 } from '../devices/rtc/mc146818.ts';
 import { DebugExit } from '../devices/testdev/debug-exit.ts';
@@ -43,7 +45,7 @@ export function cpuModelFromConfig(config: MachineConfig): CpuModel {
     cx8: f.cx8,
     cmov: f.cmov,
     apic: f.apic,
-    tscDeadline: false,
+    tscDeadline: f.apic,
     leaf15: config.cpu.leaf15,
   };
 }
@@ -55,9 +57,14 @@ export class PcBoard {
   readonly cpu: Cpu;
   /** Every CPU, in APIC id order (cpus[0] is the bootstrap processor). */
   readonly cpus: Cpu[];
-  readonly pic = new PicPair();
-  readonly pit: I8254;
-  readonly port61: Port61;
+  /** The interrupt controllers and timers in the configured kernel-irqchip flavour. */
+  readonly irqchips: Irqchips;
+  /** Local APICs by CPU index (empty with -cpu -apic). */
+  readonly lapics: LocalApic[] = [];
+  /** The CPU inside run() right now, if any (INIT/SIPI to it wait for its instruction boundary). */
+  running: Cpu | null = null;
+  private readonly pendingInit: boolean[] = [];
+  private readonly pendingSipi: number[] = [];
   readonly serial: Uart16550;
   readonly rtc: Mc146818;
   readonly port80 = new Port80();
@@ -76,25 +83,56 @@ export class PcBoard {
     mem.setPageKind(0xc0000, 0x40000, PAGE_ROM);
 
     this.clock = new VirtualClock({ retiredInstructions: () => this.retiredInstructions() }, config.icountShift);
-    const pic = this.pic;
-    this.isa = { setIrq: (pin, level) => pic.setIrq(pin, level) };
-    const cpu = (this.cpu = new Cpu({
-      mem,
-      io: this.io,
-      intr: pic,
-      now: () => this.clock.now(),
-      model: cpuModelFromConfig(config),
-    }));
-    this.cpus = [cpu];
-    mem.onMapChange = () => cpu.flushTlb();
-    this.clock.onTimerChange = () => cpu.requestCheck();
-    pic.onOutputChange = () => cpu.requestCheck();
-    pic.registerPorts(this.io);
-
-    this.pit = new I8254(this.clock, new IrqLine(this.isa, 0));
-    this.io.register(0x40, 4, this.pit);
-    this.port61 = new Port61(this.pit, this.clock);
-    this.io.register(0x61, 1, this.port61);
+    const clock = this.clock;
+    const model = cpuModelFromConfig(config);
+    const chips = (this.irqchips = new Irqchips(config.kernelIrqchip, clock, this.io, mem));
+    this.isa = chips.isa;
+    const pic = chips.pic;
+    if (!model.apic && config.smp > 1) throw new ConfigError('-smp above 1 needs the local APIC (-cpu +apic)');
+    this.cpus = [];
+    for (let i = 0; i < config.smp; i++) {
+      const cpu = new Cpu({ mem, io: this.io, intr: pic, now: () => clock.now(), model, index: i });
+      this.cpus.push(cpu);
+      this.pendingInit.push(false);
+      this.pendingSipi.push(-1);
+      if (!model.apic) continue;
+      const lapic = chips.addLapic(
+        {
+          cpuIndex: i,
+          apicId: i,
+          bsp: i === 0,
+          signals: {
+            // A userspace APIC injects from outside the vCPU loop: the CPU must exit to it.
+            kick: chips.lapicInKernel ? () => cpu.requestCheck() : () => cpu.requestStop(),
+            nmi: () => cpu.raiseNmi(),
+            init: () => this.signalInit(i),
+            sipi: (vector) => this.signalSipi(i, vector),
+          },
+          sendMessage: (msg) => chips.apicBus.deliver(msg),
+          eoiBroadcast: (vector) => chips.ioapic.eoi(vector),
+          pic: { hasInterrupt: () => pic.hasInterrupt(), acknowledge: () => pic.acknowledge() },
+          readTsc: () => cpu.readTsc(),
+        },
+        clock,
+        model.tscDeadline,
+      );
+      this.lapics.push(lapic);
+      cpu.intr = lapic;
+      cpu.msrHandler = lapic;
+      lapic.onBaseChange = (base) => cpu.setLocalMmio(base, lapic);
+      cpu.setLocalMmio(lapic.mmioBase(), lapic);
+    }
+    const cpu = (this.cpu = this.cpus[0]!);
+    mem.onMapChange = () => {
+      for (const c of this.cpus) c.flushTlb();
+    };
+    clock.onTimerChange = () => {
+      for (const c of this.cpus) c.requestCheck();
+    };
+    pic.onOutputChange = (level) => {
+      if (this.lapics.length === 0) cpu.requestCheck();
+      for (const lapic of this.lapics) lapic.picChanged(level);
+    };
 
     this.serial = new Uart16550(new IrqLine(this.isa, 4), (b) => host.serialOut(b));
     this.io.register(0x3f8, 8, this.serial);
@@ -122,13 +160,10 @@ export class PcBoard {
       this.testdev.registerPorts(this.io);
     }
 
-    this.objects.add('/machine/cpu[0]', cpu);
-    this.objects.add('/machine/pic/master', pic.master);
-    this.objects.add('/machine/pic/slave', pic.slave);
-    this.objects.add('/machine/pit', this.pit);
+    this.cpus.forEach((c, i) => this.objects.add(`/machine/cpu[${i}]`, c));
+    chips.addObjects(this.objects);
     this.objects.add('/machine/rtc', this.rtc);
     this.objects.add('/machine/serial[0]', this.serial);
-    this.objects.add('/machine/pcspk', this.port61);
     this.objects.add('/machine/port80', this.port80);
     this.objects.add('/machine/port92', this.port92);
     this.objects.add('/machine/fw_cfg', this.fwCfg);
@@ -149,9 +184,7 @@ export class PcBoard {
 
   /** Power-on state of every device and the CPU. */
   reset(): void {
-    this.pic.reset();
-    this.pit.reset();
-    this.port61.reset();
+    this.irqchips.reset();
     this.serial.reset();
     this.rtc.reset();
     this.port80.reset();
@@ -159,9 +192,78 @@ export class PcBoard {
     this.fwCfg.reset();
     this.testdev?.reset();
     this.mem.setA20(true);
-    this.cpu.reset();
+    this.cpus.forEach((cpu, i) => {
+      cpu.reset();
+      cpu.waitForSipi = this.lapics[i]?.isWaitingForSipi() ?? false;
+      this.pendingInit[i] = false;
+      this.pendingSipi[i] = -1;
+    });
   }
 
-  /** Firmware tables the BIOS would leave in memory (the MP table arrives with the IOAPIC). */
-  writeFirmwareTables(): void {}
+  /** INIT from a local APIC: at once for a CPU that is not running, else at its next boundary. */
+  private signalInit(i: number): void {
+    const cpu = this.cpus[i]!;
+    if (cpu === this.running) {
+      this.pendingInit[i] = true;
+      this.pendingSipi[i] = -1;
+      cpu.requestStop();
+      return;
+    }
+    cpu.initReset();
+    cpu.waitForSipi = this.lapics[i]!.isWaitingForSipi();
+  }
+
+  private signalSipi(i: number, vector: number): void {
+    const cpu = this.cpus[i]!;
+    if (cpu === this.running) {
+      this.pendingSipi[i] = vector;
+      cpu.requestStop();
+      return;
+    }
+    cpu.startup(vector);
+  }
+
+  /** After a CPU's run() returned: apply the INIT/SIPI it sent itself. */
+  afterRun(cpu: Cpu): void {
+    const i = this.cpus.indexOf(cpu);
+    if (this.pendingInit[i]) {
+      this.pendingInit[i] = false;
+      cpu.initReset();
+      cpu.waitForSipi = this.lapics[i]!.isWaitingForSipi();
+    }
+    if (this.pendingSipi[i]! >= 0) {
+      cpu.startup(this.pendingSipi[i]!);
+      this.pendingSipi[i] = -1;
+    }
+  }
+
+  /** After a restore: the wait-for-SIPI state lives in the local APICs; mirror it into the CPUs. */
+  syncCpusFromLapics(): void {
+    this.cpus.forEach((cpu, i) => {
+      cpu.waitForSipi = this.lapics[i]?.isWaitingForSipi() ?? false;
+    });
+  }
+
+  /** Firmware tables a BIOS would leave in memory: the MP table, so kernels find the IOAPIC. */
+  writeFirmwareTables(): void {
+    if (this.lapics.length === 0) return;
+    const model = this.cpu.model;
+    const leaf1 = cpuidLeaf(model, 1, 0, 0);
+    const table = buildMpTable(
+      {
+        cpus: this.cpus.length,
+        cpuSignature: leaf1[0]!,
+        cpuFeatures: leaf1[3]!,
+        ioapicId: 0,
+        ioapicAddress: IOAPIC_BASE,
+        lapicAddress: LAPIC_BASE,
+        pciIrqs: [],
+      },
+      MP_TABLE_ADDRESS,
+    );
+    this.mem.load(MP_TABLE_ADDRESS, table);
+  }
 }
+
+/** Where the MP floating pointer goes: the BIOS area Linux scans ([0xF0000, 0x100000)). */
+export const MP_TABLE_ADDRESS = 0xf5a00;

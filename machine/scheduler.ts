@@ -9,15 +9,26 @@ import { IF } from '../src/cpu/constants.ts';
 /** Instructions a CPU runs before the next one gets its turn. */
 export const QUANTUM = 1 << 14;
 
+/** What the scheduler needs from the board. */
+export interface SchedulerBoard {
+  readonly cpus: readonly Cpu[];
+  /** The CPU inside run() right now. */
+  running: Cpu | null;
+  /** Called after a CPU's run() returns (INIT/SIPI it sent itself take effect here). */
+  afterRun(cpu: Cpu): void;
+}
+
 export class Scheduler {
   private readonly cpus: readonly Cpu[];
+  private readonly board: SchedulerBoard;
   /** Index of the CPU whose turn it is. */
   current = 0;
   /** What is left of its quantum. */
   left = QUANTUM;
 
-  constructor(cpus: readonly Cpu[]) {
-    this.cpus = cpus;
+  constructor(board: SchedulerBoard) {
+    this.board = board;
+    this.cpus = board.cpus;
   }
 
   reset(): void {
@@ -43,7 +54,13 @@ export class Scheduler {
         continue;
       }
       const before = cpu.retired;
-      cpu.run(Math.min(budget, this.left));
+      this.board.running = cpu;
+      try {
+        cpu.run(Math.min(budget, this.left));
+      } finally {
+        this.board.running = null;
+      }
+      this.board.afterRun(cpu);
       const ran = cpu.retired - before;
       this.left -= ran;
       if (ran > 0) return ran;

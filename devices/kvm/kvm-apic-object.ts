@@ -15,6 +15,8 @@ import type { KvmLapicFullState } from './kvm-lapic.ts';
 export interface KvmLapicAccess {
   getLapic(): KvmLapicFullState;
   setLapic(state: KvmLapicFullState): void;
+  /** Post-load step, in the machine's fixed order (the VM applies a deferred set here). */
+  postLoad?(): void;
 }
 
 export class KvmApicObject implements StateObject {
@@ -40,5 +42,9 @@ export class KvmApicObject implements StateObject {
       if (!hasEsr) s.esrPending = 0;
       this.access.setLapic(s);
     }
+  }
+
+  postLoad(): void {
+    this.access.postLoad?.();
   }
 }

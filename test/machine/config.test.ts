@@ -33,7 +33,7 @@ describe('command line defaults', () => {
     expect(o.rtcBaseSeconds).toBe(1767225600);
     expect(o.cpu).toEqual({
       vendor: 'GenuineIntel',
-      features: { tsc: true, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: false },
+      features: { tsc: true, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: true },
       leaf15: false,
     });
     expect(o.command).toBe('run');
@@ -195,7 +195,7 @@ describe('-cpu', () => {
     expect(parseCommandLine([...K, '-cpu', 'qemu32']).cpu.vendor).toBe('GenuineIntel');
     expect(parseCommandLine([...K, '-cpu', 'vendor=GodwitGodwit']).cpu.vendor).toBe('GodwitGodwit');
     expect(parseCommandLine([...K, '-cpu', '-cmov,-cx8,-msr,-pse']).cpu.features).toEqual({
-      tsc: true, pse: false, pge: true, msr: false, cx8: false, cmov: false, apic: false,
+      tsc: true, pse: false, pge: true, msr: false, cx8: false, cmov: false, apic: true,
     });
   });
   it('refuses what it does not know', () => {

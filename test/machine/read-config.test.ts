@@ -38,7 +38,7 @@ describe('readMachineConfig', () => {
       debugExit: true,
       testdev: true,
       rtcBaseSeconds: 946684800,
-      cpu: { vendor: 'AuthenticAMD', features: { tsc: false, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: false }, leaf15: true },
+      cpu: { vendor: 'AuthenticAMD', features: { tsc: false, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: true }, leaf15: true },
     });
     // The config does not share the options' CPU objects.
     o.cpu.features.tsc = true;
