@@ -1,0 +1,92 @@
+/**
+ * Hostile-file helpers: an attacker can compute checksums, so these rebuild valid checksums around
+ * arbitrary content, to test the checks behind them.
+ */
+import { checksumOf } from '../../migration/checksum.ts';
+import {
+  BLOB_ENTRY_BYTES,
+  B_SUM,
+  HEADER_BYTES,
+  H_BLOB_COUNT,
+  H_BLOB_TABLE_SUM,
+  H_HEADER_SUM,
+  H_JSON_LENGTH,
+  H_JSON_SUM,
+  alignUp,
+  writeBlobEntry,
+  writeHeader,
+} from '../../migration/header.ts';
+import { BLOB_RAW } from '../../migration/header.ts';
+
+/** Recomputes the header checksum (after a header field was changed). */
+export function resealHeader(file: Uint8Array): Uint8Array {
+  file.set(checksumOf(file.subarray(0, H_HEADER_SUM)), H_HEADER_SUM);
+  return file;
+}
+
+/** Recomputes every checksum that the (possibly damaged) layout lets it find. */
+export function resealAll(file: Uint8Array): Uint8Array {
+  const view = new DataView(file.buffer, file.byteOffset, file.length);
+  const count = Math.min(view.getUint32(H_BLOB_COUNT, true), Math.floor((file.length - HEADER_BYTES) / BLOB_ENTRY_BYTES));
+  const jsonOffset = HEADER_BYTES + count * BLOB_ENTRY_BYTES;
+  const jsonLength = Math.min(Number(view.getBigUint64(H_JSON_LENGTH, true)), file.length - jsonOffset);
+  for (let i = 0; i < count; i++) {
+    const at = HEADER_BYTES + i * BLOB_ENTRY_BYTES;
+    const offset = Number(view.getBigUint64(at, true));
+    const stored = Number(view.getBigUint64(at + 8, true));
+    if (offset + stored <= file.length) file.set(checksumOf(file.subarray(offset, offset + stored)), at + B_SUM);
+  }
+  file.set(checksumOf(file.subarray(HEADER_BYTES, jsonOffset)), H_BLOB_TABLE_SUM);
+  file.set(checksumOf(file.subarray(jsonOffset, jsonOffset + jsonLength)), H_JSON_SUM);
+  return resealHeader(file);
+}
+
+export interface ForgedBlob {
+  stored: Uint8Array;
+  length?: number;
+  encoding?: number;
+}
+
+/** A correctly checksummed file around any document text and stored blobs. */
+export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = []): Uint8Array {
+  const json = typeof doc === 'string' ? new TextEncoder().encode(doc) : doc;
+  const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
+  const blobsOffset = alignUp(jsonOffset + json.length);
+  let end = blobsOffset;
+  const offsets: number[] = [];
+  for (const blob of blobs) {
+    offsets.push(end);
+    end = alignUp(end + blob.stored.length);
+  }
+  const file = new Uint8Array(end);
+  file.set(json, jsonOffset);
+  blobs.forEach((blob, i) => {
+    file.set(blob.stored, offsets[i]!);
+    writeBlobEntry(file, HEADER_BYTES + i * BLOB_ENTRY_BYTES, {
+      offset: offsets[i]!,
+      storedLength: blob.stored.length,
+      length: blob.length ?? blob.stored.length,
+      encoding: blob.encoding ?? BLOB_RAW,
+      sum: checksumOf(blob.stored),
+    });
+  });
+  writeHeader(file, {
+    flags: 0,
+    blobCount: blobs.length,
+    jsonOffset,
+    jsonLength: json.length,
+    blobsOffset,
+    blobsLength: end - blobsOffset,
+    blobTableSum: checksumOf(file.subarray(HEADER_BYTES, jsonOffset)),
+    jsonSum: checksumOf(json),
+  });
+  return file;
+}
+
+/** The document of a file, as text. */
+export function documentOf(file: Uint8Array): string {
+  const view = new DataView(file.buffer, file.byteOffset);
+  const count = view.getUint32(H_BLOB_COUNT, true);
+  const jsonOffset = HEADER_BYTES + count * BLOB_ENTRY_BYTES;
+  return new TextDecoder().decode(file.subarray(jsonOffset, jsonOffset + Number(view.getBigUint64(H_JSON_LENGTH, true))));
+}
