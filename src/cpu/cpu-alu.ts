@@ -125,6 +125,71 @@ export class CpuAlu extends CpuMemory {
 
   /** Condition code cc (0..15, the low nibble of Jcc/SETcc/CMOVcc) is true. */
   cond(cc: number): boolean {
+    // Fast paths for a condition right after CMP/SUB or a logic operation (the common cases): the
+    // operands shifted to the top of an int32 compare as the flags would say, whatever the width.
+    if (this.lazy === ARITH_FLAGS) {
+      const sh = 32 - this.lbits;
+      if (this.lop === LF_SUB) {
+        const a = this.la << sh;
+        const b = this.lb << sh;
+        switch (cc) {
+          case 2:
+            return a >>> 0 < b >>> 0; // B: CF
+          case 3:
+            return a >>> 0 >= b >>> 0;
+          case 4:
+            return a === b; // Z
+          case 5:
+            return a !== b;
+          case 6:
+            return a >>> 0 <= b >>> 0; // BE: CF | ZF
+          case 7:
+            return a >>> 0 > b >>> 0;
+          case 8:
+            return this.lres << sh < 0; // S
+          case 9:
+            return this.lres << sh >= 0;
+          case 12:
+            return a < b; // L: SF != OF
+          case 13:
+            return a >= b;
+          case 14:
+            return a <= b; // LE: ZF | SF != OF
+          case 15:
+            return a > b;
+        }
+      } else if (this.lop === LF_LOGIC) {
+        // CF = OF = 0
+        const r = this.lres << sh;
+        switch (cc) {
+          case 2:
+            return false;
+          case 3:
+            return true;
+          case 4:
+          case 6:
+            return r === 0;
+          case 5:
+          case 7:
+            return r !== 0;
+          case 8:
+          case 12:
+            return r < 0;
+          case 9:
+          case 13:
+            return r >= 0;
+          case 14:
+            return r <= 0;
+          case 15:
+            return r > 0;
+        }
+      }
+    }
+    return this.condSlow(cc);
+  }
+
+  /** cond() from the flag getters: any lazy state (kept apart so that cond() stays inlinable). */
+  private condSlow(cc: number): boolean {
     let r: boolean;
     switch (cc >> 1) {
       case 0:
@@ -213,6 +278,90 @@ export class CpuAlu extends CpuMemory {
     }
   }
 
+  /**
+   * alu() for 32-bit operands, without the width switches: operands and result are int32 (the lazy
+   * flag getters mask them, so the sign representation does not matter).
+   */
+  alu32(op: number, a: number, b: number): number {
+    let r: number;
+    let lop: number;
+    switch (op) {
+      case ALU_ADD:
+        r = (a + b) | 0;
+        lop = LF_ADD;
+        break;
+      case ALU_OR:
+        r = a | b;
+        lop = LF_LOGIC;
+        break;
+      case ALU_ADC:
+        if (this.getCF() !== 0) {
+          r = (a + b + 1) | 0;
+          lop = LF_ADC;
+        } else {
+          r = (a + b) | 0;
+          lop = LF_ADD;
+        }
+        break;
+      case ALU_SBB:
+        if (this.getCF() !== 0) {
+          r = (a - b - 1) | 0;
+          lop = LF_SBB;
+        } else {
+          r = (a - b) | 0;
+          lop = LF_SUB;
+        }
+        break;
+      case ALU_AND:
+        r = a & b;
+        lop = LF_LOGIC;
+        break;
+      case ALU_SUB:
+      case ALU_CMP:
+        r = (a - b) | 0;
+        lop = LF_SUB;
+        break;
+      default:
+        r = a ^ b;
+        lop = LF_LOGIC;
+        break;
+    }
+    this.lop = lop;
+    this.la = a;
+    this.lb = b;
+    this.lres = r;
+    this.lbits = 32;
+    this.lazy = ARITH_FLAGS;
+    return r;
+  }
+
+  /** INC of a 32-bit operand: CF is kept, the other five flags are lazy. */
+  inc32(a: number): number {
+    const cf = this.getCF();
+    const r = (a + 1) | 0;
+    this.flags = (this.flags & ~CF) | cf;
+    this.lop = LF_INC;
+    this.la = a;
+    this.lb = 1;
+    this.lres = r;
+    this.lbits = 32;
+    this.lazy = ARITH_FLAGS & ~CF;
+    return r;
+  }
+
+  dec32(a: number): number {
+    const cf = this.getCF();
+    const r = (a - 1) | 0;
+    this.flags = (this.flags & ~CF) | cf;
+    this.lop = LF_DEC;
+    this.la = a;
+    this.lb = 1;
+    this.lres = r;
+    this.lbits = 32;
+    this.lazy = ARITH_FLAGS & ~CF;
+    return r;
+  }
+
   inc(a: number, bits: number): number {
     const cf = this.getCF();
     const r = (a + 1) & widthMask(bits);
@@ -249,6 +398,46 @@ export class CpuAlu extends CpuMemory {
   private szp(r: number, bits: number): number {
     const m = widthMask(bits);
     return ((r & m) === 0 ? ZF : 0) | ((r >>> (bits - 1)) & 1 ? SF : 0) | PARITY[r & 0xff]!;
+  }
+
+  /**
+   * Flags of SHL/SHR/SAR and SHLD/SHRD: CF and OF as given, SF ZF PF from the (masked) result, AF
+   * unchanged. SF ZF PF stay lazy (as after a logic operation), so nothing else is computed.
+   */
+  private setShiftFlags(r: number, bits: number, cf: number, of: number): void {
+    const keep = this.flags & ~(CF | OF | AF);
+    const af = this.getAF();
+    this.flags = keep | af | (cf !== 0 ? CF : 0) | (of !== 0 ? OF : 0);
+    this.lop = LF_LOGIC;
+    this.la = r;
+    this.lb = r;
+    this.lres = r;
+    this.lbits = bits;
+    this.lazy = SF | ZF | PF;
+  }
+
+  /** SHL, SHR and SAR of a 32-bit operand by a count of 1..31 (others go to shift()). */
+  shift32(op: number, a: number, count: number): number {
+    let r: number;
+    switch (op) {
+      case 4:
+      case 6: {
+        r = a << count;
+        const cf = (a >>> (32 - count)) & 1;
+        this.setShiftFlags(r, 32, cf, (r >>> 31) ^ cf);
+        return r;
+      }
+      case 5:
+        r = a >>> count;
+        this.setShiftFlags(r, 32, (a >>> (count - 1)) & 1, (a >>> 31) & 1);
+        return r | 0;
+      case 7:
+        r = a >> count;
+        this.setShiftFlags(r, 32, (a >> (count - 1)) & 1, 0);
+        return r;
+      default:
+        return this.shift(op, a, count, 32);
+    }
   }
 
   // ---- Shifts and rotates (flags computed at once) ----

@@ -5,6 +5,8 @@
  * TLB entries (one Int32Array per direction, indexed by linear page) hold the physical page in bits
  * 31:12 and: bit 0 supervisor may use it, bit 1 user may use it, bit 2 slow (not plain RAM: ROM for
  * writes, MMIO, holes), bit 3 global. Zero is an empty entry. The fast path is one load and one compare.
+ * Physical addresses go through `>>> 0` before indexing RAM: with more than 2 GiB of RAM an entry's
+ * page bits are negative as an int32.
  */
 import { CpuState } from './cpu-state.ts';
 import { FAULT } from './fault.ts';
@@ -57,7 +59,7 @@ export class CpuMemory extends CpuState {
     else this.mem.writeSlow(phys, size, v);
   }
 
-  // Instruction-fetch window: for eip in [fetchLo, fetchHi], the byte is at mem.u8[fetchBase + eip].
+  // Instruction-fetch window: for eip in [fetchLo, fetchHi], the byte is at ram8[fetchBase + eip].
   fetchLo = 1;
   fetchHi = 0;
   fetchBase = 0;
@@ -243,29 +245,22 @@ export class CpuMemory extends CpuState {
 
   readLin8(lin: number): number {
     const e = this.tlbR[lin >>> 12]!;
-    if ((e & this.tlbMask) === this.tlbPriv) return this.mem.u8[(e & ~0xfff) | (lin & 0xfff)]!;
+    if ((e & this.tlbMask) === this.tlbPriv) return this.ram8[((e & ~0xfff) | (lin & 0xfff)) >>> 0]!;
     return this.readLinSlow(lin, 1, this.cpl === 3);
   }
 
   readLin16(lin: number): number {
     const e = this.tlbR[lin >>> 12]!;
     if ((e & this.tlbMask) === this.tlbPriv && (lin & 0xfff) !== 0xfff) {
-      const p = (e & ~0xfff) | (lin & 0xfff);
-      const u8 = this.mem.u8;
-      return u8[p]! | (u8[p + 1]! << 8);
+      return this.ramView.getUint16(((e & ~0xfff) | (lin & 0xfff)) >>> 0, true);
     }
     return this.readLinSlow(lin, 2, this.cpl === 3);
   }
 
   readLin32(lin: number): number {
     const e = this.tlbR[lin >>> 12]!;
-    if ((e & this.tlbMask) === this.tlbPriv) {
-      if ((lin & 3) === 0) return this.mem.i32[((e & ~0xfff) | (lin & 0xfff)) >>> 2]!;
-      if ((lin & 0xfff) <= 0xffc) {
-        const p = (e & ~0xfff) | (lin & 0xfff);
-        const u8 = this.mem.u8;
-        return u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16) | (u8[p + 3]! << 24);
-      }
+    if ((e & this.tlbMask) === this.tlbPriv && (lin & 0xfff) <= 0xffc) {
+      return this.ramView.getInt32(((e & ~0xfff) | (lin & 0xfff)) >>> 0, true);
     }
     return this.readLinSlow(lin, 4, this.cpl === 3) | 0;
   }
@@ -273,7 +268,7 @@ export class CpuMemory extends CpuState {
   writeLin8(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12]!;
     if ((e & this.tlbMask) === this.tlbPriv) {
-      this.mem.u8[(e & ~0xfff) | (lin & 0xfff)] = v;
+      this.ram8[((e & ~0xfff) | (lin & 0xfff)) >>> 0] = v;
       return;
     }
     this.writeLinSlow(lin, 1, v, this.cpl === 3);
@@ -282,10 +277,7 @@ export class CpuMemory extends CpuState {
   writeLin16(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12]!;
     if ((e & this.tlbMask) === this.tlbPriv && (lin & 0xfff) !== 0xfff) {
-      const p = (e & ~0xfff) | (lin & 0xfff);
-      const u8 = this.mem.u8;
-      u8[p] = v;
-      u8[p + 1] = v >> 8;
+      this.ramView.setUint16(((e & ~0xfff) | (lin & 0xfff)) >>> 0, v, true);
       return;
     }
     this.writeLinSlow(lin, 2, v, this.cpl === 3);
@@ -293,20 +285,9 @@ export class CpuMemory extends CpuState {
 
   writeLin32(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12]!;
-    if ((e & this.tlbMask) === this.tlbPriv) {
-      if ((lin & 3) === 0) {
-        this.mem.i32[((e & ~0xfff) | (lin & 0xfff)) >>> 2] = v;
-        return;
-      }
-      if ((lin & 0xfff) <= 0xffc) {
-        const p = (e & ~0xfff) | (lin & 0xfff);
-        const u8 = this.mem.u8;
-        u8[p] = v;
-        u8[p + 1] = v >> 8;
-        u8[p + 2] = v >> 16;
-        u8[p + 3] = v >> 24;
-        return;
-      }
+    if ((e & this.tlbMask) === this.tlbPriv && (lin & 0xfff) <= 0xffc) {
+      this.ramView.setInt32(((e & ~0xfff) | (lin & 0xfff)) >>> 0, v, true);
+      return;
     }
     this.writeLinSlow(lin, 4, v, this.cpl === 3);
   }
@@ -428,7 +409,7 @@ export class CpuMemory extends CpuState {
     const eip = this.eip;
     if (eip >= this.fetchLo && eip <= this.fetchHi) {
       this.eip = eip + 1;
-      return this.mem.u8[this.fetchBase + eip]!;
+      return this.ram8[this.fetchBase + eip]!;
     }
     return this.fetchSlow(1);
   }
@@ -437,9 +418,7 @@ export class CpuMemory extends CpuState {
     const eip = this.eip;
     if (eip >= this.fetchLo && eip + 1 <= this.fetchHi) {
       this.eip = eip + 2;
-      const p = this.fetchBase + eip;
-      const u8 = this.mem.u8;
-      return u8[p]! | (u8[p + 1]! << 8);
+      return this.ramView.getUint16(this.fetchBase + eip, true);
     }
     return this.fetchSlow(2);
   }
@@ -448,9 +427,7 @@ export class CpuMemory extends CpuState {
     const eip = this.eip;
     if (eip >= this.fetchLo && eip + 3 <= this.fetchHi) {
       this.eip = eip + 4;
-      const p = this.fetchBase + eip;
-      const u8 = this.mem.u8;
-      return u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16) | (u8[p + 3]! << 24);
+      return this.ramView.getInt32(this.fetchBase + eip, true);
     }
     return this.fetchSlow(4);
   }
@@ -465,7 +442,7 @@ export class CpuMemory extends CpuState {
     const eip = this.eip;
     if (eip >= this.fetchLo && eip <= this.fetchHi) {
       this.eip = eip + 1;
-      return this.mem.u8[this.fetchBase + eip]!;
+      return this.ram8[this.fetchBase + eip]!;
     }
     const limit = this.segLimit[CS]!;
     if (eip > limit) this.gp(0);
@@ -479,7 +456,7 @@ export class CpuMemory extends CpuState {
       this.fetchHi = Math.min(lo + 0xfff, limit);
       this.fetchBase = phys - eip;
       this.eip = eip + 1;
-      return this.mem.u8[phys]!;
+      return this.ram8[phys]!;
     }
     this.eip = eip + 1;
     return this.physRead(phys, 1);
@@ -509,6 +486,12 @@ export class CpuMemory extends CpuState {
   }
 
   push32(v: number): void {
+    if (this.ssBig) {
+      const sp = (this.r32[ESP]! - 4) >>> 0;
+      this.write32(SS, sp, v);
+      this.r32[ESP] = sp;
+      return;
+    }
     const sp = this.spAdd(this.sp, -4);
     this.write32(SS, sp, v);
     this.setSp(sp);
@@ -522,6 +505,12 @@ export class CpuMemory extends CpuState {
   }
 
   pop32(): number {
+    if (this.ssBig) {
+      const sp = this.r32[ESP]! >>> 0;
+      const v = this.read32(SS, sp);
+      this.r32[ESP] = sp + 4;
+      return v;
+    }
     const sp = this.sp;
     const v = this.read32(SS, sp);
     this.setSp(this.spAdd(sp, 4));

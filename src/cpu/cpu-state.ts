@@ -61,6 +61,11 @@ export const LF_DEC = 6;
 
 export class CpuState {
   readonly mem: PhysicalMemory;
+  /** mem's RAM views, held here so the fast paths load one field instead of two. */
+  readonly ram8: Uint8Array;
+  readonly ram32: Int32Array;
+  /** Little-endian 16/32-bit RAM access at any alignment (one load in V8's optimised code). */
+  readonly ramView: DataView;
   readonly io: IoBus;
   intr: InterruptSource;
   readonly now: () => number;
@@ -102,6 +107,8 @@ export class CpuState {
   cpl = 0;
   /** CS.D: 32-bit default operand and address size. */
   csBig = false;
+  /** 0x100 when CS.D is set: the opcode tables hold the 32-bit operand-size handlers at 0x100 | op. */
+  csIndex = 0;
   /** SS.B: ESP (not SP) is the stack pointer. */
   ssBig = false;
 
@@ -131,11 +138,29 @@ export class CpuState {
   /** Waiting for a startup IPI (INIT state): mirrored from the local APIC, which owns it. */
   waitForSipi = false;
 
-  /** Retired instructions (each REP iteration counts as one). */
-  retired = 0;
+  /**
+   * Retired instructions (each REP iteration counts as one) = retiredBase + batchCount. The run
+   * loop counts the running batch in batchCount, a small integer that V8 increments in place (a
+   * count past 2^31 would make `retired` a boxed double), and stops when it reaches batchLimit;
+   * requestCheck() sets batchLimit to 0 to end the batch after the current instruction.
+   */
+  retiredBase = 0;
+  batchCount = 0;
+  batchLimit = 0;
+
+  get retired(): number {
+    return this.retiredBase + this.batchCount;
+  }
+
+  set retired(v: number) {
+    this.retiredBase = v - this.batchCount;
+  }
 
   constructor(w: CpuWiring) {
     this.mem = w.mem;
+    this.ram8 = w.mem.u8;
+    this.ram32 = w.mem.i32;
+    this.ramView = new DataView(w.mem.buffer);
     this.io = w.io;
     this.intr = w.intr;
     this.now = w.now;
@@ -164,8 +189,10 @@ export class CpuState {
     const fast = present && !expandDown && limit >>> 0 >= 3 ? (limit >>> 0) - 3 : -1;
     this.segReadMax[seg] = code && (attr & DESC_RW) === 0 ? -1 : fast;
     this.segWriteMax[seg] = code || (attr & DESC_RW) === 0 ? -1 : fast;
-    if (seg === CS) this.csBig = (attr & ATTR_DB) !== 0;
-    else if (seg === SS) this.ssBig = (attr & ATTR_DB) !== 0;
+    if (seg === CS) {
+      this.csBig = (attr & ATTR_DB) !== 0;
+      this.csIndex = this.csBig ? 0x100 : 0;
+    } else if (seg === SS) this.ssBig = (attr & ATTR_DB) !== 0;
     this.segmentsChanged(seg);
   }
 

@@ -8,26 +8,31 @@
  * MMIO to an interrupt controller): requestCheck() ends the batch after the current instruction.
  * Delivery points therefore depend only on guest state and the instruction count, never on how
  * the run was split into batches.
+ *
+ * Speed (see bench/mips.ts): the opcode tables are indexed by opcode and operand size, so the
+ * hottest opcodes have handlers written for one size (ops-32.ts, ops-8.ts); instructions without
+ * prefixes reset no prefix state; the batch is counted in a small integer (batchCount); REP MOVS and
+ * REP STOS run whole stretches of plain RAM at once (ops-string.ts). Each REP iteration still
+ * retires as one instruction and a REP stops at the batch limit exactly as it would one at a time.
  */
 import { CpuSystem } from './cpu-system.ts';
 import { FAULT } from './fault.ts';
 import { OPS } from './ops-core.ts';
 import { CS, DS, ES, EXC_DB, FS, GS, IF, SS, TF, CR0_ET, FLAGS_ALWAYS1, ATTR_DB, DESC_P, DESC_S, DESC_RW, DESC_A, DESC_CODE, ATTR_G, EDX } from './constants.ts';
-import { SEG_NONE } from './constants.ts';
 import type { Visitor } from '../visit/visitor.ts';
 import type { StateObject } from '../qom/object.ts';
 import { visitCpu } from './cpu-visit.ts';
 import { ALU_ADD } from './cpu-alu.ts';
 import { imulHigh } from './ops-group.ts';
 
+/** Longest inner batch: keeps batchCount a small integer whatever budget run() is given. */
+const MAX_BATCH = 1 << 30;
+
 export class Cpu extends CpuSystem implements StateObject {
   readonly typeName = 'x86-cpu';
   readonly stateVersion = 1;
-  /** The running batch ends when `retired` reaches this. */
-  limit = 0;
-
   override requestCheck(): void {
-    this.limit = 0;
+    this.batchLimit = 0;
   }
 
   /** Execute up to `budget` instructions; returns early when halted or when asked to stop. */
@@ -41,19 +46,24 @@ export class Cpu extends CpuSystem implements StateObject {
       const tf = (this.flags & TF) !== 0;
       const single = this.intShadow || tf;
       this.intShadow = false;
-      this.limit = single ? this.retired + 1 : end;
+      // Count this batch in batchCount, a small integer (see CpuState.retired).
+      this.retiredBase += this.batchCount;
+      this.batchCount = 0;
+      const limit = single ? 1 : Math.min(end - this.retiredBase, MAX_BATCH);
+      this.batchLimit = limit;
       try {
-        while (this.retired < this.limit) {
+        while (this.batchCount < this.batchLimit) {
           this.step();
-          this.retired++;
+          this.batchCount++;
         }
-        if (tf && this.retired === this.limit && !this.intShadow) {
+        if (tf && this.batchCount === this.batchLimit && !this.intShadow) {
           this.dr[6] = this.dr[6]! | 0x4000; // BS: single step
           this.instrStart = this.eip;
           this.deliverException(EXC_DB, 0, false);
         }
       } catch (e) {
         if (e !== FAULT) throw e;
+        this.clearPrefixes();
         this.eip = this.instrStart;
         this.deliverException(FAULT.vector, FAULT.errorCode, FAULT.hasErrorCode);
       }
@@ -69,7 +79,7 @@ export class Cpu extends CpuSystem implements StateObject {
 
   requestStop(): void {
     this.stopRequested = true;
-    this.limit = 0;
+    this.batchLimit = 0;
   }
 
   /** Deliver an NMI or a maskable interrupt if one is due at this boundary. */
@@ -100,14 +110,14 @@ export class Cpu extends CpuSystem implements StateObject {
     this.requestCheck();
   }
 
+  /**
+   * One instruction. Prefix state, operand and address size are already at their defaults (prefix
+   * handlers and the fault path restore them, a CS load updates the sizes), so nothing is reset
+   * here. The table is indexed by the opcode and the operand size (csIndex: 0x100 for 32 bits).
+   */
   step(): void {
     this.instrStart = this.eip;
-    this.prefixSeg = SEG_NONE;
-    this.rep = 0;
-    this.lockPrefix = false;
-    this.prefixCount = 0;
-    this.op32 = this.ad32 = this.csBig;
-    OPS[this.fetch8()]!(this);
+    OPS[this.fetch8() | this.csIndex]!(this);
   }
 
   // ---- Helpers used by the opcode tables ----
@@ -159,6 +169,7 @@ export class Cpu extends CpuSystem implements StateObject {
 
   /** Power-on / INIT state: real mode at F000:FFF0. */
   reset(): void {
+    this.clearPrefixes();
     this.r32.fill(0);
     this.r32[EDX] = 0x480;
     this.cr0 = 0x60000000 | CR0_ET;
@@ -234,6 +245,7 @@ export class Cpu extends CpuSystem implements StateObject {
   }
 
   postLoad(): void {
+    this.clearPrefixes();
     this.flushTlb();
     this.updatePrivilege();
   }

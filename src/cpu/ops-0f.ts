@@ -2,6 +2,7 @@
 import type { Cpu } from './cpu.ts';
 import type { Op } from './ops-core.ts';
 import { imulHigh } from './ops-group.ts';
+import { OPS2_SIZED } from './ops-32.ts';
 import { group6, group7, lar, lsl, movFromCr, movToCr, movFromDr, movToDr, cpuid, rdmsr, wrmsr, rdtsc } from './ops-system.ts';
 import { CF, CR0_TS, EAX, EBX, ECX, EDX, EXC_UD, FS, GS, SS, ZF } from './constants.ts';
 
@@ -9,10 +10,11 @@ function ud(c: Cpu): void {
   c.fault(EXC_UD, 0, false);
 }
 
-const OPS2: Op[] = new Array<Op>(256).fill(ud);
+/** Two-byte opcodes, indexed like OPS: 0x100 | op for a 32-bit operand size. */
+const OPS2: Op[] = new Array<Op>(512).fill(ud);
 
 export function op0F(c: Cpu): void {
-  OPS2[c.fetch8()]!(c);
+  OPS2[c.fetch8() | (c.op32 ? 0x100 : 0)]!(c);
 }
 
 OPS2[0x00] = group6;
@@ -303,5 +305,8 @@ for (let r = 0; r < 8; r++) {
     c.r32[r] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
   };
 }
+
+for (let op = 0; op < 0x100; op++) OPS2[0x100 | op] = OPS2[op]!;
+for (const [index, fn] of OPS2_SIZED) OPS2[index] = fn;
 
 void imulHigh;

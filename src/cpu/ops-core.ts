@@ -14,6 +14,8 @@ import { INT_EXCEPTION, INT_SOFT_EXC, INT_SOFTWARE } from './cpu-system.ts';
 import { OPS_GROUP } from './ops-group.ts';
 import { OPS_STRING } from './ops-string.ts';
 import { op0F } from './ops-0f.ts';
+import { OPS_SIZED } from './ops-32.ts';
+import { OPS_BYTE } from './ops-8.ts';
 
 export type Op = (c: Cpu) => void;
 
@@ -21,7 +23,17 @@ export function opUD(c: Cpu): void {
   c.fault(EXC_UD, 0, false);
 }
 
-export const OPS: Op[] = new Array<Op>(256).fill(opUD);
+/**
+ * The one-byte opcode table: OPS[op] runs with a 16-bit operand size, OPS[0x100 | op] with a 32-bit
+ * one. Most entries are the same generic handler in both halves (it reads c.op32); the hottest
+ * opcodes have handlers specialised for one size (ops-32.ts).
+ */
+export const OPS: Op[] = new Array<Op>(512).fill(opUD);
+
+/** Run the opcode at EIP with the current operand size (after a prefix). */
+function dispatch(c: Cpu): void {
+  OPS[c.fetch8() | (c.op32 ? 0x100 : 0)]!(c);
+}
 
 // ---- ALU 0x00-0x3F ----
 
@@ -107,11 +119,14 @@ OPS[0x0f] = op0F;
 function prefixCheck(c: Cpu): void {
   if (++c.prefixCount >= 15) c.gp(0);
 }
+// Each prefix handler runs the rest of the instruction, then clears the prefix state (the run loop
+// clears it when the instruction faults), so an instruction without prefixes pays nothing for them.
 function segPrefix(seg: number): Op {
   return (c) => {
     prefixCheck(c);
     c.prefixSeg = seg;
-    OPS[c.fetch8()]!(c);
+    dispatch(c);
+    c.clearPrefixes();
   };
 }
 OPS[0x26] = segPrefix(ES);
@@ -123,28 +138,33 @@ OPS[0x65] = segPrefix(GS);
 OPS[0x66] = (c) => {
   prefixCheck(c);
   c.op32 = !c.csBig;
-  OPS[c.fetch8()]!(c);
+  dispatch(c);
+  c.clearPrefixes();
 };
 OPS[0x67] = (c) => {
   prefixCheck(c);
   c.ad32 = !c.csBig;
-  OPS[c.fetch8()]!(c);
+  dispatch(c);
+  c.clearPrefixes();
 };
 OPS[0xf0] = (c) => {
   prefixCheck(c);
   c.lockPrefix = true;
   if (!lockAllowed(c)) c.fault(EXC_UD, 0, false);
-  OPS[c.fetch8()]!(c);
+  dispatch(c);
+  c.clearPrefixes();
 };
 OPS[0xf2] = (c) => {
   prefixCheck(c);
   c.rep = REP_NE;
-  OPS[c.fetch8()]!(c);
+  dispatch(c);
+  c.clearPrefixes();
 };
 OPS[0xf3] = (c) => {
   prefixCheck(c);
   c.rep = REP_E;
-  OPS[c.fetch8()]!(c);
+  dispatch(c);
+  c.clearPrefixes();
 };
 
 /** LOCK is allowed only on read-modify-write instructions with a memory destination. */
@@ -758,6 +778,9 @@ OPS[0xfd] = (c) => {
 
 for (const [op, fn] of OPS_GROUP) OPS[op] = fn;
 for (const [op, fn] of OPS_STRING) OPS[op] = fn;
+for (const [op, fn] of OPS_BYTE) OPS[op] = fn;
+for (let op = 0; op < 0x100; op++) OPS[0x100 | op] = OPS[op]!;
+for (const [index, fn] of OPS_SIZED) OPS[index] = fn;
 
 void OF;
 void SF;

@@ -8,7 +8,7 @@
 import type { Cpu } from './cpu.ts';
 import type { Op } from './ops-core.ts';
 import { REP_NE, REP_NONE } from './cpu-decode.ts';
-import { DF, EAX, ECX, EDI, EDX, ES, ESI } from './constants.ts';
+import { DF, DS, EAX, ECX, EDI, EDX, ES, ESI } from './constants.ts';
 
 const MOVS = 0;
 const CMPS = 1;
@@ -78,11 +78,97 @@ function iterate(c: Cpu, kind: number, bits: number, delta: number): void {
   }
 }
 
+/**
+ * How many elements of `size` bytes, at most `max`, starting at seg:off and moving by `delta`, lie
+ * in plain RAM that the current privilege may access without any check: inside the segment's fast
+ * range, without wrapping the offset, inside one page whose translation is in the TLB. 0 when the
+ * first one is not (then iterate() does it, with every check, and fills the TLB).
+ */
+function fastElements(c: Cpu, seg: number, off: number, size: number, delta: number, max: number, write: boolean): number {
+  const segMax = write ? c.segWriteMax[seg]! : c.segReadMax[seg]!;
+  if (off > segMax) return 0;
+  const lin = (c.segBase[seg]! + off) | 0;
+  const e = write ? c.tlbW[lin >>> 12]! : c.tlbR[lin >>> 12]!;
+  if ((e & c.tlbMask) !== c.tlbPriv) return 0;
+  const inPage = lin & 0xfff;
+  let n: number;
+  if (delta > 0) {
+    n = Math.min(((0x1000 - inPage) / size) | 0, Math.floor((segMax - off) / size) + 1);
+    if (!c.ad32) n = Math.min(n, ((0x10000 - off) / size) | 0);
+  } else {
+    if (inPage + size > 0x1000) return 0;
+    n = Math.min(((inPage / size) | 0) + 1, Math.floor(off / size) + 1);
+  }
+  return n < max ? n : max;
+}
+
+/** Physical address of seg:off, whose translation fastElements() found in the TLB. */
+function fastPhys(c: Cpu, seg: number, off: number, write: boolean): number {
+  const lin = (c.segBase[seg]! + off) | 0;
+  const e = write ? c.tlbW[lin >>> 12]! : c.tlbR[lin >>> 12]!;
+  return ((e & ~0xfff) | (lin & 0xfff)) >>> 0;
+}
+
+/**
+ * Up to `max` iterations of REP MOVS or REP STOS at once on plain RAM, element by element in order
+ * (so overlapping moves give what the iterations would); returns how many were done, 0 when the
+ * next iteration needs the checked path. Registers are updated as after that many iterations.
+ */
+function bulk(c: Cpu, kind: number, size: number, delta: number, max: number): number {
+  const ram8 = c.ram8;
+  const di = c.addrReg(EDI);
+  let n = fastElements(c, ES, di, size, delta, max, true);
+  if (n === 0) return 0;
+  const pd = fastPhys(c, ES, di, true);
+  if (kind === STOS) {
+    if (size === 1) {
+      const v = c.r8[0]!;
+      if (delta > 0) ram8.fill(v, pd, pd + n);
+      else ram8.fill(v, pd - n + 1, pd + 1);
+    } else if (size === 4 && (pd & 3) === 0) {
+      const v = c.r32[EAX]!;
+      const i = pd >>> 2;
+      if (delta > 0) c.ram32.fill(v, i, i + n);
+      else c.ram32.fill(v, i - n + 1, i + 1);
+    } else {
+      const v = size === 4 ? c.r32[EAX]! : c.r16[0]!;
+      for (let k = 0, p = pd; k < n; k++, p += delta) {
+        for (let j = 0; j < size; j++) ram8[p + j] = v >> (j * 8);
+      }
+    }
+  } else {
+    const src = c.prefixSeg < 0 ? DS : c.prefixSeg;
+    const si = c.addrReg(ESI);
+    n = fastElements(c, src, si, size, delta, n, false);
+    if (n === 0) return 0;
+    const ps = fastPhys(c, src, si, false);
+    if (size === 1) {
+      for (let k = 0; k < n; k++) ram8[pd + k * delta] = ram8[ps + k * delta]!;
+    } else if (size === 4 && ((pd | ps) & 3) === 0) {
+      const ram32 = c.ram32;
+      const step = delta >> 2;
+      for (let k = 0, d = pd >>> 2, s = ps >>> 2; k < n; k++, d += step, s += step) ram32[d] = ram32[s]!;
+    } else {
+      // Each element is read whole before it is written, as one iteration does.
+      for (let k = 0, d = pd, s = ps; k < n; k++, d += delta, s += delta) {
+        let v = 0;
+        for (let j = 0; j < size; j++) v |= ram8[s + j]! << (j * 8);
+        for (let j = 0; j < size; j++) ram8[d + j] = v >> (j * 8);
+      }
+    }
+    c.setAddrReg(ESI, si + n * delta);
+  }
+  c.setAddrReg(EDI, di + n * delta);
+  return n;
+}
+
 function stringOp(kind: number, byte: boolean): Op {
   const compares = kind === CMPS || kind === SCAS;
+  const canBulk = kind === MOVS || kind === STOS;
   return (c) => {
     const bits = byte ? 8 : c.opBits;
-    const delta = (c.flags & DF) !== 0 ? -(bits / 8) : bits / 8;
+    const size = bits >> 3;
+    const delta = (c.flags & DF) !== 0 ? -size : size;
     if (c.rep === REP_NONE) {
       iterate(c, kind, bits, delta);
       return;
@@ -90,16 +176,23 @@ function stringOp(kind: number, byte: boolean): Op {
     for (;;) {
       const count = c.ad32 ? c.r32[ECX]! : c.r16[ECX << 1]!;
       if (count === 0) return;
-      iterate(c, kind, bits, delta);
-      if (c.ad32) c.r32[ECX] = count - 1;
-      else c.r16[ECX << 1] = count - 1;
-      if (count - 1 === 0) return;
+      // Iterations this batch still has room for (each retires as one instruction), at least one.
+      const room = c.batchLimit - c.batchCount;
+      let done = canBulk ? bulk(c, kind, size, delta, Math.min(count >>> 0, room > 1 ? room : 1)) : 0;
+      if (done === 0) {
+        iterate(c, kind, bits, delta);
+        done = 1;
+      } else c.batchCount += done - 1;
+      const left = count - done;
+      if (c.ad32) c.r32[ECX] = left;
+      else c.r16[ECX << 1] = left;
+      if (left === 0) return;
       if (compares && (c.getZF() !== 0) === (c.rep === REP_NE)) return;
-      if (c.retired + 1 >= c.limit) {
+      if (c.batchCount + 1 >= c.batchLimit) {
         c.eip = c.instrStart; // resume here, after what is due at this boundary
         return;
       }
-      c.retired++;
+      c.batchCount++;
     }
   };
 }

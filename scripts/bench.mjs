@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Run benchmarks (npm run bench [-- NAME... [OPTIONS]]): bundle bench/NAME.ts with esbuild into a
+// temporary directory and run each bundle with Node from the project root, passing OPTIONS through.
+//   npm run bench                      every bench/*.ts
+//   npm run bench -- mips --runs 3     bench/mips.ts with its own options
+// Leading arguments that do not start with '-' are benchmark names; the rest go to each benchmark.
+// Node flags can be given with NODE_OPTIONS (e.g. NODE_OPTIONS=--cpu-prof).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function main(argv) {
+  let split = argv.findIndex((a) => a.startsWith('-'));
+  if (split < 0) split = argv.length;
+  let names = argv.slice(0, split);
+  const rest = argv.slice(split);
+  const available = readdirSync(join(root, 'bench'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+  if (names.length === 0) names = available;
+  for (const n of names) {
+    if (!existsSync(join(root, 'bench', `${n}.ts`))) {
+      console.error(`bench: no benchmark '${n}' (have: ${available.join(', ') || 'none'})`);
+      return 2;
+    }
+  }
+  const out = mkdtempSync(join(tmpdir(), 'godwit-bench-'));
+  try {
+    esbuild.buildSync({
+      absWorkingDir: root,
+      entryPoints: names.map((n) => `bench/${n}.ts`),
+      outdir: out,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+    });
+    let status = 0;
+    for (const n of names) {
+      if (names.length > 1) console.log(`== ${n}`);
+      const r = spawnSync(process.execPath, [join(out, `${n}.mjs`), ...rest], { cwd: root, stdio: 'inherit' });
+      if (r.status !== 0) status = r.status ?? 1;
+    }
+    return status;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
