@@ -2,7 +2,8 @@
 # Runs each guest test/guests/bin/<name>.elf under QEMU (TCG) and compares its serial output with
 # test/guests/expected/<name>.txt and its exit status with 1 (exit(0)), or with the number in
 # test/guests/expected/<name>.status if that file exists. test/guests/expected/<name>.cmdline, if
-# present, is passed with -append. Where QEMU is known to deviate from the SDM,
+# present, is passed with -append. Lines `// qemu: <options>` in the guest's sources (src/<name>.c or
+# src/<name>/*.c) add QEMU options, e.g. `// qemu: -smp 4` (godwit's runner reads the same lines). Where QEMU is known to deviate from the SDM,
 # expected/<name>.qemu.txt holds QEMU's output: a guest matching it is reported as match-qemu.
 # Prints a table; exits non-zero if any guest differs or times out (a guest without an expected
 # file is only run, and its output kept).
@@ -43,6 +44,14 @@ for name in "${names[@]}"; do
 	[ -f "$G/expected/$name.status" ] && want_status="$(tr -d ' \n' <"$G/expected/$name.status")"
 	args=()
 	[ -f "$G/expected/$name.cmdline" ] && args=(-append "$(tr -d '\n' <"$G/expected/$name.cmdline")")
+	# Extra options from `// qemu: ...` lines in the guest's C sources (split on blanks).
+	for src in "$G/src/$name.c" "$G/src/$name"/*.c; do
+		[ -f "$src" ] || continue
+		while IFS= read -r line; do
+			read -r -a words <<<"$line"
+			args+=("${words[@]}")
+		done < <(sed -n 's|^// qemu: *||p' "$src")
+	done
 	timeout "$TIMEOUT" qemu-system-i386 -M pc -m 128 -kernel "$elf" "${args[@]}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev \
 		-display none -serial stdio -monitor none -no-reboot \

@@ -1,12 +1,24 @@
 /**
  * Every committed guest runs to its isa-debug-exit and prints exactly its expected output
  * (test/guests/expected/<name>.txt: generated natively for the instruction suite, hand-written and
- * checked under QEMU for the others).
+ * checked under QEMU for the others; cpuinfo's is godwit's own CPUID). The interrupt-controller
+ * guests run under every kernel-irqchip setting and must retire the same instruction count.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expectedOutput, runGuest } from './run-guest.ts';
+import { GUEST_DIR, expectedOutput, runGuest } from './run-guest.ts';
+import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
-const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo'];
+const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench'];
+const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
+
+/** The CPU count a guest asks QEMU for in a `// qemu: -smp N` line of its source. */
+function guestCpus(name: string): number {
+  const src = readFileSync(`${GUEST_DIR}src/${name}.c`, 'latin1');
+  const m = /^\/\/ qemu: .*-smp (\d+)/m.exec(src);
+  return m === null ? 1 : Number(m[1]);
+}
 
 describe('guest programs', () => {
   for (const name of GUESTS) {
@@ -15,6 +27,21 @@ describe('guest programs', () => {
       expect(run.serial).toBe(expectedOutput(name));
       expect(run.result.reason).toBe('debug-exit');
       expect(run.result.exitStatus).toBe(1);
+    });
+  }
+});
+
+describe('interrupt-controller guests under every kernel-irqchip setting', () => {
+  for (const name of IRQCHIP_GUESTS) {
+    it(`${name} (-smp ${guestCpus(name)}): same output and instruction count on, split and off`, () => {
+      const counts = new Set<number>();
+      for (const kernelIrqchip of MODES) {
+        const run = runGuest(name, { smp: guestCpus(name), kernelIrqchip, ramBytes: 32 << 20 });
+        expect(run.serial, kernelIrqchip).toBe(expectedOutput(name));
+        expect(run.result.exitStatus, kernelIrqchip).toBe(1);
+        counts.add(run.retired);
+      }
+      expect(counts.size).toBe(1);
     });
   }
 });
