@@ -1,6 +1,8 @@
 /** The text of `godwit --help`. Keep it in step with machine/config.ts and README.md. */
 export const USAGE = `Usage: godwit [options]          run a machine
-       godwit demo [options]     boot the demo guest (npm start)
+       godwit demo [options]     save and restore the demo guest across configurations (npm start)
+       godwit snapshot inspect|diff|verify|convert ...
+                                 look at, compare, check, convert snapshots (godwit snapshot --help)
        godwit --help | --version
 
 godwit is a deterministic headless x86 PC emulator. Options follow QEMU's where the concept is the same.
@@ -32,13 +34,24 @@ Input and output:
                           accepted and ignored (godwit is headless)
 
 Runs:
-  --max-insns N           stop after N instructions (exit status 0)
+  --max-insns N           stop after N instructions since power-on (exit status 0)
   --stats PATH            write run figures as JSON at exit (instructions, virtual time, RAM and
-                          serial hashes, exit status)
+                          serial hashes, exit status); after -incoming, totals since power-on
+  --stop-at N --save PATH stop after exactly N instructions since power-on, write a snapshot to PATH
+                          (atomically) and exit 0
+  -incoming file:PATH     restore a snapshot into the machine the other options describe and run on;
+                          kernel-irqchip may differ (filters convert the state), RAM size, CPUs, CPU
+                          model and icount shift may not; -kernel is ignored
 
-Planned (parsed, refused for now): --stop-at N --save PATH, -incoming file:PATH, -S, -qmp.
+Demo (godwit demo [-machine kernel-irqchip=SRC] [-m SIZE] [--stop-at N] [--save PATH]):
+  runs the demo guest straight through, then again to instruction N (default: half-way), saves a
+  snapshot, restores it under kernel-irqchip=on, split and off, and checks every run against the
+  uninterrupted one; exit status 0 when all match, 1 otherwise. The source default is on.
 
-Exit status: (v << 1) | 1 when the guest writes v to isa-debug-exit (port 0xF4); 0 at --max-insns;
-non-zero for a triple fault or a halted machine; 2 for a bad command line; 3 for an internal error
-(GODWIT_DEBUG=1 prints its stack).
+Planned (parsed, refused for now): -S, -qmp.
+
+Exit status: (v << 1) | 1 when the guest writes v to isa-debug-exit (port 0xF4); 0 at --max-insns and
+after --save; non-zero for a triple fault or a halted machine; 1 for a snapshot that cannot be read,
+restored or written (or a run that ends before --stop-at); 2 for a bad command line; 3 for an
+internal error (GODWIT_DEBUG=1 prints its stack).
 `;

@@ -1,36 +1,163 @@
 /**
  * The CLI's logic, free of Node and of the Machine class so that tests can drive it: parse the
- * command line, read the files, run a machine, print, write --stats, and return the exit status.
+ * command line, read the files, run a machine (booted, or restored with -incoming), save a snapshot
+ * at --stop-at, print, write --stats, and return the exit status. `godwit snapshot ...` is in
+ * cli-snapshot.ts, `godwit demo` in demo.ts.
  *
- * Exit statuses: the run's (RunResult.exitStatus); 2 for a bad command line or configuration, with
- * one line `godwit: <message>` on stderr; 3 for an internal error (`godwit: internal error: ...`,
- * with the stack only when GODWIT_DEBUG=1).
+ * Exit statuses: the run's (RunResult.exitStatus); 0 after --stop-at N --save PATH wrote the
+ * snapshot; 1 for a snapshot that cannot be read or restored (or a run that ended before --stop-at),
+ * with `godwit: <message>` on stderr; 2 for a bad command line or configuration, with one line
+ * `godwit: <message>` on stderr; 3 for an internal error (`godwit: internal error: ...`, with the
+ * stack only when GODWIT_DEBUG=1).
  */
-import { isConfigError } from '../src/util/errors.ts';
+import { isConfigError, isStateError } from '../src/util/errors.ts';
 import { ConfigError } from '../src/util/errors.ts';
+import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
+import { decodeSnapshot } from '../migration/decode.ts';
+import { encodeSnapshot } from '../migration/encode.ts';
+import { withLimits } from '../migration/limits.ts';
+import { isSnapshotError } from '../migration/snapshot-error.ts';
+import type { Snapshot } from '../migration/snapshot.ts';
+import { isFilterError } from '../migration/filters/filter-error.ts';
 import { USAGE } from './cli-help.ts';
 import { parseCommandLine } from './config.ts';
 import type { ByteOutput, SerialSink } from './host/byte-output.ts';
-import { BufferedSerialSink, ByteRecorder, NULL_OUTPUT } from './host/byte-output.ts';
+import { BufferedSerialSink, NULL_OUTPUT } from './host/byte-output.ts';
 import type { CliIo } from './host/node-io.ts';
-import type { MachineHost, RunnableMachine, RunResult } from './machine-api.ts';
+import type { MachineHost, RunResult } from './machine-api.ts';
 import type { MachineConfig } from './machine-config.ts';
 import type { Options } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
 import { formatStats, runStats } from './stats.ts';
+import type { CliMachine, SnapshotFiles } from './cli-snapshot-io.ts';
+import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
+import { runSnapshotCommand } from './cli-snapshot.ts';
+import { runDemo } from './demo.ts';
+import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
+import { bootRecordOf, formatChain, isSnapshotMismatchError, restoreSnapshot, saveSnapshot } from './snapshot.ts';
+import type { JsonObject } from '../migration/snapshot.ts';
 
+export const EXIT_SNAPSHOT = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
 
+/** The demo's source configuration when -machine kernel-irqchip= is not given. */
+const DEMO_KERNEL_IRQCHIP = 'on';
+/** The demo's safety limit on every run when --max-insns is not given. */
+const DEMO_MAX_INSNS = 2_000_000_000;
+
 export interface CliDeps {
   io: CliIo;
-  createMachine(config: MachineConfig, host: MachineHost): RunnableMachine;
+  /** A real Machine can also save and restore (SnapshotMachine); test doubles need not. */
+  createMachine(config: MachineConfig, host: MachineHost): CliMachine;
   /**
    * The kernel `godwit demo` boots: the file to read, and the name the guest sees (a multiboot
    * command line starts with it), which must not depend on where the package is installed.
    */
   demoKernel: { path: string; name: string };
   version: string;
+  /** Snapshot files (atomic writes on Node); plain reads and writes through `io` when absent. */
+  snapshotFiles?: SnapshotFiles;
+  /** A monotonic clock in ms for the demo's timings; performance.now when absent. */
+  now?: () => number;
+}
+
+/** A snapshot that cannot be read, restored or written: exit status 1 with these lines. */
+class SnapshotFailure extends Error {
+  override readonly name = 'SnapshotFailure' as const;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+}
+
+function fsReason(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : firstLine(e);
+}
+
+/** Reads and decodes the -incoming file before anything else happens: a bad one starts nothing. */
+function readIncoming(path: string, deps: CliDeps): Snapshot {
+  // RAM is the largest thing a snapshot holds: no blob may be larger than the largest RAM we build.
+  const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: MAX_RAM_BYTES });
+  let bytes: Uint8Array;
+  try {
+    bytes = snapshotFilesOf(deps).read(path, { limits });
+  } catch (e) {
+    if (isSnapshotError(e)) throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
+    throw new ConfigError(`cannot read snapshot '${path}': ${fsReason(e)}`);
+  }
+  try {
+    return decodeSnapshot(bytes, { limits });
+  } catch (e) {
+    if (isSnapshotError(e) || isStateError(e)) throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
+    throw e;
+  }
+}
+
+/** The serial digest to go on from: the snapshot's (output since power-on), or a fresh one. */
+function serialDigestOf(snapshot: Snapshot | null, path: string): SerialDigest {
+  if (snapshot === null || !Object.hasOwn(snapshot.clock.run, RUN_SERIAL_KEY)) return new SerialDigest();
+  try {
+    return SerialDigest.fromJson(snapshot.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
+  } catch (e) {
+    throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
+  }
+}
+
+function restoreIncoming(machine: CliMachine, snapshot: Snapshot, path: string, io: CliIo): void {
+  try {
+    const { plan } = restoreSnapshot(snapshotMachineOf(machine), snapshot);
+    if (plan.steps.length > 0) io.stderr(`godwit: -incoming '${path}': converted with ${formatChain(plan)}\n`);
+  } catch (e) {
+    if (isSnapshotMismatchError(e)) {
+      throw new SnapshotFailure(`cannot restore '${path}': this machine does not match the snapshot:\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
+    }
+    if (isFilterError(e)) throw new SnapshotFailure(`cannot restore '${path}': ${e.problems.join('; ')}`);
+    if (isStateError(e)) throw new SnapshotFailure(`cannot restore '${path}': ${firstLine(e)}`);
+    throw e;
+  }
+}
+
+/** `--stop-at N --save PATH` reached N: write the snapshot; one line on stderr. */
+function saveAt(machine: CliMachine, path: string, digest: SerialDigest, boot: JsonObject | null, deps: CliDeps): void {
+  const m = snapshotMachineOf(machine);
+  const encoded = encodeSnapshot(saveSnapshot(m, { [RUN_SERIAL_KEY]: digest.toJson() }, boot));
+  try {
+    snapshotFilesOf(deps).write(path, encoded.chunks);
+  } catch (e) {
+    throw new SnapshotFailure(`cannot write snapshot '${path}': ${fsReason(e)}`);
+  }
+  deps.io.stderr(`godwit: saved ${path} (${encoded.totalLength} bytes) at instruction ${m.retired}\n`);
+}
+
+function demo(options: Options, deps: CliDeps): number {
+  const { io } = deps;
+  let config = readMachineConfig(options, io.readFile, deps.demoKernel.path);
+  config = {
+    ...config,
+    kernel: { name: deps.demoKernel.name, data: config.kernel!.data },
+    kernelIrqchip: options.kernelIrqchip ?? DEMO_KERNEL_IRQCHIP,
+  };
+  const encoder = new TextEncoder();
+  const report = runDemo(
+    { config, stopAt: options.stopAt, maxInsns: options.maxInsns ?? DEMO_MAX_INSNS },
+    {
+      createMachine: (c, host) => snapshotMachineOf(deps.createMachine(c, host)),
+      now: deps.now ?? (() => performance.now()),
+      print: (line) => io.stdout.write(encoder.encode(`${line}\n`)),
+      log: (message) => io.stderr(`godwit: ${message}\n`),
+    },
+  );
+  if (options.savePath !== null && report.snapshot.length > 0) {
+    try {
+      snapshotFilesOf(deps).write(options.savePath, [report.snapshot]);
+    } catch (e) {
+      throw new SnapshotFailure(`cannot write snapshot '${options.savePath}': ${fsReason(e)}`);
+    }
+    io.stdout.write(encoder.encode(`snapshot written to ${options.savePath}\n`));
+  }
+  return report.ok ? 0 : EXIT_SNAPSHOT;
 }
 
 /** Open what the run writes to before it starts, so a bad path fails at once, not after the run. */
@@ -49,11 +176,6 @@ function openOutputs(options: Options, io: CliIo): { serial: ByteOutput; stats: 
   return { serial, stats };
 }
 
-function refusePlanned(options: Options): void {
-  if (options.savePath !== null) throw new ConfigError('--stop-at/--save are not supported yet');
-  if (options.incomingPath !== null) throw new ConfigError('-incoming is not supported yet');
-}
-
 function describeError(e: unknown, env: CliIo['env']): string {
   const message = e instanceof Error ? e.message : String(e);
   const firstLine = message.split('\n')[0] ?? '';
@@ -66,6 +188,7 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
   let sink: SerialSink | null = null;
   let statsOutput: ByteOutput | null = null;
   try {
+    if (argv[0] === 'snapshot') return runSnapshotCommand(argv.slice(1), deps);
     const options = parseCommandLine(argv);
     if (options.command === 'help') {
       io.stdout.write(new TextEncoder().encode(USAGE));
@@ -75,40 +198,70 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
       io.stdout.write(new TextEncoder().encode(`godwit ${deps.version}\n`));
       return 0;
     }
-    refusePlanned(options);
-    const demo = options.command === 'demo';
-    const kernelPath = demo ? deps.demoKernel.path : options.kernel;
-    if (kernelPath === null) throw new ConfigError('nothing to run: give -kernel PATH (see --help)');
-    let config = readMachineConfig(options, io.readFile, kernelPath);
-    if (demo && config.kernel !== null) config = { ...config, kernel: { name: deps.demoKernel.name, data: config.kernel.data } };
+    if (options.command === 'demo') return demo(options, deps);
+    const incoming = options.incomingPath;
+    // With -incoming the guest's memory comes from the snapshot: a -kernel is ignored (as in QEMU).
+    const kernelPath = incoming === null ? options.kernel : null;
+    if (kernelPath === null && incoming === null) throw new ConfigError('nothing to run: give -kernel PATH (see --help)');
+    // Nor are -initrd and -append read: they went into RAM when the source machine booted.
+    const config = readMachineConfig(incoming === null ? options : { ...options, initrds: [], append: null }, io.readFile, kernelPath);
+    const snapshot = incoming === null ? null : readIncoming(incoming, deps);
+    const digest = serialDigestOf(snapshot, incoming ?? '');
     const outputs = openOutputs(options, io);
     statsOutput = outputs.stats;
     const serialSink = new BufferedSerialSink(outputs.serial, options.serial.kind === 'stdio' && io.stdoutIsTty);
     sink = serialSink;
-    const recorder = options.statsPath === null ? null : new ByteRecorder();
     const host: MachineHost = {
-      serialOut: recorder === null ? (b) => serialSink.put(b) : (b) => (recorder.put(b), serialSink.put(b)),
+      serialOut: (b) => (digest.put(b), serialSink.put(b)),
       log: (message) => io.stderr(`godwit: ${message}\n`),
     };
     const machine = deps.createMachine(config, host);
-    const limits = options.maxInsns === null ? {} : { maxInsns: options.maxInsns };
-    const result: RunResult = machine.run(limits);
+    if (snapshot !== null) restoreIncoming(machine, snapshot, incoming!, io);
+
+    let maxInsns = options.maxInsns ?? Infinity;
+    const stopAt = options.stopAt;
+    if (stopAt !== null) {
+      const now = snapshotMachineOf(machine).retired;
+      if (stopAt < now) throw new ConfigError(`--stop-at ${stopAt}: the snapshot was taken later, at instruction ${now}`);
+      maxInsns = Math.min(maxInsns, stopAt);
+    }
+    const result: RunResult = machine.run(maxInsns === Infinity ? {} : { maxInsns });
+    let status = result.exitStatus;
+    let message = result.reason === 'debug-exit' ? '' : result.message;
+    if (stopAt !== null && options.savePath !== null) {
+      const retired = snapshotMachineOf(machine).retired;
+      if (result.reason === 'max-insns' && retired === stopAt) {
+        message = '';
+        saveAt(machine, options.savePath, digest, snapshot === null ? null : bootRecordOf(snapshot.config), deps);
+        status = 0;
+      } else if (result.reason === 'max-insns') {
+        message = `${result.message}, before --stop-at ${stopAt}: no snapshot written`;
+      } else {
+        io.stderr(`godwit: ${result.message}\n`);
+        message = `the run ended after ${retired} instructions, before --stop-at ${stopAt}: no snapshot written`;
+        status = EXIT_SNAPSHOT;
+      }
+    }
     serialSink.close();
     sink = null;
-    if (result.reason !== 'debug-exit' && result.message !== '') io.stderr(`godwit: ${result.message}\n`);
+    if (message !== '') io.stderr(`godwit: ${message}\n`);
     if (outputs.stats !== null) {
-      const stats = runStats(machine.stats(), recorder!.bytes(), result);
+      const stats = { ...runStats(machine.stats(), new Uint8Array(0), result), serialHash: digest.hex(), serialBytes: digest.bytes };
       outputs.stats.write(new TextEncoder().encode(formatStats(stats)));
       outputs.stats.close();
       statsOutput = null;
     }
-    return result.exitStatus;
+    return status;
   } catch (e) {
     try {
       sink?.close();
       statsOutput?.close();
     } catch {
       // The output is gone; the error below is what matters.
+    }
+    if (e instanceof SnapshotFailure) {
+      io.stderr(`godwit: ${e.message}\n`);
+      return EXIT_SNAPSHOT;
     }
     if (isConfigError(e)) {
       io.stderr(`godwit: ${e.message.split('\n')[0]}\n`);

@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from './cli-run.ts';
 import { nodeIo } from './host/node-io.ts';
 import { Machine } from './machine.ts';
+import { readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
 
 /** The package root: this file is machine/cli.ts in the sources and dist/godwit.js in the bundle. */
 const PACKAGE_ROOT = new URL('../', import.meta.url);
 
-/** The demo boots this guest (the lead extends the demo later); the name is relative to the package. */
-export const DEMO_KERNEL_NAME = 'test/guests/bin/hello.elf';
+/** The demo boots this guest (interrupts from the PIC, PIT and RTC); the name is relative to the package. */
+export const DEMO_KERNEL_NAME = 'test/guests/bin/interrupts.elf';
 export const DEMO_KERNEL = fileURLToPath(new URL(DEMO_KERNEL_NAME, PACKAGE_ROOT));
 
 function packageVersion(): string {
@@ -31,5 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     createMachine: (config, host) => new Machine(config, host),
     demoKernel: { path: DEMO_KERNEL, name: DEMO_KERNEL_NAME },
     version: packageVersion(),
+    snapshotFiles: { read: readSnapshotFile, write: (path, chunks) => writeFileAtomic(path, chunks) },
+    now: () => performance.now(),
   });
 }

@@ -313,11 +313,12 @@ function displayName(key: string): string {
 
 /**
  * Parse a command line (without the program name). A first word `demo` selects the demo; `help`
- * the usage text. Throws ConfigError for anything wrong.
+ * the usage text. Throws ConfigError for anything wrong. `base` gives the values of options the
+ * line does not set (`godwit snapshot convert --to` starts from the snapshot's configuration).
  */
-export function parseCommandLine(argv: readonly string[]): Options {
+export function parseCommandLine(argv: readonly string[], base: Options = defaultOptions()): Options {
   try {
-    return parseWords(argv);
+    return parseWords(argv, base);
   } catch (e) {
     // `--help` anywhere wins over a mistake elsewhere on the line.
     if (argv.some((w) => HELP_WORDS.has(w))) return { ...defaultOptions(), command: 'help' };
@@ -327,8 +328,8 @@ export function parseCommandLine(argv: readonly string[]): Options {
 
 const HELP_WORDS = new Set(['-h', '-help', '--help']);
 
-function parseWords(argv: readonly string[]): Options {
-  const opts = defaultOptions();
+function parseWords(argv: readonly string[], base: Options): Options {
+  const opts = structuredClone(base);
   let i = 0;
   if (argv[0] === 'demo') {
     opts.command = 'demo';
@@ -380,7 +381,9 @@ function checkCombinations(opts: Options): void {
     if (opts.append !== null) throw new ConfigError('-append only allowed with -kernel');
     if (opts.initrds.length > 0) throw new ConfigError('-initrd only allowed with -kernel');
   }
-  if (opts.savePath !== null && opts.stopAt === null) throw new ConfigError('--save needs --stop-at N');
-  if (opts.stopAt !== null && opts.savePath === null) throw new ConfigError('--stop-at needs --save PATH');
-  if (opts.incomingPath !== null && opts.kernel !== null) throw new ConfigError('-incoming and -kernel cannot be combined');
+  // The demo picks its own stop point unless told; it saves only when asked.
+  if (opts.savePath !== null && opts.stopAt === null && opts.command !== 'demo') throw new ConfigError('--save needs --stop-at N');
+  if (opts.stopAt !== null && opts.savePath === null && opts.command !== 'demo') throw new ConfigError('--stop-at needs --save PATH');
+  // With -incoming, -kernel (and its -initrd and -append) are accepted and ignored, as in QEMU: the
+  // guest's memory comes from the snapshot.
 }

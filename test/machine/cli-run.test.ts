@@ -129,10 +129,11 @@ describe('runCli', () => {
     expect(h.stdout.text()).toBe('');
   });
 
-  it('demo boots the demo kernel', () => {
+  it('demo boots the demo kernel (and needs a machine that can save: see cli-snapshot.test.ts)', () => {
     const h = harness();
-    expect(runCli(['demo'], h.deps)).toBe(1);
+    expect(runCli(['demo'], h.deps)).toBe(3);
     expect(h.configs[0]!.kernel).toEqual({ name: 'guests/demo.elf', data: new Uint8Array([1, 2, 3]) });
+    expect(h.stderr).toEqual(['godwit: internal error: this machine cannot save or restore snapshots\n']);
   });
 
   it('--help and --version print to stdout and exit 0', () => {
@@ -151,8 +152,8 @@ describe('runCli', () => {
     [['-kernel', 'k.elf', '-initrd', 'nope'], "godwit: cannot read initrd 'nope': ENOENT\n"],
     [['-kernel', 'k.elf', '--stats', '/nonexistent/s.json'], "godwit: cannot write stats '/nonexistent/s.json': ENOENT\n"],
     [['-kernel', 'k.elf', '-serial', 'file:/nonexistent/x'], "godwit: cannot write serial output '/nonexistent/x': ENOENT\n"],
-    [['-kernel', 'k.elf', '--stop-at', '1', '--save', 's'], 'godwit: --stop-at/--save are not supported yet\n'],
-    [['-incoming', 'file:s'], 'godwit: -incoming is not supported yet\n'],
+    [['-kernel', 'k.elf', '--stop-at', '1'], 'godwit: --stop-at needs --save PATH\n'],
+    [['-incoming', 'file:s'], "godwit: cannot read snapshot 's': ENOENT\n"],
     [['-kernel', 'k.elf', '-smp', '8'], 'godwit: -smp: SMP is not implemented yet\n'],
   ])('%j -> exit 2 with one line', (argv, line) => {
     const h = harness();

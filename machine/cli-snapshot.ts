@@ -1,0 +1,336 @@
+/**
+ * `godwit snapshot ...`: look at, compare, check and convert snapshot files without running a guest.
+ *
+ *   godwit snapshot inspect FILE [--json]    tree, types, versions, sizes; --json: the pure-JSON export
+ *   godwit snapshot diff A B                 what differs (configuration, clock, schemas, objects)
+ *   godwit snapshot verify FILE              header, checksums, schemas, every object's fields
+ *   godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
+ *                                            rewrite for a machine configured differently
+ *
+ * Exit status: 0 done; 1 a bad snapshot, or one that cannot be converted (one line `godwit snapshot
+ * CMD: FILE: what and where`); 2 a bad command line or an unreadable file.
+ */
+import { ConfigError, isConfigError, isStateError } from '../src/util/errors.ts';
+import { decodeSnapshot, verifyContainer } from '../migration/decode.ts';
+import { encodeSnapshot } from '../migration/encode.ts';
+import { describeSnapshot, diffSnapshots, formatSnapshotDiff, formatSnapshotSummary } from '../migration/inspect.ts';
+import { exportSnapshotJson } from '../migration/json-export.ts';
+import { isSnapshotError } from '../migration/snapshot-error.ts';
+import type { JsonObject, Snapshot } from '../migration/snapshot.ts';
+import { isFilterError } from '../migration/filters/filter-error.ts';
+import type { CliDeps } from './cli-run.ts';
+import { parseCommandLine } from './config.ts';
+import type { KernelIrqchip } from './machine-config.ts';
+import { defaultOptions, type Options } from './options.ts';
+import { readMachineConfig } from './read-config.ts';
+import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
+import {
+  bootRecordOf,
+  defaultFilterRegistry,
+  filterForRestore,
+  isSnapshotMismatchError,
+  jsonAt,
+  planRestore,
+  runStateOf,
+  saveSnapshot,
+} from './snapshot.ts';
+import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
+
+export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
+       godwit snapshot diff A B
+       godwit snapshot verify FILE
+       godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
+
+  inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
+            clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
+  diff      differences in configuration, clock, schemas and object fields
+  verify    checks the header, every checksum, the document, every object against its schema, and
+            the run state (scheduler turn, serial digest)
+  convert   rewrites the snapshot for a machine with the given options (e.g. --to "-machine
+            kernel-irqchip=off"; options not given keep the snapshot's values), prints the filter
+            chain, checks that the result loads, and writes it to OUT (atomically)
+
+Exit status: 0 done, 1 a bad snapshot (or no filter chain for convert), 2 a bad command line.
+`;
+
+const EXIT_BAD_SNAPSHOT = 1;
+const EXIT_USAGE = 2;
+
+const encoder = new TextEncoder();
+
+/** A snapshot-level failure, reported as `godwit snapshot CMD: FILE: message`. */
+class BadSnapshot extends Error {
+  override readonly name = 'BadSnapshot' as const;
+}
+
+function firstLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.split('\n')[0] ?? '';
+}
+
+/** The problems of a mismatch or a filter failure, on one line. */
+function oneLine(e: unknown): string {
+  if (isSnapshotMismatchError(e)) return `does not fit the destination: ${e.problems.join('; ')}`;
+  if (isFilterError(e)) return e.problems.join('; ');
+  return firstLine(e);
+}
+
+function read(deps: CliDeps, file: string): Snapshot {
+  const bytes = readBytes(deps, file);
+  try {
+    return decodeSnapshot(bytes);
+  } catch (e) {
+    if (isSnapshotError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    throw e;
+  }
+}
+
+function readBytes(deps: CliDeps, file: string): Uint8Array {
+  try {
+    return snapshotFilesOf(deps).read(file, {});
+  } catch (e) {
+    if (isSnapshotError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    const code = (e as { code?: unknown }).code;
+    throw new ConfigError(`cannot read '${file}': ${typeof code === 'string' ? code : firstLine(e)}`);
+  }
+}
+
+function print(deps: CliDeps, text: string): void {
+  deps.io.stdout.write(encoder.encode(text));
+}
+
+/** Positional arguments and flags of a subcommand; `valued` flags take the next word. */
+function splitArgs(cmd: string, args: readonly string[], flags: readonly string[], valued: readonly string[]) {
+  const positional: string[] = [];
+  const seen = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('-') && a !== '-') {
+      const eq = a.indexOf('=');
+      const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+      if (valued.includes(name)) {
+        const value = name !== a ? a.slice(eq + 1) : args[++i];
+        if (value === undefined) throw new ConfigError(`${cmd}: ${name} needs an argument`);
+        seen.set(name, value);
+      } else if (flags.includes(a)) {
+        seen.set(a, '');
+      } else {
+        throw new ConfigError(`${cmd}: unknown option '${a}'`);
+      }
+    } else {
+      positional.push(a);
+    }
+  }
+  return { positional, seen };
+}
+
+function expectFiles(cmd: string, positional: string[], names: string[]): string[] {
+  if (positional.length !== names.length) {
+    throw new ConfigError(`${cmd}: expected ${names.join(' and ')}, got ${positional.length} argument(s) (see godwit snapshot --help)`);
+  }
+  return positional;
+}
+
+/** The file's bytes, its container (header, blob table) and the decoded snapshot. */
+function readChecked(deps: CliDeps, file: string) {
+  const bytes = readBytes(deps, file);
+  try {
+    const container = verifyContainer(bytes);
+    return { bytes, container, snapshot: decodeSnapshot(bytes) };
+  } catch (e) {
+    if (isSnapshotError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    throw e;
+  }
+}
+
+function inspect(deps: CliDeps, args: readonly string[]): number {
+  const { positional, seen } = splitArgs('inspect', args, ['--json'], []);
+  const [file] = expectFiles('inspect', positional, ['FILE']) as [string];
+  const { bytes, container, snapshot } = readChecked(deps, file);
+  if (seen.has('--json')) {
+    print(deps, exportSnapshotJson(snapshot));
+    return 0;
+  }
+  const h = container.header;
+  const lines = [
+    `${file}: ${bytes.length} bytes, format version 1, flags 0x${h.flags.toString(16)}`,
+    `sections: document ${h.jsonLength} bytes at ${h.jsonOffset}, ${h.blobCount} blob(s), ${h.blobsLength} bytes at ${h.blobsOffset}`,
+  ];
+  container.blobs.forEach((b, i) => {
+    const encoding = b.encoding === 1 ? 'sparse' : 'raw';
+    lines.push(`  blob ${i}: ${encoding}, ${b.length} bytes, ${b.storedLength} stored at ${b.offset}`);
+  });
+  lines.push(`config: ${JSON.stringify(snapshot.config)}`);
+  lines.push(`clock.run: ${JSON.stringify(snapshot.clock.run)}`);
+  print(deps, `${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
+  return 0;
+}
+
+function diff(deps: CliDeps, args: readonly string[]): number {
+  const { positional } = splitArgs('diff', args, [], []);
+  const [a, b] = expectFiles('diff', positional, ['A', 'B']) as [string, string];
+  print(deps, formatSnapshotDiff(diffSnapshots(read(deps, a), read(deps, b))));
+  return 0;
+}
+
+function verify(deps: CliDeps, args: readonly string[]): number {
+  const { positional } = splitArgs('verify', args, [], []);
+  const [file] = expectFiles('verify', positional, ['FILE']) as [string];
+  const { container, snapshot: s } = readChecked(deps, file);
+  try {
+    // What a restore reads besides the objects: the scheduler's turn and the serial digest.
+    runStateOf(s);
+    if (Object.hasOwn(s.clock.run, RUN_SERIAL_KEY)) SerialDigest.fromJson(s.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
+  } catch (e) {
+    if (isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    throw e;
+  }
+  print(
+    deps,
+    `${file}: ok (${s.objects.size} objects, ${s.schemas.size} schemas, ${container.blobs.length} blob(s); ` +
+      'header, blob table, document and blob checksums match; every object fits its schema)\n',
+  );
+  return 0;
+}
+
+/** Split `--to` text into words: whitespace separates, '...' and "..." group. */
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let current: string | null = null;
+  let quote: string | null = null;
+  for (const c of text) {
+    if (quote !== null) {
+      if (c === quote) quote = null;
+      else current += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      current ??= '';
+    } else if (/\s/.test(c)) {
+      if (current !== null) words.push(current);
+      current = null;
+    } else {
+      current = (current ?? '') + c;
+    }
+  }
+  if (quote !== null) throw new ConfigError(`convert: --to: unterminated ${quote}`);
+  if (current !== null) words.push(current);
+  return words;
+}
+
+/** The command-line options that rebuild a snapshot's recorded machine (defaults where it says nothing). */
+export function optionsFromSnapshotConfig(config: JsonObject): Options {
+  const o = defaultOptions();
+  const num = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : fallback);
+  const bool = (v: unknown, fallback: boolean) => (typeof v === 'boolean' ? v : fallback);
+  o.ramBytes = num(jsonAt(config, 'm'), o.ramBytes);
+  o.smp = num(jsonAt(config, 'smp'), o.smp);
+  const irqchip = jsonAt(config, 'machine', 'kernel-irqchip');
+  if (irqchip === 'on' || irqchip === 'split' || irqchip === 'off') o.kernelIrqchip = irqchip satisfies KernelIrqchip;
+  o.icountShift = num(jsonAt(config, 'icount', 'shift'), o.icountShift);
+  o.rtcBaseSeconds = num(jsonAt(config, 'rtc', 'base'), o.rtcBaseSeconds);
+  o.debugExit = bool(jsonAt(config, 'devices', 'isa-debug-exit'), o.debugExit);
+  o.testdev = bool(jsonAt(config, 'devices', 'pc-testdev'), o.testdev);
+  o.noReboot = bool(jsonAt(config, 'no-reboot'), o.noReboot);
+  const vendor = jsonAt(config, 'cpu', 'vendor');
+  if (typeof vendor === 'string') o.cpu.vendor = vendor;
+  o.cpu.leaf15 = bool(jsonAt(config, 'cpu', 'leaf15'), o.cpu.leaf15);
+  for (const f of Object.keys(o.cpu.features) as (keyof typeof o.cpu.features)[]) {
+    o.cpu.features[f] = bool(jsonAt(config, 'cpu', 'features', f), o.cpu.features[f]);
+  }
+  return o;
+}
+
+function convert(deps: CliDeps, args: readonly string[]): number {
+  const { positional, seen } = splitArgs('convert', args, [], ['--to', '-o', '--output']);
+  const [file] = expectFiles('convert', positional, ['FILE']) as [string];
+  const to = seen.get('--to');
+  const out = seen.get('-o') ?? seen.get('--output');
+  if (to === undefined) throw new ConfigError('convert: --to "MACHINE OPTIONS" is required (e.g. --to "-machine kernel-irqchip=off")');
+  if (out === undefined) throw new ConfigError('convert: -o OUT is required');
+  const source = read(deps, file);
+  let options: Options;
+  try {
+    options = parseCommandLine(splitWords(to), optionsFromSnapshotConfig(source.config));
+  } catch (e) {
+    throw new ConfigError(`convert: --to: ${firstLine(e)}`);
+  }
+  if (options.command !== 'run') throw new ConfigError('convert: --to takes machine options only');
+  if (options.kernel !== null || options.incomingPath !== null || options.savePath !== null || options.stopAt !== null) {
+    throw new ConfigError('convert: --to takes machine options only (no -kernel, -incoming, --stop-at or --save)');
+  }
+  const config = readMachineConfig(options, deps.io.readFile, null);
+  const machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
+  const registry = defaultFilterRegistry();
+  let converted: Snapshot;
+  let steps: { filter: string; path: string }[];
+  try {
+    const plan = planRestore(machine, source, registry);
+    steps = [...plan.steps];
+    // Load the result into the destination machine: it proves that the converted state fits, and
+    // the snapshot that machine saves is the converted one, with the destination's schemas.
+    machine.restoreState(filterForRestore(source, plan, registry));
+    const run: JsonObject = {};
+    for (const [k, v] of Object.entries(source.clock.run)) if (k !== 'schedulerCpu' && k !== 'schedulerLeft') run[k] = v;
+    converted = saveSnapshot(machine, run, bootRecordOf(source.config));
+  } catch (e) {
+    if (isSnapshotMismatchError(e) || isFilterError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${oneLine(e)}`);
+    throw e;
+  }
+  const encoded = encodeSnapshot(converted);
+  try {
+    snapshotFilesOf(deps).write(out, encoded.chunks);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    throw new ConfigError(`convert: cannot write '${out}': ${typeof code === 'string' ? code : firstLine(e)}`);
+  }
+  const irq = (c: JsonObject) => String(jsonAt(c, 'machine', 'kernel-irqchip') ?? '?');
+  const lines = [
+    `converted ${file} (kernel-irqchip=${irq(source.config)}) -> ${out} (kernel-irqchip=${irq(converted.config)}), ${encoded.totalLength} bytes`,
+  ];
+  if (steps.length === 0) {
+    lines.push('filter chain: none (the snapshot fits the destination as it is)');
+  } else {
+    lines.push(`filter chain (${steps.length} step${steps.length === 1 ? '' : 's'}):`);
+    const width = Math.max(...steps.map((s) => s.path.length));
+    for (const s of steps) {
+      const description = registry.get(s.filter)?.description ?? '';
+      lines.push(`  ${s.path.padEnd(width)}  ${s.filter}${description === '' ? '' : `  (${description})`}`);
+    }
+  }
+  print(deps, `${lines.join('\n')}\n`);
+  return 0;
+}
+
+const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => number> = { inspect, diff, verify, convert };
+
+/** `godwit snapshot ARGS` (argv without `snapshot`); returns the exit status. */
+export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): number {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help' || args.includes('--help') || args.includes('-h')) {
+    if (cmd === undefined) {
+      deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert); see godwit snapshot --help\n`);
+      return EXIT_USAGE;
+    }
+    print(deps, SNAPSHOT_USAGE);
+    return 0;
+  }
+  const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (run === undefined) {
+    deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    return run(deps, args);
+  } catch (e) {
+    if (e instanceof BadSnapshot) {
+      deps.io.stderr(`godwit snapshot ${cmd}: ${e.message}\n`);
+      return EXIT_BAD_SNAPSHOT;
+    }
+    if (isConfigError(e)) {
+      const message = firstLine(e);
+      deps.io.stderr(`godwit snapshot ${message.startsWith(`${cmd}:`) ? '' : `${cmd}: `}${message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Snapshot files on Node (DESIGN.md section 7). Writing never destroys the previous file: the bytes go
+ * to a temporary file in the same directory, which is fsynced and renamed over the target, and the
+ * directory is fsynced so that the rename itself survives a crash. Reading checks the header before
+ * reading the rest, so a file that declares more than the limits allow, or whose size disagrees with
+ * its header, is refused before anything sized by it is allocated.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HEADER_BYTES } from '../migration/header.ts';
+import { readSnapshotHeader, type DecodeOptions } from '../migration/decode.ts';
+import { SnapshotError } from '../migration/snapshot-error.ts';
+
+/** Distinguishes temporary files of one process (with the pid, of concurrent writers too). */
+let tempCounter = 0;
+
+/** The hook a test uses to make a write fail half-way (after `bytes` bytes). */
+export interface WriteFaults {
+  failAfterBytes?: number;
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  let done = 0;
+  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+}
+
+/**
+ * Writes `chunks` to `target` atomically: temporary file, fsync, rename, fsync of the directory.
+ * On any error the temporary file is removed and `target` is left as it was; the error is rethrown.
+ */
+export function writeFileAtomic(target: string, chunks: readonly Uint8Array[], faults: WriteFaults = {}): void {
+  const dir = path.dirname(path.resolve(target));
+  const temp = path.join(dir, `.${path.basename(target)}.tmp-${process.pid}-${tempCounter++}`);
+  const fd = fs.openSync(temp, 'wx', 0o644);
+  let renamed = false;
+  try {
+    let written = 0;
+    for (const chunk of chunks) {
+      if (faults.failAfterBytes !== undefined && written + chunk.length > faults.failAfterBytes) {
+        writeAll(fd, chunk.subarray(0, Math.max(0, faults.failAfterBytes - written)));
+        throw Object.assign(new Error('ENOSPC: no space left on device (simulated)'), { code: 'ENOSPC' });
+      }
+      writeAll(fd, chunk);
+      written += chunk.length;
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(temp, target);
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+      fs.rmSync(temp, { force: true });
+    }
+  }
+  syncDirectory(dir);
+}
+
+/** fsync a directory so that a rename in it is durable (not possible on every platform: ignored). */
+function syncDirectory(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Windows cannot open a directory; the rename has happened all the same.
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+function readExactly(fd: number, into: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * Reads a snapshot file's bytes after checking its header (magic, version, checksum, declared sizes
+ * against the limits) and that the file is exactly as long as the header says. Container errors are
+ * SnapshotErrors; file system errors are rethrown as they are (with their `code`). The result starts
+ * at offset 0 of its own ArrayBuffer (aligned, as decodeSnapshot prefers).
+ */
+export function readSnapshotFile(file: string, options: DecodeOptions = {}): Uint8Array {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const first = new Uint8Array(Math.min(size, HEADER_BYTES));
+    const got = readExactly(fd, first, 0);
+    const header = readSnapshotHeader(first.subarray(0, got), options);
+    if (size < header.totalLength) {
+      throw new SnapshotError('truncated', `byte ${size}`, `the file ends at byte ${size}, its header declares ${header.totalLength} bytes`);
+    }
+    if (size > header.totalLength) {
+      throw new SnapshotError('bad-layout', `byte ${header.totalLength}`, `${size - header.totalLength} bytes after the end the header declares`);
+    }
+    const bytes = new Uint8Array(size);
+    const all = readExactly(fd, bytes, 0);
+    if (all !== size) throw new SnapshotError('truncated', `byte ${all}`, `the file shrank while being read (${all} of ${size} bytes)`);
+    return bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

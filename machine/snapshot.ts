@@ -1,0 +1,251 @@
+/**
+ * Machine <-> Snapshot (platform-neutral; machine/snapshot-file.ts does the files). Saving takes the
+ * machine's state at the current instruction boundary with its configuration recorded as plain JSON;
+ * restoring runs the pipeline of DESIGN.md section 8 after the container has been verified and
+ * decoded: plan (compare the snapshot with this machine and find a chain of filters), filter, load
+ * into fresh objects and swap (Machine.restoreState, transactional), post-load.
+ *
+ *   const snap = saveSnapshot(machine);                    // then encodeSnapshot(snap) and write
+ *   const { chain } = restoreSnapshot(other, decodeSnapshot(bytes));
+ *
+ * A snapshot that cannot become this machine's state (a different RAM size, CPU model, icount shift,
+ * a device that is missing, a type no filter knows) is a SnapshotMismatchError listing every problem.
+ */
+import { hash64 } from '../src/util/hash.ts';
+import { StateError } from '../src/util/errors.ts';
+import type { SchemaNode } from '../src/visit/schema.ts';
+import { schemasEqual } from '../src/visit/schema.ts';
+import type { DescribedObject, SavedObject } from '../src/qom/object-tree.ts';
+import { describeValue } from '../src/visit/field-checks.ts';
+import type { JsonObject, JsonValue, Snapshot, SnapshotObject } from '../migration/snapshot.ts';
+import { schemaKey } from '../migration/snapshot.ts';
+import type { MigrationPlan, ObjectSignature } from '../migration/planner.ts';
+import { applyPlan, planMigration, sourceSignatures } from '../migration/planner.ts';
+import { FilterRegistry } from '../migration/registry.ts';
+import { builtinFilters } from '../migration/filters/builtin.ts';
+import { isFilterError } from '../migration/filters/filter-error.ts';
+import type { CpuFeatures, MachineConfig } from './machine-config.ts';
+import type { MachineState, RunState } from './machine-state.ts';
+
+/** What saving and restoring need of a machine (machine/machine.ts's Machine has it). */
+export interface SnapshotMachine {
+  readonly config: MachineConfig;
+  /** Instructions retired since power-on, all CPUs together. */
+  readonly retired: number;
+  captureState(): MachineState;
+  restoreState(state: MachineState): void;
+}
+
+/** A snapshot that this machine cannot take as it is and no chain of filters can adapt. */
+export class SnapshotMismatchError extends Error {
+  override readonly name = 'SnapshotMismatchError' as const;
+  /** One line per problem, each starting with the option or object path at fault. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(
+      problems.length === 1
+        ? `the snapshot does not fit this machine: ${problems[0]!}`
+        : `the snapshot does not fit this machine (${problems.length} problems):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+    this.problems = [...problems];
+  }
+}
+
+export function isSnapshotMismatchError(e: unknown): e is SnapshotMismatchError {
+  return e instanceof Error && e.name === 'SnapshotMismatchError';
+}
+
+/** The registry of every built-in filter (a new one per call: registries hold no global state). */
+export function defaultFilterRegistry(): FilterRegistry {
+  return new FilterRegistry().registerAll(builtinFilters());
+}
+
+const CPU_FEATURE_NAMES: readonly (keyof CpuFeatures)[] = ['tsc', 'pse', 'pge', 'msr', 'cx8', 'cmov', 'apic'];
+
+/**
+ * The configuration a snapshot records, as plain JSON with QEMU's option names: what the machine was
+ * built from (the kernel and initrds by name, size and hash64, since they are already in RAM).
+ */
+export function configToJson(c: MachineConfig): JsonObject {
+  const features: JsonObject = {};
+  for (const f of CPU_FEATURE_NAMES) features[f] = c.cpu.features[f];
+  const file = (f: { name: string; data: Uint8Array }): JsonObject => ({ name: f.name, bytes: f.data.length, hash64: hash64(f.data) });
+  return {
+    m: c.ramBytes,
+    smp: c.smp,
+    machine: { type: 'pc', 'kernel-irqchip': c.kernelIrqchip },
+    cpu: { vendor: c.cpu.vendor, features, leaf15: c.cpu.leaf15 },
+    icount: { shift: c.icountShift },
+    rtc: { base: c.rtcBaseSeconds },
+    devices: { 'isa-debug-exit': c.debugExit, 'pc-testdev': c.testdev },
+    'no-reboot': c.noReboot,
+    kernel: c.kernel === null ? null : file(c.kernel),
+    initrd: c.initrds.map(file),
+    append: c.append,
+  };
+}
+
+/** `json.a.b` if every step is a plain object with that own key; undefined otherwise. */
+export function jsonAt(json: JsonValue | undefined, ...keys: string[]): JsonValue | undefined {
+  let at: JsonValue | undefined = json;
+  for (const key of keys) {
+    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, key)) return undefined;
+    at = at[key];
+  }
+  return at;
+}
+
+function sizeText(bytes: number): string {
+  if (bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MiB`;
+  return `${bytes} bytes`;
+}
+
+/**
+ * What in the recorded configuration differs from `dest` in a way the guest would notice and no filter
+ * can bridge: RAM size, CPU count, CPU model, icount shift. Differences of kernel-irqchip are for the
+ * filters; devices present or not show up as objects in the plan. A key the snapshot lacks is not
+ * checked (its objects still are); a key of the wrong kind is a problem.
+ */
+export function configProblems(source: JsonObject, dest: MachineConfig): string[] {
+  const out: string[] = [];
+  const check = (keys: string[], option: string, what: string, expected: string | number | boolean, show = (v: JsonValue) => JSON.stringify(v)) => {
+    const value = jsonAt(source, ...keys);
+    if (value === undefined) return;
+    if (typeof value !== typeof expected) {
+      out.push(`${option}: the snapshot's config.${keys.join('.')} is ${describeValue(value)}, not a ${typeof expected}`);
+    } else if (value !== expected) {
+      out.push(`${option}: ${what} is ${show(value)} in the snapshot, ${show(expected)} on this machine`);
+    }
+  };
+  check(['m'], '-m', 'the RAM size', dest.ramBytes, (v) => (typeof v === 'number' ? sizeText(v) : JSON.stringify(v)));
+  check(['smp'], '-smp', 'the number of CPUs', dest.smp, String);
+  check(['icount', 'shift'], '-icount', 'the shift', dest.icountShift, String);
+  check(['cpu', 'vendor'], '-cpu', 'the vendor', dest.cpu.vendor);
+  for (const f of CPU_FEATURE_NAMES) {
+    check(['cpu', 'features', f], '-cpu', `feature ${f}`, dest.cpu.features[f], (v) => (v === true ? 'on' : v === false ? 'off' : JSON.stringify(v)));
+  }
+  check(['cpu', 'leaf15'], '-cpu', 'leaf15', dest.cpu.leaf15, (v) => (v === true ? 'on' : v === false ? 'off' : JSON.stringify(v)));
+  return out;
+}
+
+/** The snapshot's clock.run keys that carry the scheduler's turn. */
+const RUN_SCHEDULER_CPU = 'schedulerCpu';
+const RUN_SCHEDULER_LEFT = 'schedulerLeft';
+
+/** The keys of a recorded configuration that say what was booted (the kernel, initrds, command line). */
+const BOOT_KEYS = ['kernel', 'initrd', 'append'] as const;
+
+/**
+ * What a snapshot's configuration says was booted, to carry into the snapshots of a machine restored
+ * from it (which was built without a kernel: the guest's memory came from the snapshot).
+ */
+export function bootRecordOf(config: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key of BOOT_KEYS) if (Object.hasOwn(config, key)) out[key] = config[key]!;
+  return out;
+}
+
+/**
+ * A snapshot of the machine at the current instruction boundary. Byte strings (RAM) refer to live
+ * guest memory: encode it before the machine runs again. `run` adds host-side run state to
+ * clock.run (the CLI's serial digest); `boot` replaces the record of what was booted (bootRecordOf
+ * the snapshot this machine was restored from).
+ */
+export function saveSnapshot(machine: SnapshotMachine, run: JsonObject = {}, boot: JsonObject | null = null): Snapshot {
+  const state = machine.captureState();
+  const objects = new Map<string, SnapshotObject>();
+  for (const [path, saved] of state.objects) objects.set(path, { type: saved.type, version: saved.version, fields: saved.fields });
+  const schemas = new Map<string, SchemaNode>();
+  const firstPath = new Map<string, string>();
+  for (const [path, described] of state.schemas) {
+    const key = schemaKey(described.type, described.version);
+    const known = schemas.get(key);
+    if (known === undefined) {
+      schemas.set(key, described.schema);
+      firstPath.set(key, path);
+    } else if (!schemasEqual(known, described.schema)) {
+      throw new StateError(path, `schema differs from that of ${firstPath.get(key)} although both are ${key}`);
+    }
+  }
+  return {
+    config: boot === null ? configToJson(machine.config) : { ...configToJson(machine.config), ...boot },
+    clock: {
+      virtualTimeNs: state.run.virtualTimeNs,
+      retiredInstructions: BigInt(machine.retired),
+      run: { ...run, [RUN_SCHEDULER_CPU]: state.run.schedulerCpu, [RUN_SCHEDULER_LEFT]: state.run.schedulerLeft },
+    },
+    objects,
+    schemas,
+  };
+}
+
+/** The destination's side of the plan: each object's type, version and schema. */
+export function machineSignatures(machine: SnapshotMachine): Map<string, ObjectSignature> {
+  const out = new Map<string, ObjectSignature>();
+  for (const [path, d] of machine.captureState().schemas) out.set(path, { type: d.type, version: d.version, schema: d.schema });
+  return out;
+}
+
+/**
+ * Step 3 of the restore: the chain of filters that turns the snapshot into this machine's objects.
+ * Collects every configuration and object problem into one SnapshotMismatchError.
+ */
+export function planRestore(machine: SnapshotMachine, snapshot: Snapshot, registry: FilterRegistry = defaultFilterRegistry()): MigrationPlan {
+  const problems = configProblems(snapshot.config, machine.config);
+  try {
+    const plan = planMigration(registry, sourceSignatures(snapshot), machineSignatures(machine));
+    if (problems.length === 0) return plan;
+  } catch (e) {
+    if (!isFilterError(e)) throw e;
+    problems.push(...e.problems);
+  }
+  throw new SnapshotMismatchError(problems);
+}
+
+function runNumber(run: JsonObject, key: string): number {
+  const value = Object.hasOwn(run, key) ? run[key] : undefined;
+  if (typeof value !== 'number') throw new StateError(`clock.run.${key}`, `expected a number, got ${describeValue(value)}`);
+  return value;
+}
+
+/** The machine-level run state a snapshot carries (checked against the machine by restoreState). */
+export function runStateOf(snapshot: Snapshot): RunState {
+  return {
+    virtualTimeNs: snapshot.clock.virtualTimeNs,
+    schedulerCpu: runNumber(snapshot.clock.run, RUN_SCHEDULER_CPU),
+    schedulerLeft: runNumber(snapshot.clock.run, RUN_SCHEDULER_LEFT),
+  };
+}
+
+/** Step 4: run the plan's filters; the result is what Machine.restoreState loads. */
+export function filterForRestore(snapshot: Snapshot, plan: MigrationPlan, registry: FilterRegistry = defaultFilterRegistry()): MachineState {
+  const objects = applyPlan(registry, plan, snapshot.objects, snapshot.clock.virtualTimeNs) as Map<string, SavedObject>;
+  const schemas = new Map<string, DescribedObject>();
+  for (const [path, obj] of objects) {
+    const schema = snapshot.schemas.get(schemaKey(obj.type, obj.version));
+    if (schema !== undefined) schemas.set(path, { type: obj.type, version: obj.version, schema });
+  }
+  return { objects, schemas, run: runStateOf(snapshot) };
+}
+
+export interface RestoreResult {
+  plan: MigrationPlan;
+  /** The filter names in the order they ran (empty when the snapshot fitted as it was). */
+  chain: readonly string[];
+}
+
+/**
+ * Restores a decoded snapshot into `machine`: plan, filter, load into fresh objects and swap in,
+ * post-load. On any error (SnapshotMismatchError, FilterError, StateError) the machine is unchanged.
+ */
+export function restoreSnapshot(machine: SnapshotMachine, snapshot: Snapshot, registry: FilterRegistry = defaultFilterRegistry()): RestoreResult {
+  const plan = planRestore(machine, snapshot, registry);
+  machine.restoreState(filterForRestore(snapshot, plan, registry));
+  return { plan, chain: plan.chain };
+}
+
+/** The chain for people: `kvm-apic->apic at /machine/cpu[0]/lapic, ...`, or `none`. */
+export function formatChain(plan: MigrationPlan): string {
+  if (plan.steps.length === 0) return 'none (the snapshot fits as it is)';
+  return plan.steps.map((s) => `${s.filter} at ${s.path}`).join(', ');
+}

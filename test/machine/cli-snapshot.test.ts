@@ -1,0 +1,280 @@
+/**
+ * The CLI's snapshot features in-process (runCli with real files and the real Machine): --stop-at /
+ * --save, -incoming, `godwit snapshot inspect|diff|verify|convert`, and `godwit demo`.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliDeps } from '../../machine/cli-run.ts';
+import { runCli } from '../../machine/cli-run.ts';
+import type { ByteOutput } from '../../machine/host/byte-output.ts';
+import { openFileOutput } from '../../machine/host/node-io.ts';
+import { Machine } from '../../machine/machine.ts';
+import { readSnapshotFile, writeFileAtomic } from '../../machine/snapshot-file.ts';
+import { decodeSnapshot } from '../../migration/decode.ts';
+import { encodeSnapshot } from '../../migration/encode.ts';
+
+const GUEST = 'test/guests/bin/interrupts.elf';
+
+class MemoryOutput implements ByteOutput {
+  chunks: Uint8Array[] = [];
+  write(bytes: Uint8Array): void {
+    this.chunks.push(bytes.slice());
+  }
+  close(): void {}
+  text(): string {
+    return Buffer.concat(this.chunks).toString('latin1');
+  }
+}
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string[];
+  machines: number;
+}
+
+function godwit(...argv: string[]): Run {
+  const stdout = new MemoryOutput();
+  const stderr: string[] = [];
+  let machines = 0;
+  const deps: CliDeps = {
+    io: {
+      readFile: (path) => new Uint8Array(readFileSync(path)),
+      openOutput: openFileOutput,
+      stdout,
+      stdoutIsTty: false,
+      stderr: (text) => void stderr.push(text),
+      env: {},
+    },
+    createMachine: (config, host) => {
+      machines++;
+      return new Machine(config, host);
+    },
+    demoKernel: { path: GUEST, name: GUEST },
+    version: 'test',
+    snapshotFiles: { read: readSnapshotFile, write: (path, chunks) => writeFileAtomic(path, chunks) },
+    now: () => 0,
+  };
+  const status = runCli(argv, deps);
+  return { status, stdout: stdout.text(), stderr, machines };
+}
+
+let dir: string;
+const at = (name: string) => join(dir, name);
+let full: Run;
+let fullStats: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'godwit-cli-snap-'));
+  full = godwit('-kernel', GUEST, '-m', '16', '--stats', at('full.json'));
+  fullStats = readFileSync(at('full.json'), 'utf8');
+  expect(full.status).toBe(1);
+  const save = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '400000', '--save', at('s.gw'));
+  expect(save.status).toBe(0);
+  const other = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '600000', '--save', at('t.gw'));
+  expect(other.status).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('--stop-at N --save PATH, then -incoming file:PATH', () => {
+  it('saves with a one-line report and exit 0; the restored run gives the same serial output and --stats', () => {
+    const save = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '400000', '--save', at('s2.gw'));
+    expect(save.status).toBe(0);
+    expect(save.stderr).toEqual([`godwit: saved ${at('s2.gw')} (${readFileSync(at('s2.gw')).length} bytes) at instruction 400000\n`]);
+    const rest = godwit('-incoming', `file:${at('s2.gw')}`, '-m', '16', '--stats', at('rest.json'));
+    expect(rest.status).toBe(full.status);
+    expect(rest.stderr).toEqual([]);
+    expect(save.stdout + rest.stdout).toBe(full.stdout);
+    expect(readFileSync(at('rest.json'), 'utf8')).toBe(fullStats);
+  });
+
+  it('restores under another kernel-irqchip (filters), ignores -kernel, -initrd and -append, and --stats still match', () => {
+    const rest = godwit('-incoming', `file:${at('s.gw')}`, '-m', '16', '-machine', 'kernel-irqchip=off', '-kernel', 'no-such-file.elf', '-initrd', 'no-such-initrd', '-append', 'x', '--stats', at('off.json'));
+    expect(rest.status).toBe(full.status);
+    expect(rest.stderr).toHaveLength(1);
+    expect(rest.stderr[0]).toMatch(/^godwit: -incoming '.*s\.gw': converted with \S+ at \/machine\//);
+    expect(readFileSync(at('off.json'), 'utf8')).toBe(fullStats);
+  });
+
+  it('--max-insns and --stop-at count from power-on across a restore', () => {
+    const a = godwit('-incoming', `file:${at('s.gw')}`, '-m', '16', '--max-insns', '500000', '--stats', at('m.json'));
+    expect(a.status).toBe(0);
+    expect(JSON.parse(readFileSync(at('m.json'), 'utf8')).retiredInstructions).toBe(500000);
+    const b = godwit('-incoming', `file:${at('s.gw')}`, '-m', '16', '--stop-at', '600000', '--save', at('chain.gw'));
+    expect(b.status).toBe(0);
+    const c = godwit('snapshot', 'diff', at('chain.gw'), at('t.gw'));
+    expect(c.stdout).toBe('snapshots are identical\n');
+    const early = godwit('-incoming', `file:${at('s.gw')}`, '-m', '16', '--stop-at', '100', '--save', at('x.gw'));
+    expect(early.status).toBe(2);
+    expect(early.stderr).toEqual(['godwit: --stop-at 100: the snapshot was taken later, at instruction 400000\n']);
+  });
+
+  it('a run that ends before --stop-at writes nothing and exits 1', () => {
+    const r = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '999999999', '--save', at('never.gw'), '-serial', 'none');
+    expect(r.status).toBe(1);
+    expect(r.stderr.at(-1)).toMatch(/^godwit: the run ended after \d+ instructions, before --stop-at 999999999: no snapshot written\n$/);
+    expect(readdirSync(dir)).not.toContain('never.gw');
+  });
+
+  it('a failed save is one line and exit 1', () => {
+    const r = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '1000', '--save', at('no/dir/s.gw'), '-serial', 'none');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toEqual([`godwit: cannot write snapshot '${at('no/dir/s.gw')}': ENOENT\n`]);
+  });
+});
+
+describe('-incoming with a bad snapshot', () => {
+  const mangled = (name: string, f: (b: Buffer) => Buffer): string => {
+    writeFileSync(at(name), f(readFileSync(at('s.gw'))));
+    return at(name);
+  };
+
+  it.each([
+    ['truncated', (b: Buffer) => b.subarray(0, b.length - 4096), /^godwit: -incoming '.*': byte \d+: the file ends at byte \d+, its header declares \d+ bytes\n$/],
+    ['flipped byte in the document', (b: Buffer) => Buffer.from(b).fill(0x55, 200, 201), /^godwit: -incoming '.*': byte 72 \(header\.jsonChecksum\): document checksum mismatch\n$/],
+    ['flipped byte in RAM', (b: Buffer) => Buffer.from(b).fill(0x55, b.length - 10, b.length - 9), /^godwit: -incoming '.*': byte \d+ \(blob 0\.checksum\): blob 0 checksum mismatch\n$/],
+    ['not a snapshot', () => Buffer.from('#!/bin/sh\necho hello\n'.repeat(10)), /^godwit: -incoming '.*': .*magic/],
+  ])('%s: one line, exit 1, no machine built', (name, f, line) => {
+    const r = godwit('-incoming', `file:${mangled(`${name.replace(/ /g, '-')}.gw`, f)}`, '-m', '16');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toHaveLength(1);
+    expect(r.stderr[0]).toMatch(line);
+    expect(r.machines).toBe(0);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a type no filter knows and a version newer than this build: listed, exit 1', () => {
+    const snap = decodeSnapshot(readSnapshotFile(at('s.gw')));
+    const pit = snap.objects.get('/machine/pit')!;
+    const rtc = snap.objects.get('/machine/rtc')!;
+    snap.objects.set('/machine/pit', { ...pit, version: 99 });
+    snap.schemas.set(`${pit.type}@99`, snap.schemas.get(`${pit.type}@${pit.version}`)!);
+    snap.objects.set('/machine/rtc', { ...rtc, type: 'acme-rtc' });
+    snap.schemas.set(`acme-rtc@${rtc.version}`, snap.schemas.get(`${rtc.type}@${rtc.version}`)!);
+    writeFileAtomic(at('hostile.gw'), encodeSnapshot(snap).chunks);
+    const r = godwit('-incoming', `file:${at('hostile.gw')}`, '-m', '16');
+    expect(r.status).toBe(1);
+    const text = r.stderr.join('');
+    expect(text).toMatch(/^godwit: cannot restore '.*hostile\.gw': this machine does not match the snapshot:\n/);
+    expect(text).toContain(`\n  /machine/pit: ${pit.type} v99 is newer than any version of ${pit.type} this build knows`);
+    expect(text).toContain('\n  /machine/rtc: unknown type "acme-rtc" in the snapshot');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a missing file is a usage error', () => {
+    const r = godwit('-incoming', `file:${at('missing.gw')}`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toEqual([`godwit: cannot read snapshot '${at('missing.gw')}': ENOENT\n`]);
+  });
+
+  it('a RAM-size (and CPU count) mismatch lists what does not match; the guest never runs', () => {
+    const r = godwit('-incoming', `file:${at('s.gw')}`, '-m', '32', '-smp', '2');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const text = r.stderr.join('');
+    expect(text.split('\n')[0]).toBe(`godwit: cannot restore '${at('s.gw')}': this machine does not match the snapshot:`);
+    expect(text).toContain('\n  -m: the RAM size is 16 MiB in the snapshot, 32 MiB on this machine\n');
+    expect(text).toContain('\n  -smp: the number of CPUs is 1 in the snapshot, 2 on this machine\n');
+    expect(text).toContain('\n  /machine/ram.data: 16 MiB (16777216 bytes) in the snapshot, 32 MiB (33554432 bytes) on the destination machine\n');
+  });
+});
+
+describe('godwit snapshot', () => {
+  it('inspect: objects with types and versions, blobs, config, clock', () => {
+    const r = godwit('snapshot', 'inspect', at('s.gw'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^.*s\.gw: \d+ bytes, format version 1, flags 0x0\n/);
+    expect(r.stdout).toContain('virtual time ');
+    expect(r.stdout).toContain(', 400000 instructions retired\n');
+    expect(r.stdout).toMatch(/\n\/machine\/pit +i8254@\d+ +\d+\n/);
+    expect(r.stdout).toMatch(/\n\/machine\/ram +ram@1 +\d+\n  \/machine\/ram\.data: 16777216 bytes, \d+ non-zero pages\n/);
+    expect(r.stdout).toMatch(/\n {2}blob 0: sparse, 16777216 bytes, \d+ stored at \d+\n/);
+    expect(r.stdout).toContain('"kernel-irqchip":"split"');
+  });
+
+  it('inspect --json: the pure-JSON export', () => {
+    const r = godwit('snapshot', 'inspect', '--json', at('s.gw'));
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.format).toBe('godwit-snapshot-json');
+    expect(doc.clock.retiredInstructions).toBe('400000');
+    expect(doc.objects['/machine/ram'].fields.data).toMatchObject({ bytes: 16777216 });
+    expect(Object.keys(doc.schemas).length).toBeGreaterThan(5);
+  });
+
+  it('verify: exit 0 with a summary, exit 1 with one line for a bad file', () => {
+    const ok = godwit('snapshot', 'verify', at('s.gw'));
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^.*s\.gw: ok \(\d+ objects, \d+ schemas, 1 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema\)\n$/);
+    writeFileSync(at('bad.gw'), Buffer.from(readFileSync(at('s.gw'))).fill(1, 0, 1));
+    const bad = godwit('snapshot', 'verify', at('bad.gw'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toHaveLength(1);
+    expect(bad.stderr[0]).toMatch(/^godwit snapshot verify: .*bad\.gw: byte 0 .*magic/);
+  });
+
+  it('diff: identical, and what differs between two points', () => {
+    expect(godwit('snapshot', 'diff', at('s.gw'), at('s.gw')).stdout).toBe('snapshots are identical\n');
+    const r = godwit('snapshot', 'diff', at('s.gw'), at('t.gw'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('clock differs: clock.retiredInstructions\n');
+    expect(r.stdout).toMatch(/\n\/machine\/cpu\[0\]: \d+ field\(s\) differ\n/);
+  });
+
+  it('convert: prints the chain, writes a snapshot that restores under the new options', () => {
+    const r = godwit('snapshot', 'convert', at('s.gw'), '--to', '-machine kernel-irqchip=off', '-o', at('off.gw'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^converted .*s\.gw \(kernel-irqchip=split\) -> .*off\.gw \(kernel-irqchip=off\), \d+ bytes\nfilter chain \(\d+ steps?\):\n/);
+    expect(r.stdout).toMatch(/\n {2}\/machine\/\S+ +\S+->\S+/);
+    const inspect = godwit('snapshot', 'inspect', at('off.gw'));
+    expect(inspect.stdout).toContain('"kernel-irqchip":"off"');
+    const rest = godwit('-incoming', `file:${at('off.gw')}`, '-m', '16', '-machine', 'kernel-irqchip=off', '--stats', at('conv.json'));
+    expect(rest.stderr).toEqual([]);
+    expect(readFileSync(at('conv.json'), 'utf8')).toBe(fullStats);
+    const same = godwit('snapshot', 'convert', at('s.gw'), '--to', '', '-o', at('same.gw'));
+    expect(same.stdout).toContain('filter chain: none (the snapshot fits the destination as it is)\n');
+  });
+
+  it.each([
+    [['convert', 's.gw', '--to', '-m 32', '-o', 'x.gw'], 1, /^godwit snapshot convert: .*s\.gw: does not fit the destination: -m: the RAM size is 16 MiB in the snapshot, 32 MiB on this machine; /],
+    [['convert', 's.gw', '--to', '-machine kernel-irqchip=maybe', '-o', 'x.gw'], 2, /^godwit snapshot convert: --to: -machine: kernel-irqchip must be on, split or off \(got 'maybe'\)\n$/],
+    [['convert', 's.gw', '-o', 'x.gw'], 2, /^godwit snapshot convert: --to "MACHINE OPTIONS" is required/],
+    [['convert', 's.gw', '--to', '-kernel k', '-o', 'x.gw'], 2, /--to takes machine options only/],
+    [['inspect'], 2, /^godwit snapshot inspect: expected FILE, got 0 argument\(s\)/],
+    [['inspect', 's.gw', '--bogus'], 2, /^godwit snapshot inspect: unknown option '--bogus'\n$/],
+    [['diff', 's.gw'], 2, /^godwit snapshot diff: expected A and B/],
+    [['verify', 'missing.gw'], 2, /^godwit snapshot verify: cannot read '.*missing\.gw': ENOENT\n$/],
+    [['frob'], 2, /^godwit snapshot: unknown command 'frob'/],
+    [[], 2, /^godwit snapshot: expected a command/],
+  ])('%j: one line, exit %i', (args, status, line) => {
+    const argv = args.map((a) => (a.endsWith('.gw') ? at(a) : a));
+    const r = godwit('snapshot', ...argv);
+    expect(r.status).toBe(status);
+    expect(r.stderr).toHaveLength(1);
+    expect(r.stderr[0]).toMatch(line);
+    expect(r.stderr[0]!.split('\n')).toHaveLength(2);
+  });
+
+  it('--help prints the usage', () => {
+    const r = godwit('snapshot', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: godwit snapshot inspect FILE/);
+  });
+});
+
+describe('godwit demo', () => {
+  it('restores under every kernel-irqchip setting and reports a match', () => {
+    const r = godwit('demo', '-m', '16', '--save', at('demo.gw'));
+    expect(r.stderr).toEqual([]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`godwit demo: ${GUEST}, 16 MiB, 1 CPU(s), source kernel-irqchip=on`);
+    expect(r.stdout).toMatch(/\nkernel-irqchip=on \(same\) +none +[\d.]+ +match\n/);
+    expect(r.stdout).toMatch(/\nkernel-irqchip=split +\S.*match\n/);
+    expect(r.stdout).toMatch(/\nkernel-irqchip=off +kvm-apic->apic.*match\n/);
+    expect(r.stdout).toContain('all 3 restored runs match the uninterrupted one');
+    expect(godwit('snapshot', 'verify', at('demo.gw')).status).toBe(0);
+  });
+});

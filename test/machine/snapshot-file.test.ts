@@ -1,0 +1,94 @@
+/** machine/snapshot-file.ts: atomic writes, and reads that check the header before the rest. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readSnapshotFile, writeFileAtomic } from '../../machine/snapshot-file.ts';
+import { encodeSnapshot, concatChunks } from '../../migration/encode.ts';
+import { decodeSnapshot } from '../../migration/decode.ts';
+import { withLimits } from '../../migration/limits.ts';
+import type { Snapshot } from '../../migration/snapshot.ts';
+import { SnapshotError } from '../../migration/snapshot-error.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'godwit-snapfile-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function snapshot(fill: number): Snapshot {
+  const data = new Uint8Array(3 * 4096).fill(0);
+  data.fill(fill, 4096, 8192);
+  return {
+    config: { m: data.length },
+    clock: { virtualTimeNs: 5n, retiredInstructions: 5n, run: {} },
+    objects: new Map([['/machine/ram', { type: 'ram', version: 1, fields: { data } }]]),
+    schemas: new Map([['ram@1', { fields: [{ name: 'data', kind: 'bytes', length: data.length }] }]]),
+  };
+}
+
+describe('writeFileAtomic', () => {
+  it('writes the chunks, and a failed write leaves the previous file intact and no temporary file', () => {
+    const file = join(dir, 'snap.gw');
+    const first = encodeSnapshot(snapshot(1));
+    writeFileAtomic(file, first.chunks);
+    const old = readFileSync(file);
+    expect(old.length).toBe(first.totalLength);
+    const second = encodeSnapshot(snapshot(2));
+    expect(() => writeFileAtomic(file, second.chunks, { failAfterBytes: 5000 })).toThrow(/ENOSPC/);
+    expect(readFileSync(file).equals(old)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['snap.gw']);
+    writeFileAtomic(file, second.chunks);
+    expect(readdirSync(dir)).toEqual(['snap.gw']);
+    const back = decodeSnapshot(readSnapshotFile(file));
+    expect((back.objects.get('/machine/ram')!.fields['data'] as Uint8Array)[4096]).toBe(2);
+  });
+
+  it('fails without touching anything when the directory does not exist', () => {
+    expect(() => writeFileAtomic(join(dir, 'no', 'snap.gw'), [new Uint8Array(4)])).toThrow(/ENOENT/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('readSnapshotFile', () => {
+  it('reads a whole file into an aligned buffer', () => {
+    const file = join(dir, 'a.gw');
+    const bytes = concatChunks(encodeSnapshot(snapshot(3)).chunks);
+    writeFileSync(file, bytes);
+    const got = readSnapshotFile(file);
+    expect(got.byteOffset).toBe(0);
+    expect(Buffer.from(got).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it.each([
+    ['truncated', (b: Uint8Array) => b.subarray(0, b.length - 100), 'truncated', /^byte \d+: the file ends at byte \d+, its header declares \d+ bytes$/],
+    ['extra bytes', (b: Uint8Array) => concatChunks([b, new Uint8Array(7)]), 'bad-layout', /7 bytes after the end the header declares/],
+    ['short header', (b: Uint8Array) => b.subarray(0, 40), 'truncated', /header/],
+    ['empty', () => new Uint8Array(0), 'truncated', /magic/],
+    ['not a snapshot', () => new TextEncoder().encode('hello, world, this is not a snapshot at all'), 'bad-magic', /./],
+  ])('%s: a SnapshotError before reading the rest', (_name, mangle, code, message) => {
+    const file = join(dir, 'x.gw');
+    writeFileSync(file, mangle(concatChunks(encodeSnapshot(snapshot(4)).chunks)));
+    let error: unknown;
+    try {
+      readSnapshotFile(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SnapshotError);
+    expect((error as SnapshotError).code).toBe(code);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses a file declaring more than the limits before reading it', () => {
+    const file = join(dir, 'big.gw');
+    writeFileSync(file, concatChunks(encodeSnapshot(snapshot(5)).chunks));
+    expect(() => readSnapshotFile(file, { limits: withLimits({ maxDocumentBytes: 16 }) })).toThrow(
+      expect.objectContaining({ name: 'SnapshotError', code: 'limit' }),
+    );
+  });
+
+  it('passes file system errors through with their code', () => {
+    expect(() => readSnapshotFile(join(dir, 'missing.gw'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * machine/snapshot.ts: Machine <-> Snapshot, restore across kernel-irqchip settings through the
+ * planner and filters, and the errors for what cannot be bridged.
+ */
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../../machine/machine.ts';
+import { defaultMachineConfig, type MachineConfig } from '../../machine/machine-config.ts';
+import {
+  configProblems,
+  configToJson,
+  isSnapshotMismatchError,
+  restoreSnapshot,
+  saveSnapshot,
+  SnapshotMismatchError,
+} from '../../machine/snapshot.ts';
+import { decodeSnapshot } from '../../migration/decode.ts';
+import { encodeSnapshotBytes } from '../../migration/encode.ts';
+import { guestImage } from '../guests/run-guest.ts';
+import { treesEqual } from '../../src/visit/state-tree.ts';
+import { hash64 } from '../../src/util/hash.ts';
+import { StateError } from '../../src/util/errors.ts';
+
+const RAM = 16 << 20;
+
+function config(overrides: Partial<MachineConfig> = {}): MachineConfig {
+  return defaultMachineConfig({ kernel: { name: 'interrupts.elf', data: guestImage('interrupts') }, ramBytes: RAM, ...overrides });
+}
+
+function machine(out: number[], overrides: Partial<MachineConfig> = {}): Machine {
+  return new Machine(config(overrides), { serialOut: (b) => void out.push(b), log: () => {} });
+}
+
+function finish(m: Machine, out: number[]) {
+  const result = m.run({ maxInsns: 100_000_000 });
+  return { result, serial: Buffer.from(out).toString('latin1'), stats: m.stats() };
+}
+
+describe('saveSnapshot', () => {
+  it('records the configuration, the clock and the scheduler turn, and encodes', () => {
+    const m = machine([]);
+    m.run({ maxInsns: 10_000 });
+    const s = saveSnapshot(m, { note: 'x' });
+    expect(s.config).toMatchObject({ m: RAM, smp: 1, machine: { 'kernel-irqchip': 'split' }, icount: { shift: 0 } });
+    expect(s.config['kernel']).toEqual({ name: 'interrupts.elf', bytes: guestImage('interrupts').length, hash64: hash64(guestImage('interrupts')) });
+    expect(s.clock.retiredInstructions).toBe(10_000n);
+    expect(s.clock.run).toMatchObject({ note: 'x', schedulerCpu: 0 });
+    expect(typeof s.clock.run['schedulerLeft']).toBe('number');
+    expect(s.objects.get('/machine/ram')!.type).toBe('ram');
+    const back = decodeSnapshot(encodeSnapshotBytes(s));
+    expect([...back.objects.keys()]).toEqual([...s.objects.keys()]);
+  });
+});
+
+describe('restoreSnapshot', () => {
+  const full = (() => {
+    const out: number[] = [];
+    return finish(machine(out), out);
+  })();
+
+  for (const from of ['on', 'split', 'off'] as const) {
+    for (const to of ['on', 'split', 'off'] as const) {
+      it(`kernel-irqchip=${from} -> ${to}: the restored run ends as the uninterrupted one`, () => {
+        const before: number[] = [];
+        const a = machine(before, { kernelIrqchip: from });
+        a.run({ maxInsns: 400_000 });
+        const bytes = encodeSnapshotBytes(saveSnapshot(a));
+        const after: number[] = [];
+        const b = new Machine({ ...config({ kernelIrqchip: to }), kernel: null }, { serialOut: (x) => void after.push(x), log: () => {} });
+        const { chain } = restoreSnapshot(b, decodeSnapshot(bytes));
+        if (from === to) expect(chain).toEqual([]);
+        else expect(chain.length).toBeGreaterThan(0);
+        const rest = finish(b, after);
+        expect(Buffer.from(before).toString('latin1') + rest.serial).toBe(full.serial);
+        expect(rest.stats).toEqual(full.stats);
+        expect(rest.result).toEqual(full.result);
+      });
+    }
+  }
+
+  it('a RAM-size mismatch lists what does not match, and leaves the machine untouched', () => {
+    const a = machine([]);
+    a.run({ maxInsns: 50_000 });
+    const snap = saveSnapshot(a);
+    const b = machine([], { ramBytes: 32 << 20, smp: 2 });
+    const before = b.captureState();
+    let error: unknown;
+    try {
+      restoreSnapshot(b, snap);
+    } catch (e) {
+      error = e;
+    }
+    expect(isSnapshotMismatchError(error)).toBe(true);
+    const problems = (error as SnapshotMismatchError).problems;
+    expect(problems).toContain('-m: the RAM size is 16 MiB in the snapshot, 32 MiB on this machine');
+    expect(problems).toContain('-smp: the number of CPUs is 1 in the snapshot, 2 on this machine');
+    expect(problems.some((p) => p.startsWith('/machine/ram.data: 16 MiB'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('/machine/cpu[1]:'))).toBe(true);
+    expect((error as Error).message).toMatch(/^the snapshot does not fit this machine \(\d+ problems\):\n  -m: /);
+    const after = b.captureState();
+    for (const [path, obj] of before.objects) expect(treesEqual(after.objects.get(path)!.fields, obj.fields), path).toBe(true);
+    expect(b.retired).toBe(0);
+  });
+
+  it('a bad run state is a StateError and changes nothing', () => {
+    const a = machine([]);
+    a.run({ maxInsns: 50_000 });
+    const snap = saveSnapshot(a);
+    const bad = { ...snap, clock: { ...snap.clock, run: { ...snap.clock.run, schedulerCpu: 5 } } };
+    const b = machine([]);
+    expect(() => restoreSnapshot(b, bad)).toThrow(StateError);
+    const noTurn = { ...snap, clock: { ...snap.clock, run: {} } };
+    expect(() => restoreSnapshot(b, noTurn)).toThrow(/^clock\.run\.schedulerCpu: expected a number/);
+    expect(b.retired).toBe(0);
+  });
+});
+
+describe('configProblems', () => {
+  it('reports what the guest would notice and skips what the snapshot does not say', () => {
+    const c = config();
+    expect(configProblems(configToJson(c), c)).toEqual([]);
+    expect(configProblems({}, c)).toEqual([]);
+    const other = configToJson(config({ icountShift: 3, cpu: { ...c.cpu, vendor: 'AuthenticAMD', features: { ...c.cpu.features, cmov: !c.cpu.features.cmov } } }));
+    expect(configProblems(other, c)).toEqual([
+      '-icount: the shift is 3 in the snapshot, 0 on this machine',
+      '-cpu: the vendor is "AuthenticAMD" in the snapshot, "GenuineIntel" on this machine',
+      `-cpu: feature cmov is ${c.cpu.features.cmov ? 'off' : 'on'} in the snapshot, ${c.cpu.features.cmov ? 'on' : 'off'} on this machine`,
+    ]);
+    expect(configProblems({ m: 'big' }, c)).toEqual(['-m: the snapshot\'s config.m is string "big", not a number']);
+    expect(configProblems(configToJson(config({ kernelIrqchip: 'on' })), config({ kernelIrqchip: 'off' }))).toEqual([]);
+  });
+});
