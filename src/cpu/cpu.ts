@@ -56,7 +56,8 @@ export class Cpu extends CpuSystem implements StateObject {
           this.step();
           this.batchCount++;
         }
-        if (tf && this.batchCount === this.batchLimit && !this.intShadow) {
+        // The single-stepped instruction retired (even if it asked for a check, like OUT): trap.
+        if (tf && this.batchCount === 1 && !this.intShadow) {
           this.dr[6] = this.dr[6]! | 0x4000; // BS: single step
           this.instrStart = this.eip;
           this.deliverException(EXC_DB, 0, false);

@@ -32,6 +32,8 @@ function aluEvGv(op: number): Op {
       return;
     }
     c.decodeEA(modrm);
+    // ADC/SBB read CF and set flags before the write: make sure the write cannot fault first.
+    if (op === 2 || op === 3) c.probeWrite(c.eaSeg, c.eaOff, 4);
     const r = c.alu32(op, c.read32(c.eaSeg, c.eaOff), src);
     if (op !== ALU_CMP) c.write32(c.eaSeg, c.eaOff, r);
   };
@@ -69,6 +71,8 @@ function group1(imm8: boolean): Op {
     }
     c.decodeEA(modrm);
     const imm = imm8 ? (c.fetch8() << 24) >> 24 : c.fetch32();
+    // ADC/SBB read CF and set flags before the write: make sure the write cannot fault first.
+    if (op === 2 || op === 3) c.probeWrite(c.eaSeg, c.eaOff, 4);
     const r = c.alu32(op, c.read32(c.eaSeg, c.eaOff), imm);
     if (op !== ALU_CMP) c.write32(c.eaSeg, c.eaOff, r);
   };
@@ -86,6 +90,8 @@ function group2(countKind: number): Op {
     else count = c.fetch8() & 31;
     const a = c.readRM32();
     if (count === 0) return;
+    // RCL/RCR read CF and set flags before the write: make sure the write cannot fault first.
+    if ((op === 2 || op === 3) && c.eaReg < 0) c.probeWrite(c.eaSeg, c.eaOff, 4);
     c.writeRM32(c.shift32(op, a, count));
   };
 }

@@ -25,6 +25,8 @@ function aluEbGb(op: number): Op {
       return;
     }
     c.decodeEA(modrm);
+    // ADC/SBB read CF and set flags before the write: make sure the write cannot fault first.
+    if (op === 2 || op === 3) c.probeWrite(c.eaSeg, c.eaOff, 1);
     const r = c.alu(op, c.read8(c.eaSeg, c.eaOff), src, 8);
     if (op !== ALU_CMP) c.write8(c.eaSeg, c.eaOff, r);
   };
@@ -71,6 +73,8 @@ OPS_BYTE.push([
     }
     c.decodeEA(modrm);
     const imm = c.fetch8();
+    // ADC/SBB read CF and set flags before the write: make sure the write cannot fault first.
+    if (op === 2 || op === 3) c.probeWrite(c.eaSeg, c.eaOff, 1);
     const r = c.alu(op, c.read8(c.eaSeg, c.eaOff), imm, 8);
     if (op !== ALU_CMP) c.write8(c.eaSeg, c.eaOff, r);
   },

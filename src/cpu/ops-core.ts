@@ -48,6 +48,7 @@ function aluRmR(op: number, byte: boolean): Op {
       if (op !== ALU_CMP) c.setReg(rm, bits, r);
     } else {
       c.decodeEA(modrm);
+      if (op === 2 || op === 3) c.probeWrite(c.eaSeg, c.eaOff, bits >> 3); // ADC/SBB: no half-done flags
       const r = c.alu(op, c.readMem(c.eaSeg, c.eaOff, bits), src, bits);
       if (op !== ALU_CMP) c.writeMem(c.eaSeg, c.eaOff, bits, r);
     }

@@ -20,6 +20,7 @@ function group1(byte: boolean, immBits: number): Op {
       const r = c.alu(op, c.getReg(c.eaReg, bits), imm, bits);
       if (op !== ALU_CMP) c.setReg(c.eaReg, bits, r);
     } else {
+      if (op === 2 || op === 3) c.probeWrite(c.eaSeg, c.eaOff, bits >> 3); // ADC/SBB: no half-done flags
       const r = c.alu(op, c.readMem(c.eaSeg, c.eaOff, bits), imm, bits);
       if (op !== ALU_CMP) c.writeMem(c.eaSeg, c.eaOff, bits, r);
     }
@@ -39,6 +40,7 @@ function group2(byte: boolean, countKind: number): Op {
     else count = c.fetch8() & 31;
     const a = c.readRM(bits);
     if (count === 0) return;
+    if ((op === 2 || op === 3) && c.eaReg < 0) c.probeWrite(c.eaSeg, c.eaOff, bits >> 3); // RCL/RCR
     c.writeRM(bits, c.shift(op, a, count, bits));
   };
 }

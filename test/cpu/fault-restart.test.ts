@@ -1,0 +1,93 @@
+/**
+ * Faults leave no half-done state: an ADC or RCL to memory whose write faults must not change the
+ * flags (the restarted instruction reads CF again), and a single-stepped OUT still traps.
+ */
+import { describe, expect, it } from 'vitest';
+import { Cpu } from '../../src/cpu/cpu.ts';
+import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
+import { CF, EAX, EBX, ECX, TF } from '../../src/cpu/constants.ts';
+import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
+import { IoBus } from '../../src/bus/io-bus.ts';
+
+const GDT = 0x500;
+const IDT = 0x600;
+const CODE = 0x1000;
+const HANDLER = 0x2000;
+const PD = 0x10000;
+const PT = 0x11000;
+const DATA = 0x40000;
+
+function makeCpu(code: number[], handler: number[]): Cpu {
+  const mem = new PhysicalMemory(1 << 20);
+  const cpu: Cpu = new Cpu({
+    mem,
+    io: new IoBus(),
+    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
+    now: () => cpu.retired,
+    model: DEFAULT_CPU_MODEL,
+  });
+  [0, 0, 0x0000ffff, 0x00cf9a00, 0x0000ffff, 0x00cf9200].forEach((v, i) => (mem.i32[(GDT >> 2) + i] = v | 0));
+  cpu.reset();
+  cpu.enterFlatProtectedMode(GDT, 23, 0x08, 0x10, CODE);
+  cpu.idtBase = IDT;
+  cpu.idtLimit = 0x7ff;
+  for (const v of [1, 14]) {
+    mem.i32[(IDT >> 2) + v * 2] = (0x08 << 16) | HANDLER;
+    mem.i32[(IDT >> 2) + v * 2 + 1] = 0x8e00;
+  }
+  // Identity-map the first 4 MiB with 4 KiB pages; DATA is read-only.
+  mem.i32[PD >> 2] = PT | 3;
+  for (let p = 0; p < 1024; p++) mem.i32[(PT >> 2) + p] = (p << 12) | (p << 12 === DATA ? 1 : 3);
+  cpu.cr3 = PD;
+  cpu.writeCr0(cpu.cr0 | (1 << 31) | (1 << 16));
+  cpu.r32[4] = 0x8000;
+  mem.u8.set(code, CODE);
+  mem.u8.set(handler, HANDLER);
+  return cpu;
+}
+
+describe('faults leave no half-done state', () => {
+  it('ADC to a read-only page keeps CF for the restart', () => {
+    // stc; adc [ebx], ecx; hlt -- the #PF handler makes the page writable: mov dword [PT+0x100], DATA|3; invlpg [ebx]; add esp, 4; iret
+    const cpu = makeCpu(
+      [0xf9, 0x11, 0x0b, 0xf4],
+      [0xc7, 0x05, ...le(PT + (DATA >> 12) * 4), ...le(DATA | 3), 0x0f, 0x01, 0x3b, 0x83, 0xc4, 0x04, 0xcf],
+    );
+    cpu.r32[EBX] = DATA;
+    cpu.r32[ECX] = 5;
+    cpu.mem.i32[DATA >> 2] = 10;
+    for (let i = 0; i < 10 && !cpu.halted; i++) cpu.run(100);
+    expect(cpu.halted).toBe(true);
+    expect(cpu.mem.i32[DATA >> 2]).toBe(16);
+    expect(cpu.cr2).toBe(DATA);
+  });
+
+  it('RCL on a read-only page keeps CF for the restart', () => {
+    // stc; rcl dword [ebx], 1; hlt
+    const cpu = makeCpu(
+      [0xf9, 0xd1, 0x13, 0xf4],
+      [0xc7, 0x05, ...le(PT + (DATA >> 12) * 4), ...le(DATA | 3), 0x0f, 0x01, 0x3b, 0x83, 0xc4, 0x04, 0xcf],
+    );
+    cpu.r32[EBX] = DATA;
+    cpu.mem.i32[DATA >> 2] = 0x40;
+    for (let i = 0; i < 10 && !cpu.halted; i++) cpu.run(100);
+    expect(cpu.mem.i32[DATA >> 2]).toBe(0x81);
+    expect(cpu.getFlags() & CF).toBe(0);
+  });
+
+  it('single-stepping an OUT traps after it', () => {
+    // out 0x80, al; nop; hlt -- #DB handler: mov ebx, [esp]; and dword [esp+8], ~TF; iret
+    const cpu = makeCpu([0xe6, 0x80, 0x90, 0xf4], [0x8b, 0x1c, 0x24, 0x81, 0x64, 0x24, 0x08, ...le(~TF), 0xcf]);
+    // A device that, like the PIC, asks the CPU to look at interrupts again after the write.
+    cpu.io.register(0x80, 1, { ioRead: () => 0xff, ioWrite: () => cpu.requestCheck() });
+    cpu.r32[EAX] = 0;
+    cpu.flags |= TF;
+    for (let i = 0; i < 10 && !cpu.halted; i++) cpu.run(100);
+    expect(cpu.halted).toBe(true);
+    expect(cpu.r32[EBX]).toBe(CODE + 2); // the trap came right after the OUT
+  });
+});
+
+function le(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
