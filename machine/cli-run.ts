@@ -45,6 +45,9 @@ export const EXIT_INTERNAL = 3;
 const DEMO_KERNEL_IRQCHIP = 'on';
 /** The demo's safety limit on every run when --max-insns is not given. */
 const DEMO_MAX_INSNS = 2_000_000_000;
+/** CPUs and command line of the demo guest (irqbench) unless -smp N (N > 1) or -append say otherwise. */
+const DEMO_SMP = 2;
+const DEMO_APPEND = 'rounds=300';
 
 export interface CliDeps {
   io: CliIo;
@@ -138,6 +141,9 @@ function demo(options: Options, deps: CliDeps): number {
     ...config,
     kernel: { name: deps.demoKernel.name, data: config.kernel!.data },
     kernelIrqchip: options.kernelIrqchip ?? DEMO_KERNEL_IRQCHIP,
+    // The demo guest is the interrupt-heavy SMP one: APIC timers, IPIs between two CPUs.
+    smp: options.smp > 1 ? options.smp : DEMO_SMP,
+    append: options.append ?? DEMO_APPEND,
   };
   const encoder = new TextEncoder();
   const report = runDemo(

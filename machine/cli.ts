@@ -13,7 +13,7 @@ import { readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
 const PACKAGE_ROOT = new URL('../', import.meta.url);
 
 /** The demo boots this guest (interrupts from the PIC, PIT and RTC); the name is relative to the package. */
-export const DEMO_KERNEL_NAME = 'test/guests/bin/interrupts.elf';
+export const DEMO_KERNEL_NAME = 'test/guests/bin/irqbench.elf';
 export const DEMO_KERNEL = fileURLToPath(new URL(DEMO_KERNEL_NAME, PACKAGE_ROOT));
 
 function packageVersion(): string {

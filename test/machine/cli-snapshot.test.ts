@@ -270,7 +270,7 @@ describe('godwit demo', () => {
     expect(r.stderr).toEqual([]);
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe(`godwit demo: ${GUEST}, 16 MiB, 1 CPU(s), source kernel-irqchip=on`);
+    expect(lines[0]).toBe(`godwit demo: ${GUEST}, 16 MiB, 2 CPU(s), source kernel-irqchip=on`);
     expect(r.stdout).toMatch(/\nkernel-irqchip=on \(same\) +none +[\d.]+ +match\n/);
     expect(r.stdout).toMatch(/\nkernel-irqchip=split +\S.*match\n/);
     expect(r.stdout).toMatch(/\nkernel-irqchip=off +kvm-apic->apic.*match\n/);
