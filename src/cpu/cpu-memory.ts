@@ -31,7 +31,43 @@ export class CpuMemory extends CpuState {
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;
-  /** TLB_SUP or TLB_USER for the current privilege (TLB_NEVER while alignment checks are on). */
+  /** Alignment checking is on (CPL 3, CR0.AM, EFLAGS.AC). */
+  acActive = false;
+  /** A DR0-DR3 breakpoint is enabled in DR7: instructions run one at a time and accesses are checked. */
+  bpActive = false;
+  /** Data breakpoints (bits 0-3) hit by the instruction being executed. */
+  bpHits = 0;
+
+  /** Recompute bpActive from DR7 (after MOV DR7 or a load). */
+  updateBreakpoints(): void {
+    this.bpActive = (this.dr[7]! & 0xff) !== 0;
+    this.updatePrivilege();
+  }
+
+  /** Record data breakpoints that an access of `size` bytes at `lin` hits (DR7 R/W 01 writes, 11 both). */
+  private checkDataBreakpoints(lin: number, size: number, write: boolean): void {
+    const dr7 = this.dr[7]!;
+    for (let n = 0; n < 4; n++) {
+      if (((dr7 >>> (n * 2)) & 3) === 0) continue;
+      const rw = (dr7 >>> (16 + n * 4)) & 3;
+      if (rw !== 3 && !(rw === 1 && write)) continue;
+      const bytes = [1, 2, 8, 4][(dr7 >>> (18 + n * 4)) & 3]!;
+      const addr = (this.dr[n]! >>> 0) & ~(bytes - 1);
+      if (lin < addr + bytes && addr < lin + size) this.bpHits |= 1 << n;
+    }
+  }
+
+  /** Execute breakpoints (R/W 00) at linear address `lin`, as a DR6 bit mask. */
+  instructionBreakpoints(lin: number): number {
+    const dr7 = this.dr[7]!;
+    let hits = 0;
+    for (let n = 0; n < 4; n++) {
+      if (((dr7 >>> (n * 2)) & 3) !== 0 && ((dr7 >>> (16 + n * 4)) & 3) === 0 && this.dr[n]! >>> 0 === lin >>> 0) hits |= 1 << n;
+    }
+    return hits;
+  }
+
+  /** TLB_SUP or TLB_USER for the current privilege (TLB_NEVER while every access must be checked). */
   tlbPriv = TLB_SUP;
   tlbMask = TLB_SUP | TLB_SLOW;
 
@@ -83,7 +119,9 @@ export class CpuMemory extends CpuState {
   updatePrivilege(): void {
     const user = this.cpl === 3;
     const ac = user && (this.cr0 & CR0_AM) !== 0 && (this.flags & AC) !== 0;
-    this.tlbPriv = ac ? TLB_NEVER : user ? TLB_USER : TLB_SUP;
+    this.acActive = ac;
+    // Alignment checks and data breakpoints see every access: no fast path while either is on.
+    this.tlbPriv = ac || this.bpActive ? TLB_NEVER : user ? TLB_USER : TLB_SUP;
     this.tlbMask = this.tlbPriv | TLB_SLOW;
     this.invalidateFetch();
   }
@@ -295,7 +333,8 @@ export class CpuMemory extends CpuState {
   /** Any read: alignment check, page crossing, MMIO. `user` selects the privilege of the access. */
   readLinSlow(lin: number, size: number, user: boolean): number {
     lin >>>= 0;
-    if (user && this.tlbPriv === TLB_NEVER && (lin & (size - 1)) !== 0) this.fault(EXC_AC, 0, true);
+    if (user && this.acActive && (lin & (size - 1)) !== 0) this.fault(EXC_AC, 0, true);
+    if (this.bpActive) this.checkDataBreakpoints(lin, size, false);
     if ((lin & 0xfff) + size > 0x1000) {
       // Translate both pages before reading, so a fault on the second page leaves nothing half done.
       const p0 = this.translate(lin, false, user);
@@ -314,7 +353,8 @@ export class CpuMemory extends CpuState {
 
   writeLinSlow(lin: number, size: number, v: number, user: boolean): void {
     lin >>>= 0;
-    if (user && this.tlbPriv === TLB_NEVER && (lin & (size - 1)) !== 0) this.fault(EXC_AC, 0, true);
+    if (user && this.acActive && (lin & (size - 1)) !== 0) this.fault(EXC_AC, 0, true);
+    if (this.bpActive) this.checkDataBreakpoints(lin, size, true);
     if ((lin & 0xfff) + size > 0x1000) {
       const p0 = this.translate(lin, true, user);
       const second = (lin + size) & ~0xfff;

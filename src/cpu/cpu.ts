@@ -18,7 +18,7 @@
 import { CpuSystem } from './cpu-system.ts';
 import { FAULT } from './fault.ts';
 import { OPS } from './ops-core.ts';
-import { CS, DS, ES, EXC_DB, FS, GS, IF, SS, TF, CR0_ET, FLAGS_ALWAYS1, ATTR_DB, DESC_P, DESC_S, DESC_RW, DESC_A, DESC_CODE, ATTR_G, EDX } from './constants.ts';
+import { CS, DS, ES, EXC_DB, FS, GS, IF, RF, SS, TF, CR0_ET, FLAGS_ALWAYS1, ATTR_DB, DESC_P, DESC_S, DESC_RW, DESC_A, DESC_CODE, ATTR_G, EDX } from './constants.ts';
 import type { Visitor } from '../visit/visitor.ts';
 import type { StateObject } from '../qom/object.ts';
 import { visitCpu } from './cpu-visit.ts';
@@ -44,7 +44,7 @@ export class Cpu extends CpuSystem implements StateObject {
         if (this.halted || this.waitForSipi) return;
       }
       const tf = (this.flags & TF) !== 0;
-      const single = this.intShadow || tf;
+      const single = this.intShadow || tf || this.bpActive;
       this.intShadow = false;
       // Count this batch in batchCount, a small integer (see CpuState.retired).
       this.retiredBase += this.batchCount;
@@ -52,13 +52,23 @@ export class Cpu extends CpuSystem implements StateObject {
       const limit = single ? 1 : Math.min(end - this.retiredBase, MAX_BATCH);
       this.batchLimit = limit;
       try {
+        if (this.bpActive && this.instructionBreakpointFault()) continue;
+        // RF suppresses the breakpoint of one instruction; an IRET that sets it keeps it set.
+        const rf = this.flags & RF;
         while (this.batchCount < this.batchLimit) {
           this.step();
           this.batchCount++;
         }
         // The single-stepped instruction retired (even if it asked for a check, like OUT): trap.
-        if (tf && this.batchCount === 1 && !this.intShadow) {
-          this.dr[6] = this.dr[6]! | 0x4000; // BS: single step
+        // Data breakpoints it hit trap at the same boundary.
+        const step = tf && this.batchCount === 1 && !this.intShadow;
+        const hits = this.bpHits;
+        if (this.bpActive) {
+          this.bpHits = 0;
+          if (this.batchCount === 1 && rf !== 0) this.flags &= ~RF;
+        }
+        if (step || (hits !== 0 && this.batchCount === 1)) {
+          this.dr[6] = (this.dr[6]! & ~0xf) | (step ? 0x4000 : 0) | hits;
           this.instrStart = this.eip;
           this.deliverException(EXC_DB, 0, false);
         }
@@ -73,6 +83,21 @@ export class Cpu extends CpuSystem implements StateObject {
         return;
       }
     }
+  }
+
+  /**
+   * An enabled execute breakpoint at the next instruction (and RF clear) is a #DB fault before it
+   * runs. Returns true when one was delivered.
+   */
+  private instructionBreakpointFault(): boolean {
+    this.bpHits = 0;
+    if ((this.flags & RF) !== 0) return false;
+    const hits = this.instructionBreakpoints((this.segBase[CS]! + this.eip) | 0);
+    if (hits === 0) return false;
+    this.dr[6] = (this.dr[6]! & ~0x400f) | hits;
+    this.instrStart = this.eip;
+    this.deliverException(EXC_DB, 0, false);
+    return true;
   }
 
   /** Set by the machine (debug exit, reset) to leave run() after the current instruction. */
@@ -199,7 +224,7 @@ export class Cpu extends CpuSystem implements StateObject {
     this.nmiBlocked = false;
     this.tscOffset = 0n;
     this.flushTlb();
-    this.updatePrivilege();
+    this.updateBreakpoints();
   }
 
   /** INIT (from the local APIC): the reset state, keeping the TSC and the APIC base MSR. */
@@ -248,7 +273,7 @@ export class Cpu extends CpuSystem implements StateObject {
   postLoad(): void {
     this.clearPrefixes();
     this.flushTlb();
-    this.updatePrivilege();
+    this.updateBreakpoints();
   }
 }
 

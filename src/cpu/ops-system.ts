@@ -233,6 +233,7 @@ export function movToDr(c: Cpu): void {
   if (dr === 6) v = (v & 0xe00f) | 0xffff0ff0;
   if (dr === 7) v = (v & ~0xd800) | 0x400;
   c.dr[dr] = v;
+  if (dr <= 3 || dr === 7) c.updateBreakpoints();
 }
 
 export function cpuid(c: Cpu): void {

@@ -91,3 +91,34 @@ describe('faults leave no half-done state', () => {
 function le(v: number): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
+
+describe('debug registers', () => {
+  const handler = [0x8b, 0x1c, 0x24, 0x0f, 0x21, 0xf1, 0x81, 0x4c, 0x24, 0x08, ...le(1 << 16), 0xcf]; // mov ebx,[esp]; mov ecx,dr6; or dword [esp+8], RF; iret
+
+  it('an execute breakpoint faults before the instruction, and RF lets it run once', () => {
+    // nop; inc eax; hlt, with DR0 = CODE+1 (execute, enabled in DR7 L0)
+    const cpu = makeCpu([0x90, 0x40, 0xf4], handler);
+    cpu.dr[0] = CODE + 1;
+    cpu.dr[7] = 0x401;
+    cpu.updateBreakpoints();
+    for (let i = 0; i < 10 && !cpu.halted; i++) cpu.run(100);
+    expect(cpu.halted).toBe(true);
+    expect(cpu.r32[EBX]).toBe(CODE + 1); // faulted with EIP at the breakpoint
+    expect(cpu.r32[ECX]! & 0xf).toBe(1); // DR6.B0
+    expect(cpu.r32[EAX]).toBe(1); // and the instruction then ran exactly once
+  });
+
+  it('a data write breakpoint traps after the writing instruction', () => {
+    // mov [ebx+0x10], eax; nop; hlt, with DR1 = DATA+0x12 (write, 1 byte) -- the dword write covers it
+    const cpu = makeCpu([0x89, 0x43, 0x10, 0x90, 0xf4], handler);
+    cpu.mem.i32[(PT >> 2) + (DATA >> 12)] = DATA | 3;
+    cpu.r32[EBX] = DATA;
+    cpu.dr[1] = DATA + 0x12;
+    cpu.dr[7] = 0x400 | (1 << 2) | (1 << 20); // L1, R/W1 = 01 (writes)
+    cpu.updateBreakpoints();
+    for (let i = 0; i < 10 && !cpu.halted; i++) cpu.run(100);
+    expect(cpu.halted).toBe(true);
+    expect(cpu.r32[EBX]).toBe(CODE + 3); // a trap: EIP after the MOV
+    expect(cpu.r32[ECX]! & 0xf).toBe(2); // DR6.B1
+  });
+});
