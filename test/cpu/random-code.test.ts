@@ -39,7 +39,10 @@ function randomCpu(seed: number, mode: 'real' | 'protected' | 'paging'): Cpu {
     cpu.idtBase = 0x800;
     cpu.idtLimit = 0x7ff;
     if (mode === 'paging') {
-      cpu.cr3 = 0x20000;
+      // One 4 MiB identity page (PSE), user and writable; the rest of the directory is empty.
+      mem.i32[0x100000 >> 2] = 0x87;
+      cpu.writeCr4(1 << 4);
+      cpu.cr3 = 0x100000;
       cpu.writeCr0(cpu.cr0 | (1 << 31));
     }
   } else {
