@@ -85,11 +85,6 @@ export const LVT_TIMER_PERIODIC = 1 << 17;
 /** Timer mode bit 18: TSC-deadline. */
 export const LVT_TIMER_TSC_DEADLINE = 1 << 18;
 
-// Timer modes (LVT timer bits 18:17).
-export const TIMER_ONESHOT = 0;
-export const TIMER_PERIODIC = 1;
-export const TIMER_TSC_DEADLINE = 2;
-
 /** LVT reset value: masked, everything else 0. */
 export const LVT_RESET = LVT_MASKED;
 /** The BSP's LINT0 at reset: ExtINT, unmasked (virtual wire to the 8259, as QEMU presets it). */
@@ -185,12 +180,6 @@ export function lvtWriteValue(index: number, value: number, tscDeadline: boolean
   let v = value & lvtValidMask(index, tscDeadline);
   if (index === LVT_TIMER && (v & LVT_TIMER_MODE) === LVT_TIMER_MODE) v &= ~LVT_TIMER_TSC_DEADLINE;
   return v >>> 0;
-}
-
-/** Timer mode of an LVT timer value: TIMER_ONESHOT, TIMER_PERIODIC or TIMER_TSC_DEADLINE. */
-export function timerModeOf(lvtTimer: number): number {
-  const m = (lvtTimer >>> 17) & 3;
-  return m === 3 ? TIMER_PERIODIC : m;
 }
 
 /**

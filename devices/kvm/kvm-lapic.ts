@@ -21,15 +21,16 @@ import {
   LVT_MASKED, LVT_RESET, LVT_TIMER, MSR_IA32_APIC_BASE, MSR_IA32_TSC_DEADLINE, REG_APR, REG_DFR, REG_EOI,
   REG_ESR, REG_ICR_HI, REG_ICR_LO, REG_ID, REG_IRR, REG_ISR, REG_LDR, REG_LVT_TIMER, REG_PPR, REG_SVR,
   REG_TDCR, REG_TMCCT, REG_TMICT, REG_TMR, REG_TPR, REG_VERSION, SVR_ENABLE, SVR_RESET, SVR_VALID, TDCR_VALID,
-  TIMER_PERIODIC, TIMER_TSC_DEADLINE, isApicRegister, lvtWriteValue, timerModeOf,
+  isApicRegister, lvtWriteValue,
 } from '../apic-common/apic-regs.ts';
 import {
-  clearVector, computeApr, computePpr, highestVector, isDeliverable, matchDestination, setVector, testVector,
-} from '../apic-common/apic-math.ts';
+  clearVector, computeApr, computePpr, highestVector, isDeliverable, setVector, testVector,
+} from '../../src/arith/apic-math.ts';
+import { matchDestination } from '../apic-common/apic-math.ts';
 import {
-  STALE_EXPIRY_NS, countShiftOf, currentCount, elapsedInCount, loadTimeFromExpiry, nextExpiry, rebasedLoadTime,
-  tscDeadlineExpiry,
-} from '../apic-common/apic-timer-math.ts';
+  STALE_EXPIRY_NS, TIMER_PERIODIC, TIMER_TSC_DEADLINE, countShiftOf, currentCount, elapsedInCount,
+  loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, tscDeadlineExpiry,
+} from '../../src/arith/apic-timer-math.ts';
 import {
   KVM_APIC_REG_SIZE, KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_UNINITIALIZED,
 } from './kvm-structs.ts';

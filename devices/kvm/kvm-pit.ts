@@ -3,8 +3,8 @@
  * state, count_load_time in virtual ns, flags); register paths follow Linux arch/x86/kvm/i8254.c
  * (pit_ioport_write/read, pit_latch_count, pit_latch_status, pit_load_count, pit_get_count,
  * pit_get_out, pit_set_gate, speaker_ioport_read/write). The guest sees exactly what the userspace
- * i8254 + port 0x61 (devices/pit) show it: the same counter arithmetic (pit-math.ts), the same
- * gate behaviour, the same IRQ0 edges at the same virtual ns.
+ * i8254 + port 0x61 (devices/pit) show it: the same counter arithmetic (src/arith/pit-math.ts), the
+ * same gate behaviour, the same IRQ0 edges at the same virtual ns.
  *
  * Where KVM's struct has no room for godwit's behaviour:
  *   - `count` is u32 but holds the userspace model's i32 count in two's complement (a channel
@@ -21,12 +21,12 @@ import {
   counterAt,
   effectiveMode,
   fromBcd16,
-  nextTransitionTick,
-  nsForTicks,
+  gateStopsCounting,
+  nextTransitionNs,
   outputAt,
   ticksForNs,
   toBcd16,
-} from '../pit/pit-math.ts';
+} from '../../src/arith/pit-math.ts';
 import type { KvmPitChannelState, KvmPitState2 } from './kvm-structs.ts';
 import { KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON } from './kvm-structs.ts';
 
@@ -77,12 +77,6 @@ function countOf(c: KvmPitChannelState): number {
 
 function loadTime(c: KvmPitChannelState): number {
   return Number(c.count_load_time);
-}
-
-/** Modes in which a low gate stops the count (0, 4) or stops it and holds OUT high (2, 3). */
-function gateStops(mode: number): boolean {
-  const m = effectiveMode(mode);
-  return m === 0 || m === 2 || m === 3 || m === 4;
 }
 
 export class KvmPit implements PortDevice {
@@ -144,7 +138,7 @@ export class KvmPit implements PortDevice {
       let count = src.count | 0;
       c.mode = src.mode & 7;
       if (count > 0x10000 || count < -0x10000) count = 0x10000;
-      if (count === 0 && !gateStops(c.mode)) count = 0x10000;
+      if (count === 0 && !gateStopsCounting(c.mode)) count = 0x10000;
       c.count = count >>> 0;
       c.latched_count = src.latched_count & 0xffff;
       c.count_latched = src.count_latched >= 0 && src.count_latched <= RW_STATE_WORD0 ? src.count_latched | 0 : 0;
@@ -188,7 +182,7 @@ export class KvmPit implements PortDevice {
 
   /** Ticks counted by channel c by time t (kpit_elapsed; a stopped channel has counted none). */
   private kpitElapsed(c: KvmPitChannelState, t: number): number {
-    if (c.gate === 0 && gateStops(c.mode)) return 0;
+    if (c.gate === 0 && gateStopsCounting(c.mode)) return 0;
     return ticksForNs(t - loadTime(c));
   }
 
@@ -290,6 +284,8 @@ export class KvmPit implements PortDevice {
         c.bcd = val & 1;
         c.count_latched = 0;
         c.status_latched = 0;
+        // As the userspace PIT: the armed transition always follows from the state (restore-exact).
+        if (channel === 0) this.updateIrq(this.clock.now());
       }
       return;
     }
@@ -370,10 +366,7 @@ export class KvmPit implements PortDevice {
 
   /** Virtual ns of channel c's next output transition after t, or -1. */
   private nextTransition(c: KvmPitChannelState, t: number): number {
-    if (c.gate === 0 && gateStops(c.mode)) return -1;
-    const load = loadTime(c);
-    const next = nextTransitionTick(c.mode, countOf(c), ticksForNs(t - load));
-    return next < 0 ? -1 : load + nsForTicks(next);
+    return nextTransitionNs(c.mode, countOf(c), c.gate, loadTime(c), t);
   }
 
   /** Drive IRQ0 with channel 0's OUT at time t and arm the timer at its next transition. */

@@ -2,8 +2,8 @@
  * Intel 8254 programmable interval timer: three channels on a 1.193182 MHz clock derived from
  * virtual time. Offsets 0-2 are the channel data ports, 3 the control word (write only).
  * Channel 0's output drives IRQ0 through an IrqLine; a Timer fires exactly at its output
- * transitions, computed from count_load_time (pit-math.ts). Channel 2's gate and output are reached
- * through port 0x61 (port61.ts).
+ * transitions, computed from count_load_time (src/arith/pit-math.ts). Channel 2's gate and output
+ * are reached through port 0x61 (port61.ts).
  *
  * State follows QEMU's `i8254` v3 field list. count_load_time and next_transition_time are virtual ns.
  */
@@ -16,12 +16,12 @@ import {
   counterAt,
   effectiveMode,
   fromBcd16,
-  nextTransitionTick,
-  nsForTicks,
+  gateStopsCounting,
+  nextTransitionNs,
   outputAt,
   ticksForNs,
   toBcd16,
-} from './pit-math.ts';
+} from '../../src/arith/pit-math.ts';
 
 /** read_state / write_state / count_latched: low byte only. */
 export const RW_STATE_LSB = 1;
@@ -58,12 +58,6 @@ export class PitChannel {
 
 /** A saved next_transition_time further than this behind the clock is recomputed on load. */
 export const STALE_TRANSITION_NS = 1_000_000_000;
-
-/** Modes in which a low gate stops the count (0 and 4) or stops it and holds OUT high (2 and 3). */
-function gateStopsCounting(mode: number): boolean {
-  const m = effectiveMode(mode);
-  return m === 0 || m === 2 || m === 3 || m === 4;
-}
 
 export class I8254 implements PortDevice, StateObject {
   readonly typeName = 'i8254';
@@ -206,6 +200,9 @@ export class I8254 implements PortDevice, StateObject {
         s.bcd = val & 1;
         s.countLatched = 0;
         s.statusLatched = 0;
+        // Re-derive channel 0's next transition from the new mode, so that the armed timer is always
+        // what the saved state implies (a snapshot between control word and count restores exactly).
+        if (channel === 0) this.updateIrq(this.clock.now());
       }
       return;
     }
@@ -266,11 +263,7 @@ export class I8254 implements PortDevice, StateObject {
 
   /** Virtual ns of channel s's next output transition after time t, or -1. */
   private nextTransitionTime(s: PitChannel, t: number): number {
-    if (s.gate === 0 && gateStopsCounting(s.mode)) return -1;
-    const d = ticksForNs(t - s.countLoadTime);
-    const next = nextTransitionTick(s.mode, s.count, d);
-    if (next < 0) return -1;
-    return s.countLoadTime + nsForTicks(next);
+    return nextTransitionNs(s.mode, s.count, s.gate, s.countLoadTime, t);
   }
 
   /** Drive IRQ0 with channel 0's output at time t and arm the timer for the next transition. */

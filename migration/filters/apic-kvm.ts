@@ -30,16 +30,15 @@ import type { Filter, FilterContext, FilterNode } from './filter.ts';
 import { FieldReader, hex, makeNode } from './fields.ts';
 import { fieldError } from './filter-error.ts';
 import { APIC_V3, apicNode, readApic, type ApicFields } from './apic-fields.ts';
+import { computePpr, highestVector } from '../../src/arith/apic-math.ts';
 import {
-  computePpr,
   countShiftOf,
   currentCount,
-  highestVector,
   periodNs,
   TIMER_PERIODIC,
   TIMER_TSC_DEADLINE,
   timerModeOf,
-} from './apic-timer.ts';
+} from '../../src/arith/apic-timer-math.ts';
 import type { StateValue } from '../../src/visit/state-tree.ts';
 
 /** Size of KVM's register page. */
@@ -181,7 +180,7 @@ function apicToKvm(inputs: readonly FilterNode[], ctx: FilterContext): FilterNod
   put32(page, REG_VERSION, APIC_VERSION_VALUE);
   put32(page, REG_TPR, a.tpr);
   put32(page, REG_APR, a.arb_id);
-  put32(page, REG_PPR, computePpr(a.tpr, highestVector(a.isr)));
+  put32(page, REG_PPR, computePpr(a.tpr, highestVector(Uint32Array.from(a.isr), 0, 1)));
   put32(page, REG_LDR, (a.log_dest << 24) >>> 0);
   put32(page, REG_DFR, (((a.dest_mode & 0xf) << 28) | DFR_ONES) >>> 0);
   put32(page, REG_SVR, a.spurious_vec);

@@ -15,7 +15,7 @@
  */
 import type { Filter, FilterContext, FilterNode } from './filter.ts';
 import { FieldReader, hex, makeNode } from './fields.ts';
-import { nextTransitionNs } from './pit-math.ts';
+import { nextTransitionNs } from '../../src/arith/pit-math.ts';
 import type { StateNode } from '../../src/visit/state-tree.ts';
 
 /** kvm_pit_state2.flags: channel 0 does not drive IRQ0 (the i8254's irq_disabled). */

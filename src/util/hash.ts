@@ -1,11 +1,13 @@
 /**
- * A fast deterministic 64-bit hash of a byte string, for `--stats` RAM and serial hashes and for
- * comparing runs. Not cryptographic.
+ * A fast deterministic 64-bit hash of a byte string, for `--stats` RAM and serial hashes, snapshot
+ * section checksums and comparing runs. Not cryptographic.
  *
  * The algorithm is MurmurHash3_x86_128 (Austin Appleby, public domain), which uses only 32-bit
- * multiplies and so runs at full speed in JavaScript with Math.imul; the result is the first 8 bytes
+ * multiplies and so runs at full speed in JavaScript with Math.imul; hash64 gives the first 8 bytes
  * of its 16-byte digest as 16 lowercase hex digits (what `mmh3.hash_bytes(data, seed,
- * x64arch=False)[:8].hex()` prints). murmur3X86_128 gives the full digest.
+ * x64arch=False)[:8].hex()` prints). murmur3X86_128 gives the full digest. Both are one-shot
+ * wrappers over Murmur3X86_128, the one implementation: incremental, with a state (four words, the
+ * byte count and the pending tail bytes) that can be exported and imported.
  */
 
 const C1 = 0x239b961b;
@@ -16,124 +18,228 @@ const C4 = 0xa1e38b93 | 0;
 /** True when a 32-bit word read through an Int32Array is little-endian (every current platform). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Words of the scratch buffer unaligned input is copied through (64 KiB). */
+const SCRATCH_WORDS = 1 << 14;
+/** Scratch for unaligned input, allocated on first use. */
+let scratchWords: Int32Array | null = null;
+let scratchBytes: Uint8Array | null = null;
+
+/** An exported Murmur3X86_128 state: enough to go on hashing later as if never interrupted. */
+export interface Murmur3State {
+  /** h1..h4 as uint32. */
+  readonly words: readonly [number, number, number, number];
+  /** Bytes hashed so far (a safe integer). */
+  readonly length: number;
+  /** The last `length % 16` bytes, not yet mixed into the words. */
+  readonly tail: Uint8Array;
+}
+
+/** Incremental MurmurHash3_x86_128. */
+export class Murmur3X86_128 {
+  private h1: number;
+  private h2: number;
+  private h3: number;
+  private h4: number;
+  /** Bytes hashed so far. */
+  private length = 0;
+  /** Up to 15 bytes waiting for a full 16-byte block. */
+  private readonly tail = new Uint8Array(16);
+  private readonly tailWords = new Int32Array(4);
+  private tailLength = 0;
+
+  constructor(seed = 0) {
+    this.h1 = this.h2 = this.h3 = this.h4 = seed | 0;
+  }
+
+  /** Bytes hashed so far. */
+  get bytes(): number {
+    return this.length;
+  }
+
+  /** Hashes `data` after everything hashed so far. */
+  update(data: Uint8Array): this {
+    let at = 0;
+    this.length += data.length;
+    if (this.tailLength > 0) {
+      const take = Math.min(16 - this.tailLength, data.length);
+      this.tail.set(data.subarray(0, take), this.tailLength);
+      this.tailLength += take;
+      at = take;
+      if (this.tailLength < 16) return this;
+      this.blocks(this.tailBlock(), 0, 1);
+      this.tailLength = 0;
+    }
+    let blocks = (data.length - at) >>> 4;
+    if (blocks > 0) {
+      const start = data.byteOffset + at;
+      if (LITTLE_ENDIAN && (start & 3) === 0) {
+        this.blocks(new Int32Array(data.buffer, start, blocks << 2), 0, blocks);
+        at += blocks << 4;
+      } else if (LITTLE_ENDIAN) {
+        // Unaligned: copy through an aligned scratch buffer.
+        const words = (scratchWords ??= new Int32Array(SCRATCH_WORDS));
+        const bytes = (scratchBytes ??= new Uint8Array(words.buffer));
+        while (blocks > 0) {
+          const n = Math.min(blocks, SCRATCH_WORDS >>> 2);
+          bytes.set(data.subarray(at, at + (n << 4)));
+          this.blocks(words, 0, n);
+          at += n << 4;
+          blocks -= n;
+        }
+      } else {
+        // Big-endian host: assemble each block's words byte by byte.
+        for (; blocks > 0; blocks--, at += 16) {
+          this.tail.set(data.subarray(at, at + 16));
+          this.blocks(this.tailBlock(), 0, 1);
+        }
+      }
+    }
+    if (at < data.length) {
+      this.tail.set(data.subarray(at), 0);
+      this.tailLength = data.length - at;
+    }
+    return this;
+  }
+
+  /** Hashes one byte (its low 8 bits) after everything hashed so far. */
+  updateByte(byte: number): this {
+    this.tail[this.tailLength++] = byte;
+    this.length++;
+    if (this.tailLength === 16) {
+      this.blocks(this.tailBlock(), 0, 1);
+      this.tailLength = 0;
+    }
+    return this;
+  }
+
+  /** The digest of everything hashed so far as four uint32 words h1..h4; hashing can go on. */
+  digest(): [number, number, number, number] {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let h3 = this.h3;
+    let h4 = this.h4;
+    const tail = this.tail;
+    const rest = this.tailLength;
+    // Tail: the last 0..15 bytes, as the reference's fall-through switch does.
+    if (rest > 12) h4 ^= mixK(tailWord(tail, rest, 12), C4, 18, C1);
+    if (rest > 8) h3 ^= mixK(tailWord(tail, rest, 8), C3, 17, C4);
+    if (rest > 4) h2 ^= mixK(tailWord(tail, rest, 4), C2, 16, C3);
+    if (rest > 0) h1 ^= mixK(tailWord(tail, rest, 0), C1, 15, C2);
+
+    // Finalization; the reference mixes in the length as a 32-bit int.
+    const length = (this.length % 0x100000000) | 0;
+    h1 ^= length;
+    h2 ^= length;
+    h3 ^= length;
+    h4 ^= length;
+    h1 = (h1 + h2 + h3 + h4) | 0;
+    h2 = (h2 + h1) | 0;
+    h3 = (h3 + h1) | 0;
+    h4 = (h4 + h1) | 0;
+    h1 = fmix32(h1);
+    h2 = fmix32(h2);
+    h3 = fmix32(h3);
+    h4 = fmix32(h4);
+    h1 = (h1 + h2 + h3 + h4) | 0;
+    h2 = (h2 + h1) | 0;
+    h3 = (h3 + h1) | 0;
+    h4 = (h4 + h1) | 0;
+    return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+  }
+
+  /** hash64 of everything hashed so far: the digest's first 8 bytes as 16 hex digits. */
+  hex64(): string {
+    const digest = this.digest();
+    return hexLE(digest[0]) + hexLE(digest[1]);
+  }
+
+  /** The state, for going on later (a copy). */
+  exportState(): Murmur3State {
+    return {
+      words: [this.h1 >>> 0, this.h2 >>> 0, this.h3 >>> 0, this.h4 >>> 0],
+      length: this.length,
+      tail: this.tail.slice(0, this.tailLength),
+    };
+  }
+
+  /**
+   * A hash that goes on from an exported state. The caller validates untrusted state first; an
+   * inconsistent one (tail length other than length mod 16) is a RangeError.
+   */
+  static fromState(state: Murmur3State): Murmur3X86_128 {
+    if (!Number.isSafeInteger(state.length) || state.length < 0 || state.tail.length !== state.length % 16) {
+      throw new RangeError('Murmur3X86_128 state: the tail must hold the last (length mod 16) bytes');
+    }
+    const m = new Murmur3X86_128();
+    m.h1 = state.words[0] | 0;
+    m.h2 = state.words[1] | 0;
+    m.h3 = state.words[2] | 0;
+    m.h4 = state.words[3] | 0;
+    m.length = state.length;
+    m.tail.set(state.tail);
+    m.tailLength = state.tail.length;
+    return m;
+  }
+
+  /** The pending tail as one block of little-endian words (it must be full). */
+  private tailBlock(): Int32Array {
+    const t = this.tail;
+    const w = this.tailWords;
+    for (let i = 0; i < 4; i++) {
+      const j = i << 2;
+      w[i] = t[j]! | (t[j + 1]! << 8) | (t[j + 2]! << 16) | (t[j + 3]! << 24);
+    }
+    return w;
+  }
+
+  /** Mixes `count` 16-byte blocks of little-endian words starting at word `first`. */
+  private blocks(words: Int32Array, first: number, count: number): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let h3 = this.h3;
+    let h4 = this.h4;
+    const end = first + (count << 2);
+    for (let w = first; w < end; w += 4) {
+      h1 ^= mixK(words[w]!, C1, 15, C2);
+      h1 = (Math.imul((rotl(h1, 19) + h2) | 0, 5) + 0x561ccd1b) | 0;
+      h2 ^= mixK(words[w + 1]!, C2, 16, C3);
+      h2 = (Math.imul((rotl(h2, 17) + h3) | 0, 5) + 0x0bcaa747) | 0;
+      h3 ^= mixK(words[w + 2]!, C3, 17, C4);
+      h3 = (Math.imul((rotl(h3, 15) + h4) | 0, 5) + 0x96cd1c35) | 0;
+      h4 ^= mixK(words[w + 3]!, C4, 18, C1);
+      h4 = (Math.imul((rotl(h4, 13) + h1) | 0, 5) + 0x32ac3b17) | 0;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
+    this.h4 = h4;
+  }
+}
+
 /** The first 64 bits of MurmurHash3_x86_128 of `data`, as 16 hex digits. */
 export function hash64(data: Uint8Array, seed = 0): string {
-  const digest = murmur3X86_128(data, seed);
-  return hexLE(digest[0]!) + hexLE(digest[1]!);
+  return new Murmur3X86_128(seed).update(data).hex64();
 }
 
 /** MurmurHash3_x86_128 of `data`: the digest as four uint32 words h1..h4. */
 export function murmur3X86_128(data: Uint8Array, seed = 0): [number, number, number, number] {
-  const length = data.length;
-  const blocks = length >>> 4;
-  let h1 = seed | 0;
-  let h2 = seed | 0;
-  let h3 = seed | 0;
-  let h4 = seed | 0;
-  let k1: number;
-  let k2: number;
-  let k3: number;
-  let k4: number;
+  return new Murmur3X86_128(seed).update(data).digest();
+}
 
-  // Body: 16-byte blocks of four little-endian words.
-  const words = wordsOf(data, blocks << 2);
-  for (let w = 0; w < blocks << 2; w += 4) {
-    k1 = words[w]!;
-    k2 = words[w + 1]!;
-    k3 = words[w + 2]!;
-    k4 = words[w + 3]!;
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
+}
 
-    k1 = Math.imul(k1, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    k1 = Math.imul(k1, C2);
-    h1 ^= k1;
-    h1 = (h1 << 19) | (h1 >>> 13);
-    h1 = (h1 + h2) | 0;
-    h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
+/** One input word's mixing before it enters its lane: multiply, rotate, multiply. */
+function mixK(k: number, ca: number, r: number, cb: number): number {
+  return Math.imul(rotl(Math.imul(k, ca), r), cb);
+}
 
-    k2 = Math.imul(k2, C2);
-    k2 = (k2 << 16) | (k2 >>> 16);
-    k2 = Math.imul(k2, C3);
-    h2 ^= k2;
-    h2 = (h2 << 17) | (h2 >>> 15);
-    h2 = (h2 + h3) | 0;
-    h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-
-    k3 = Math.imul(k3, C3);
-    k3 = (k3 << 17) | (k3 >>> 15);
-    k3 = Math.imul(k3, C4);
-    h3 ^= k3;
-    h3 = (h3 << 15) | (h3 >>> 17);
-    h3 = (h3 + h4) | 0;
-    h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
-
-    k4 = Math.imul(k4, C4);
-    k4 = (k4 << 18) | (k4 >>> 14);
-    k4 = Math.imul(k4, C1);
-    h4 ^= k4;
-    h4 = (h4 << 13) | (h4 >>> 19);
-    h4 = (h4 + h1) | 0;
-    h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
-  }
-
-  // Tail: the last 0..15 bytes, as the reference's fall-through switch does.
-  const tail = blocks << 4;
-  const rest = length & 15;
-  k1 = 0;
-  k2 = 0;
-  k3 = 0;
-  k4 = 0;
-  if (rest > 12) {
-    for (let i = rest - 1; i >= 12; i--) k4 ^= data[tail + i]! << ((i - 12) << 3);
-    k4 = Math.imul(k4, C4);
-    k4 = (k4 << 18) | (k4 >>> 14);
-    k4 = Math.imul(k4, C1);
-    h4 ^= k4;
-  }
-  if (rest > 8) {
-    for (let i = Math.min(rest, 12) - 1; i >= 8; i--) k3 ^= data[tail + i]! << ((i - 8) << 3);
-    k3 = Math.imul(k3, C3);
-    k3 = (k3 << 17) | (k3 >>> 15);
-    k3 = Math.imul(k3, C4);
-    h3 ^= k3;
-  }
-  if (rest > 4) {
-    for (let i = Math.min(rest, 8) - 1; i >= 4; i--) k2 ^= data[tail + i]! << ((i - 4) << 3);
-    k2 = Math.imul(k2, C2);
-    k2 = (k2 << 16) | (k2 >>> 16);
-    k2 = Math.imul(k2, C3);
-    h2 ^= k2;
-  }
-  if (rest > 0) {
-    for (let i = Math.min(rest, 4) - 1; i >= 0; i--) k1 ^= data[tail + i]! << (i << 3);
-    k1 = Math.imul(k1, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    k1 = Math.imul(k1, C2);
-    h1 ^= k1;
-  }
-
-  // Finalization.
-  h1 ^= length;
-  h2 ^= length;
-  h3 ^= length;
-  h4 ^= length;
-  h1 = (h1 + h2) | 0;
-  h1 = (h1 + h3) | 0;
-  h1 = (h1 + h4) | 0;
-  h2 = (h2 + h1) | 0;
-  h3 = (h3 + h1) | 0;
-  h4 = (h4 + h1) | 0;
-  h1 = fmix32(h1);
-  h2 = fmix32(h2);
-  h3 = fmix32(h3);
-  h4 = fmix32(h4);
-  h1 = (h1 + h2) | 0;
-  h1 = (h1 + h3) | 0;
-  h1 = (h1 + h4) | 0;
-  h2 = (h2 + h1) | 0;
-  h3 = (h3 + h1) | 0;
-  h4 = (h4 + h1) | 0;
-  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+/** The little-endian word of tail bytes from..min(rest, from + 4) - 1 (missing bytes are 0). */
+function tailWord(tail: Uint8Array, rest: number, from: number): number {
+  let k = 0;
+  for (let i = Math.min(rest, from + 4) - 1; i >= from; i--) k ^= tail[i]! << ((i - from) << 3);
+  return k;
 }
 
 function fmix32(h: number): number {
@@ -143,21 +249,6 @@ function fmix32(h: number): number {
   h = Math.imul(h, 0xc2b2ae35 | 0);
   h ^= h >>> 16;
   return h;
-}
-
-/**
- * The first `count` little-endian words of `data`: a view when it is aligned on a little-endian host
- * (RAM always is), else a copy.
- */
-function wordsOf(data: Uint8Array, count: number): Int32Array {
-  if (LITTLE_ENDIAN && (data.byteOffset & 3) === 0) return new Int32Array(data.buffer, data.byteOffset, count);
-  const words = new Int32Array(count);
-  for (let w = 0; w < count; w++) words[w] = readLE32(data, w << 2);
-  return words;
-}
-
-function readLE32(data: Uint8Array, i: number): number {
-  return data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
 }
 
 /** A uint32 as 8 hex digits of its little-endian bytes (digest byte order). */

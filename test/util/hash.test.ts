@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hash64, murmur3X86_128 } from '../../src/util/hash.ts';
+import { hash64, Murmur3X86_128, murmur3X86_128 } from '../../src/util/hash.ts';
 
 /** SMHasher's VerificationTest: hash keys 0..255 of length n with seed 256-n, then hash the digests. */
 function smhasherVerification(): number {
@@ -47,5 +47,54 @@ describe('hash64 (MurmurHash3_x86_128)', () => {
     seen.add(hash64(data.subarray(0, 4095)));
     expect(seen.size).toBe(10);
     expect(base).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('Murmur3X86_128 (incremental)', () => {
+  function data(n: number, offset = 0): Uint8Array {
+    const backing = new Uint8Array(n + offset);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 167 + (i >> 5)) & 0xff;
+    return backing.subarray(offset);
+  }
+
+  it('equals the one-shot digest however the input is cut, aligned or fed byte by byte', () => {
+    for (const offset of [0, 1, 3]) {
+      // Past the 64 KiB scratch buffer that unaligned input is copied through.
+      const d = data(70000 + 13, offset);
+      const whole = murmur3X86_128(d, 9);
+      for (const cut of [1, 7, 16, 100, 4099, 65536 + 5]) {
+        const m = new Murmur3X86_128(9);
+        for (let at = 0; at < d.length; at += cut) m.update(d.subarray(at, at + cut));
+        expect(m.digest(), `offset ${offset} cut ${cut}`).toEqual(whole);
+        expect(m.bytes).toBe(d.length);
+      }
+      const small = d.subarray(0, 300);
+      const m = new Murmur3X86_128();
+      for (let i = 0; i < small.length; i++) {
+        m.updateByte(small[i]!);
+        expect(m.hex64()).toBe(hash64(small.subarray(0, i + 1)));
+      }
+    }
+  });
+
+  it('goes on from an exported state as if never interrupted', () => {
+    const d = data(200);
+    for (const cut of [0, 1, 15, 16, 17, 100, 200]) {
+      const a = new Murmur3X86_128(5).update(d.subarray(0, cut));
+      const state = a.exportState();
+      expect(state.length).toBe(cut);
+      expect(state.tail.length).toBe(cut % 16);
+      const b = Murmur3X86_128.fromState(state).update(d.subarray(cut));
+      expect(b.digest(), `cut ${cut}`).toEqual(murmur3X86_128(d, 5));
+      // The export is a copy: going on with the original does not change it.
+      a.update(d.subarray(cut));
+      expect(Murmur3X86_128.fromState(state).bytes).toBe(cut);
+    }
+  });
+
+  it('refuses an inconsistent state', () => {
+    const words = [0, 0, 0, 0] as const;
+    expect(() => Murmur3X86_128.fromState({ words, length: 3, tail: new Uint8Array(2) })).toThrow(RangeError);
+    expect(() => Murmur3X86_128.fromState({ words, length: -1, tail: new Uint8Array(0) })).toThrow(RangeError);
   });
 });

@@ -1,12 +1,14 @@
 /** The shared pure arithmetic: bitmaps, priorities, destinations, timer math, valid masks. */
 import { describe, expect, it } from 'vitest';
 import {
-  clearVector, computeApr, computePpr, highestVector, isDeliverable, matchDestination, setVector, testVector,
-} from '../../../devices/apic-common/apic-math.ts';
-import { isApicRegister, lvtWriteValue, timerModeOf } from '../../../devices/apic-common/apic-regs.ts';
+  clearVector, computeApr, computePpr, highestVector, isDeliverable, setVector, testVector,
+} from '../../../src/arith/apic-math.ts';
+import { matchDestination } from '../../../devices/apic-common/apic-math.ts';
+import { isApicRegister, lvtWriteValue } from '../../../devices/apic-common/apic-regs.ts';
 import {
-  countShiftOf, currentCount, elapsedInCount, loadTimeFromExpiry, nextExpiry, rebasedLoadTime, tscDeadlineExpiry,
-} from '../../../devices/apic-common/apic-timer-math.ts';
+  countShiftOf, currentCount, elapsedInCount, loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf,
+  tscDeadlineExpiry,
+} from '../../../src/arith/apic-timer-math.ts';
 
 describe('vector bitmaps', () => {
   it('work on packed words and on the 16-byte stride of the register page', () => {

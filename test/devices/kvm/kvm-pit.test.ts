@@ -12,7 +12,7 @@ import { loadState } from '../../../src/visit/input-visitor.ts';
 import type { StateNode } from '../../../src/visit/state-tree.ts';
 import { I8254 } from '../../../devices/pit/i8254.ts';
 import { Port61 } from '../../../devices/pit/port61.ts';
-import { nsForTicks } from '../../../devices/pit/pit-math.ts';
+import { nsForTicks } from '../../../src/arith/pit-math.ts';
 import { KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
 import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
 import { KVM_PIT_FLAGS_HPET_LEGACY } from '../../../devices/kvm/kvm-structs.ts';

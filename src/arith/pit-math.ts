@@ -1,6 +1,7 @@
 /**
- * Pure 8254 counter arithmetic, shared by the userspace PIT (i8254.ts) and any other flavour that
- * must behave identically (a kernel-style PIT): conversions between virtual ns and input-clock
+ * Pure 8254 counter arithmetic, shared by the userspace PIT (devices/pit/i8254.ts), the kernel-style
+ * PIT (devices/kvm/kvm-pit.ts), which must behave identically, and the filters that convert between
+ * their states (migration/filters/pit-kvm.ts): conversions between virtual ns and input-clock
  * ticks, and the output level, next output transition and counter value of one channel after d
  * ticks of counting. All integer and exact for any run length below 2^53 ns (about 104 days).
  *
@@ -89,6 +90,22 @@ export function nextTransitionTick(mode: number, count: number, d: number): numb
       if (d === count) return count + 1;
       return -1;
   }
+}
+
+/** Modes in which a low gate stops the count (0 and 4) or stops it and holds OUT high (2 and 3). */
+export function gateStopsCounting(mode: number): boolean {
+  const m = effectiveMode(mode);
+  return m === 0 || m === 2 || m === 3 || m === 4;
+}
+
+/**
+ * Virtual ns of a channel's next output transition after `now`, or -1: the channel in `mode`,
+ * loaded with `count` at `loadTime`, its gate input at `gate`.
+ */
+export function nextTransitionNs(mode: number, count: number, gate: number, loadTime: number, now: number): number {
+  if (gate === 0 && gateStopsCounting(mode)) return -1;
+  const next = nextTransitionTick(mode, count, ticksForNs(now - loadTime));
+  return next < 0 ? -1 : loadTime + nsForTicks(next);
 }
 
 /** The counting element's value (binary, 16 bits) `d` ticks after the load. */

@@ -1,13 +1,26 @@
 /**
  * The APIC timer's arithmetic on virtual time, QEMU's model (hw/intc/apic_common.c) with exact
- * integer math on ns values below 2^53. The input clock is 1 GHz: the counter ticks once every
- * 2^count_shift ns. A period is initial_count + 1 ticks, as in QEMU.
+ * integer math on ns values below 2^53, shared by both LAPIC flavours (devices/apic,
+ * devices/kvm/kvm-lapic.ts) and the kvm-apic <-> apic filters (migration/filters/apic-kvm.ts).
+ * The input clock is 1 GHz: the counter ticks once every 2^count_shift ns. A period is
+ * initial_count + 1 ticks, as in QEMU.
  *
  * One deviation, shared by both flavours: the expiry is computed whether or not the LVT entry is
  * masked, and a masked expiry is dropped at delivery (as KVM does); QEMU instead leaves a masked
  * timer unarmed. The guest sees the same interrupts except when it unmasks a one-shot timer in the
  * last tick before it fires.
  */
+
+// Timer modes (LVT timer bits 18:17; the reserved mode 3 behaves as periodic).
+export const TIMER_ONESHOT = 0;
+export const TIMER_PERIODIC = 1;
+export const TIMER_TSC_DEADLINE = 2;
+
+/** Timer mode of an LVT timer value: TIMER_ONESHOT, TIMER_PERIODIC or TIMER_TSC_DEADLINE. */
+export function timerModeOf(lvtTimer: number): number {
+  const m = (lvtTimer >>> 17) & 3;
+  return m === 3 ? TIMER_PERIODIC : m;
+}
 
 /** TDCR -> count_shift: divide by 2^shift (TDCR 0xB divides by 1). */
 export function countShiftOf(tdcr: number): number {
@@ -71,9 +84,14 @@ export function rebasedLoadTime(now: number, elapsed: number, shift: number): nu
   return now - elapsed * 2 ** shift;
 }
 
+/** One count, initial + 1 ticks (QEMU's period), in ns. */
+export function periodNs(initial: number, shift: number): number {
+  return (initial + 1) * 2 ** shift;
+}
+
 /** One-shot: the load time implied by a pending expiry. Periodic: the start of the current period. */
 export function loadTimeFromExpiry(expiry: number, initial: number, shift: number): number {
-  return expiry - (initial + 1) * 2 ** shift;
+  return expiry - periodNs(initial, shift);
 }
 
 /** An expiry this far behind the clock in restored state is recomputed from now, not replayed. */
