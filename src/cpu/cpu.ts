@@ -9,6 +9,11 @@
  * Delivery points therefore depend only on guest state and the instruction count, never on how
  * the run was split into batches.
  *
+ * The batch itself runs in run-batch.ts: a loop that executes the hottest 32-bit opcodes in a
+ * switch of its own and the others through the opcode table OPS[opcode | csIndex]. Prefix state,
+ * operand and address size are already at their defaults at each instruction (prefix handlers and
+ * the fault path restore them, a CS load updates the sizes), so nothing is reset per instruction.
+ *
  * Speed (see bench/mips.ts): the opcode tables are indexed by opcode and operand size, so the
  * hottest opcodes have handlers written for one size (ops-32.ts, ops-8.ts); instructions without
  * prefixes reset no prefix state; the batch is counted in a small integer (batchCount); REP MOVS and
@@ -17,7 +22,7 @@
  */
 import { CpuSystem } from './cpu-system.ts';
 import { FAULT } from './fault.ts';
-import { OPS } from './ops-core.ts';
+import { runBatch } from './run-batch.ts';
 import { CS, DS, ES, EXC_DB, FS, GS, IF, RF, SS, TF, CR0_ET, FLAGS_ALWAYS1, ATTR_DB, DESC_P, DESC_S, DESC_RW, DESC_A, DESC_CODE, ATTR_G, EDX } from './constants.ts';
 import type { Visitor } from '../visit/visitor.ts';
 import type { StateObject } from '../qom/object.ts';
@@ -55,10 +60,7 @@ export class Cpu extends CpuSystem implements StateObject {
         if (this.bpActive && this.instructionBreakpointFault()) continue;
         // RF suppresses the breakpoint of one instruction; an IRET that sets it keeps it set.
         const rf = this.flags & RF;
-        while (this.batchCount < this.batchLimit) {
-          this.step();
-          this.batchCount++;
-        }
+        runBatch(this);
         // The single-stepped instruction retired (even if it asked for a check, like OUT): trap.
         // Data breakpoints it hit trap at the same boundary.
         const step = tf && this.batchCount === 1 && !this.intShadow;
@@ -134,16 +136,6 @@ export class Cpu extends CpuSystem implements StateObject {
   raiseNmi(): void {
     this.nmiPending = true;
     this.requestCheck();
-  }
-
-  /**
-   * One instruction. Prefix state, operand and address size are already at their defaults (prefix
-   * handlers and the fault path restore them, a CS load updates the sizes), so nothing is reset
-   * here. The table is indexed by the opcode and the operand size (csIndex: 0x100 for 32 bits).
-   */
-  step(): void {
-    this.instrStart = this.eip;
-    OPS[this.fetch8() | this.csIndex]!(this);
   }
 
   // ---- Helpers used by the opcode tables ----

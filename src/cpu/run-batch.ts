@@ -1,0 +1,496 @@
+/**
+ * The inner run loop: executes instructions until batchCount reaches batchLimit (the caller holds
+ * the try/catch that turns FAULT into an exception delivery).
+ *
+ * Why a switch: the opcode table is one indirect call site with hundreds of targets, which V8 can
+ * neither inline nor call directly, and that call costs as much as a simple instruction. The opcodes
+ * that make up much of a typical 32-bit instruction stream (MOV, LEA, CMP, Jcc rel8, register forms
+ * of ADD SUB AND OR XOR TEST) are written out here, so that they run inside this loop's optimised
+ * code with their operation a constant; everything else (and every opcode of a 16-bit code segment:
+ * csIndex is then 0 and no case matches) goes through the table as before. The set is small on
+ * purpose: each extra call site in this function uses up V8's inlining budget for the others, and
+ * a larger switch measured slower (bench/mips.ts). The register-form cases peek at the ModRM byte
+ * and leave memory forms (and a ModRM byte outside the fetch window) to the table, having consumed
+ * nothing.
+ *
+ * At the top of the loop no prefix has been seen (prefix handlers finish their instruction through
+ * the table), so with csIndex = 0x100 the operand and address sizes are 32 bits and there is no
+ * segment override: the cases call decodeEA32 directly. Each case must behave exactly like its
+ * handler in ops-32.ts (same fetches, reads, writes and flag updates in the same order), so that
+ * faults leave the same state. The opcode and ModRM fetches are fetch8() written out, because V8
+ * would not inline that many calls into one function; `eip` mirrors c.eip right after them.
+ */
+import type { Cpu } from './cpu.ts';
+import { OPS } from './ops-core.ts';
+import { ARITH_FLAGS, CS } from './constants.ts';
+import { ALU_CMP } from './cpu-alu.ts';
+import { LF_ADD, LF_LOGIC, LF_SUB } from './cpu-state.ts';
+
+/** Relative near jump in a 32-bit code segment from `eip` (the next instruction): #GP(0) beyond the CS limit. */
+function jump32(c: Cpu, eip: number, rel: number): void {
+  const target = (eip + rel) >>> 0;
+  if (target > c.segLimit[CS]!) c.gp(0);
+  c.eip = target;
+}
+
+export function runBatch(c: Cpu): void {
+  const r32 = c.r32;
+  const ram8 = c.ram8;
+  while (c.batchCount < c.batchLimit) {
+    let eip = c.eip;
+    c.instrStart = eip;
+    let op: number;
+    if (eip >= c.fetchLo && eip <= c.fetchHi) {
+      op = ram8[c.fetchBase + eip]! | c.csIndex;
+      c.eip = ++eip;
+    } else {
+      op = c.fetch8() | c.csIndex;
+      eip = c.eip;
+    }
+    switch (op) {
+      case 0x189: {
+        // MOV Ev, Gv
+        let modrm: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          modrm = ram8[c.fetchBase + eip]!;
+          c.eip = eip + 1;
+        } else modrm = c.fetch8();
+        if (modrm >= 0xc0) r32[modrm & 7] = r32[(modrm >> 3) & 7]!;
+        else {
+          c.decodeEA32(modrm);
+          c.write32(c.eaSeg, c.eaOff, r32[(modrm >> 3) & 7]!);
+        }
+        break;
+      }
+      case 0x18b: {
+        // MOV Gv, Ev
+        let modrm: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          modrm = ram8[c.fetchBase + eip]!;
+          c.eip = eip + 1;
+        } else modrm = c.fetch8();
+        if (modrm >= 0xc0) r32[(modrm >> 3) & 7] = r32[modrm & 7]!;
+        else {
+          c.decodeEA32(modrm);
+          r32[(modrm >> 3) & 7] = c.read32(c.eaSeg, c.eaOff);
+        }
+        break;
+      }
+      case 0x139: {
+        // CMP Ev, Gv
+        let modrm: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          modrm = ram8[c.fetchBase + eip]!;
+          c.eip = eip + 1;
+        } else modrm = c.fetch8();
+        const src = r32[(modrm >> 3) & 7]!;
+        if (modrm >= 0xc0) {
+          const a = r32[modrm & 7]!;
+          c.lop = LF_SUB;
+          c.la = a;
+          c.lb = src;
+          c.lres = (a - src) | 0;
+          c.lbits = 32;
+          c.lazy = ARITH_FLAGS;
+        } else {
+          c.decodeEA32(modrm);
+          c.alu32(ALU_CMP, c.read32(c.eaSeg, c.eaOff), src);
+        }
+        break;
+      }
+      case 0x101: {
+        // ADD Ev, Gv (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = modrm & 7;
+        const a = r32[rd]!;
+        const b = r32[(modrm >> 3) & 7]!;
+        const r = (a + b) | 0;
+        c.lop = LF_ADD;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x129: {
+        // SUB Ev, Gv (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = modrm & 7;
+        const a = r32[rd]!;
+        const b = r32[(modrm >> 3) & 7]!;
+        const r = (a - b) | 0;
+        c.lop = LF_SUB;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x131: {
+        // XOR Ev, Gv (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = modrm & 7;
+        const a = r32[rd]!;
+        const b = r32[(modrm >> 3) & 7]!;
+        const r = a ^ b;
+        c.lop = LF_LOGIC;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x109: {
+        // OR Ev, Gv (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = modrm & 7;
+        const a = r32[rd]!;
+        const b = r32[(modrm >> 3) & 7]!;
+        const r = a | b;
+        c.lop = LF_LOGIC;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x121: {
+        // AND Ev, Gv (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = modrm & 7;
+        const a = r32[rd]!;
+        const b = r32[(modrm >> 3) & 7]!;
+        const r = a & b;
+        c.lop = LF_LOGIC;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x103: {
+        // ADD Gv, Ev (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = (modrm >> 3) & 7;
+        const a = r32[rd]!;
+        const b = r32[modrm & 7]!;
+        const r = (a + b) | 0;
+        c.lop = LF_ADD;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x12b: {
+        // SUB Gv, Ev (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = (modrm >> 3) & 7;
+        const a = r32[rd]!;
+        const b = r32[modrm & 7]!;
+        const r = (a - b) | 0;
+        c.lop = LF_SUB;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x133: {
+        // XOR Gv, Ev (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = (modrm >> 3) & 7;
+        const a = r32[rd]!;
+        const b = r32[modrm & 7]!;
+        const r = a ^ b;
+        c.lop = LF_LOGIC;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x10b: {
+        // OR Gv, Ev (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = (modrm >> 3) & 7;
+        const a = r32[rd]!;
+        const b = r32[modrm & 7]!;
+        const r = a | b;
+        c.lop = LF_LOGIC;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x123: {
+        // AND Gv, Ev (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = (modrm >> 3) & 7;
+        const a = r32[rd]!;
+        const b = r32[modrm & 7]!;
+        const r = a & b;
+        c.lop = LF_LOGIC;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        r32[rd] = r;
+        break;
+      }
+      case 0x13b: {
+        // CMP Gv, Ev (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const rd = (modrm >> 3) & 7;
+        const a = r32[rd]!;
+        const b = r32[modrm & 7]!;
+        const r = (a - b) | 0;
+        c.lop = LF_SUB;
+        c.la = a;
+        c.lb = b;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        break;
+      }
+      case 0x185: {
+        // TEST Ev, Gv (register form)
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        const r = r32[modrm & 7]! & r32[(modrm >> 3) & 7]!;
+        c.lop = LF_LOGIC;
+        c.la = r;
+        c.lb = r;
+        c.lres = r;
+        c.lbits = 32;
+        c.lazy = ARITH_FLAGS;
+        break;
+      }
+      case 0x18d: {
+        // LEA Gv, M
+        // The register form (#UD) goes to the table, as does a ModRM byte outside the fetch window.
+        if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! >= 0xc0) {
+          OPS[op]!(c);
+          break;
+        }
+        const modrm = ram8[c.fetchBase + eip]!;
+        c.eip = eip + 1;
+        c.decodeEA32(modrm);
+        r32[(modrm >> 3) & 7] = c.eaOff;
+        break;
+      }
+      case 0x172: {
+        // JB rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(2)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x173: {
+        // JAE rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(3)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x174: {
+        // JE rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(4)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x175: {
+        // JNE rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(5)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x176: {
+        // JBE rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(6)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x177: {
+        // JA rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(7)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x17c: {
+        // JL rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(12)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x17d: {
+        // JGE rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(13)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x17e: {
+        // JLE rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(14)) jump32(c, eip, rel);
+        break;
+      }
+      case 0x17f: {
+        // JG rel8
+        let rel: number;
+        if (eip >= c.fetchLo && eip <= c.fetchHi) {
+          rel = (ram8[c.fetchBase + eip]! << 24) >> 24;
+          c.eip = ++eip;
+        } else {
+          rel = (c.fetch8() << 24) >> 24;
+          eip = c.eip;
+        }
+        if (c.cond(15)) jump32(c, eip, rel);
+        break;
+      }
+      default:
+        OPS[op]!(c);
+    }
+    c.batchCount++;
+  }
+}
