@@ -25,6 +25,7 @@ import type { ByteOutput, SerialSink } from './host/byte-output.ts';
 import { BufferedSerialSink, NULL_OUTPUT } from './host/byte-output.ts';
 import type { CliIo } from './host/node-io.ts';
 import type { MachineHost, RunResult } from './machine-api.ts';
+import { MAX_BATCH_LENGTH } from './machine-api.ts';
 import type { MachineConfig } from './machine-config.ts';
 import type { Options } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
@@ -68,6 +69,15 @@ export interface CliDeps {
 /** A snapshot that cannot be read, restored or written: exit status 1 with these lines. */
 class SnapshotFailure extends Error {
   override readonly name = 'SnapshotFailure' as const;
+}
+
+/** GODWIT_BATCH=N (1..65536): the machine loop's batch length, for tests and debugging. */
+function batchLengthOf(env: Readonly<Record<string, string | undefined>>): { batchLength?: number } {
+  const text = env['GODWIT_BATCH'];
+  if (text === undefined || text === '') return {};
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BATCH_LENGTH) throw new ConfigError(`GODWIT_BATCH=${text}: not an integer 1..${MAX_BATCH_LENGTH}`);
+  return { batchLength: n };
 }
 
 function firstLine(e: unknown): string {
@@ -231,7 +241,7 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
       if (stopAt < now) throw new ConfigError(`--stop-at ${stopAt}: the snapshot was taken later, at instruction ${now}`);
       maxInsns = Math.min(maxInsns, stopAt);
     }
-    const result: RunResult = machine.run(maxInsns === Infinity ? {} : { maxInsns });
+    const result: RunResult = machine.run({ ...(maxInsns === Infinity ? {} : { maxInsns }), ...batchLengthOf(io.env) });
     let status = result.exitStatus;
     let message = result.reason === 'debug-exit' ? '' : result.message;
     if (stopAt !== null && options.savePath !== null) {

@@ -25,7 +25,15 @@ export interface RunResult {
 export interface RunLimits {
   /** Stop after this many retired instructions (reason 'max-insns'). */
   maxInsns?: number;
+  /**
+   * Longest stretch of instructions between two passes through the machine loop, 1..65536 (a knob
+   * for tests and debugging, GODWIT_BATCH in the CLI). It changes nothing the guest can see: a run
+   * gives the same result at every batch length.
+   */
+  batchLength?: number;
 }
+
+export const MAX_BATCH_LENGTH = 65536;
 
 /** Figures a front end reports at the end of a run (`--stats`). */
 export interface MachineStats {

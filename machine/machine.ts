@@ -1,7 +1,9 @@
 /**
  * The PC: builds the board for a MachineConfig, loads the kernel, and runs the deterministic loop
- * of DESIGN.md section 2: fire due timers, give the CPU a budget that ends exactly at the next timer
- * deadline (or a stop point), skip virtual time forward while the CPU halts.
+ * of docs/architecture.md ("Determinism"): fire due timers, give the CPU a budget that ends exactly
+ * at the next timer deadline (or a stop point, or the batch length of RunLimits), skip virtual time
+ * forward while every CPU halts. A timer armed while a CPU runs shortens its run (PcBoard wires the
+ * clock to Cpu.limitRun), so every timer fires at its deadline's instruction.
  */
 import type { MachineConfig } from './machine-config.ts';
 import type { MachineHost, MachineStats, RunLimits, RunnableMachine, RunResult } from './machine-api.ts';
@@ -117,6 +119,7 @@ export class Machine implements RunnableMachine {
   run(limits: RunLimits = {}): RunResult {
     const clock = this.board.clock;
     const max = limits.maxInsns ?? Infinity;
+    const batch = limits.batchLength ?? Infinity;
     let resets = 0;
     let lastResetAt = -1;
     this.exit = null;
@@ -131,7 +134,7 @@ export class Machine implements RunnableMachine {
       clock.runDue();
       const retired = this.retired;
       if (retired >= max) return this.end('max-insns', 0, `stopped after ${retired} instructions (--max-insns)`);
-      const budget = Math.min(clock.instructionsUntilNextDeadline(), max - retired);
+      const budget = Math.min(clock.instructionsUntilNextDeadline(), max - retired, batch);
       if (budget <= 0) continue;
       try {
         const ran = this.sched.runSlice(budget);

@@ -126,8 +126,11 @@ export class PcBoard {
     mem.onMapChange = () => {
       for (const c of this.cpus) c.flushTlb();
     };
+    // A timer armed (or moved closer) by the running CPU: its run must end at the new deadline so
+    // that the machine loop fires the timer at that exact instruction (see machine.ts).
     clock.onTimerChange = () => {
-      for (const c of this.cpus) c.requestCheck();
+      const running = this.running;
+      if (running !== null) running.limitRun(clock.instructionsUntilNextDeadline());
     };
     pic.onOutputChange = (level) => {
       if (this.lapics.length === 0) cpu.requestCheck();

@@ -40,10 +40,17 @@ export class Cpu extends CpuSystem implements StateObject {
     this.batchLimit = 0;
   }
 
+  /**
+   * The retired count at which run() returns. limitRun() lowers it while the CPU runs, so that a
+   * timer armed inside the run (by this CPU's own I/O or MMIO) fires at its exact instruction.
+   */
+  private runEnd = 0;
+
   /** Execute up to `budget` instructions; returns early when halted or when asked to stop. */
   run(budget: number): void {
-    const end = this.retired + budget;
-    while (this.retired < end) {
+    this.runEnd = this.retired + budget;
+    this.stopRequested = false;
+    while (this.retired < this.runEnd) {
       if (!this.intShadow) {
         this.checkInterrupts();
         if (this.halted || this.waitForSipi) return;
@@ -54,7 +61,7 @@ export class Cpu extends CpuSystem implements StateObject {
       // Count this batch in batchCount, a small integer (see CpuState.retired).
       this.retiredBase += this.batchCount;
       this.batchCount = 0;
-      const limit = single ? 1 : Math.min(end - this.retiredBase, MAX_BATCH);
+      const limit = single ? 1 : Math.min(this.runEnd - this.retiredBase, MAX_BATCH);
       this.batchLimit = limit;
       try {
         if (this.bpActive && this.instructionBreakpointFault()) continue;
@@ -100,6 +107,16 @@ export class Cpu extends CpuSystem implements StateObject {
     this.instrStart = this.eip;
     this.deliverException(EXC_DB, 0, false);
     return true;
+  }
+
+  /**
+   * While running: return from run() after at most `instructions` more instructions (at least the
+   * current one completes). The machine calls it when a timer deadline moves closer.
+   */
+  limitRun(instructions: number): void {
+    const end = this.retired + Math.max(1, instructions);
+    if (end < this.runEnd) this.runEnd = end;
+    this.batchLimit = 0;
   }
 
   /** Set by the machine (debug exit, reset) to leave run() after the current instruction. */
