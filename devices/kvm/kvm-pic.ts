@@ -145,7 +145,7 @@ export class KvmPic implements IrqSink {
   readonly slavePorts: PortDevice;
   /** Port device for 0x4D0/0x4D1 (offset 0 master ELCR, offset 1 slave ELCR). */
   readonly elcrPorts: PortDevice;
-  /** Called whenever the INTR output to the CPU changes (and after postLoad, unconditionally). */
+  /** Called whenever the INTR output to the CPU changes (not by postLoad: see there). */
   onOutputChange: (level: number) => void = () => {};
 
   constructor() {
@@ -366,10 +366,13 @@ export class KvmPic implements IrqSink {
     this.output[idx] = picGetIrq(d, idx === 0) >= 0 ? 1 : 0;
   }
 
-  /** After both chips are set: re-derive the outputs and tell the CPU its INTR level. */
+  /**
+   * After both chips are set: re-derive the outputs, silently. What the INTR output already did is
+   * in the loaded state of its receiver (a LAPIC's IRR for LINT0), and the CPU examines INTR when it
+   * next runs: re-driving it would invent an edge.
+   */
   postLoad(): void {
     this.output[1] = picGetIrq(this.pics[1], false) >= 0 ? 1 : 0;
     this.output[0] = picGetIrq(this.pics[0], true) >= 0 ? 1 : 0;
-    this.onOutputChange(this.output[0]!);
   }
 }

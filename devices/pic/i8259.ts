@@ -301,12 +301,11 @@ export class I8259 implements PortDevice, StateObject {
   }
 
   /**
-   * Re-derive the INT output from the loaded registers. The master tells the CPU side
-   * unconditionally; the slave stays silent, because the master's IRQ2 edge state (last_irr) was
-   * loaded with it and re-driving the pin could invent an edge.
+   * Re-derive the INT output from the loaded registers, silently. What the output already did is in
+   * the loaded state of its receivers (the master's IRQ2 edge state, a LAPIC's IRR for LINT0), and
+   * the CPU examines its INTR line when it next runs: re-driving the pin would invent an edge.
    */
   postLoad(): void {
     this.outLevel = this.pendingIrq() >= 0 ? 1 : 0;
-    if (this.master) this.output(this.outLevel);
   }
 }
