@@ -233,7 +233,11 @@ export function movToDr(c: Cpu): void {
   if (dr === 6) v = (v & 0xe00f) | 0xffff0ff0;
   if (dr === 7) v = (v & ~0xd800) | 0x400;
   c.dr[dr] = v;
-  if (dr <= 3 || dr === 7) c.updateBreakpoints();
+  if (dr <= 3 || dr === 7) {
+    // From the next instruction on, breakpoints are checked one instruction at a time: end the batch.
+    c.updateBreakpoints();
+    c.requestCheck();
+  }
 }
 
 export function cpuid(c: Cpu): void {
