@@ -2,7 +2,8 @@
 # Runs each guest test/guests/bin/<name>.elf under QEMU (TCG) and compares its serial output with
 # test/guests/expected/<name>.txt and its exit status with 1 (exit(0)), or with the number in
 # test/guests/expected/<name>.status if that file exists. test/guests/expected/<name>.cmdline, if
-# present, is passed with -append. Lines `// qemu: <options>` in the guest's sources (src/<name>.c or
+# present, is passed with -append. A line `// qemu-skip: <reason>` in the guest's sources skips it
+# with that reason. Lines `// qemu: <options>` in the guest's sources (src/<name>.c or
 # src/<name>/*.c) add QEMU options, e.g. `// qemu: -smp 4` (godwit's runner reads the same lines). Where QEMU is known to deviate from the SDM,
 # expected/<name>.qemu.txt holds QEMU's output: a guest matching it is reported as match-qemu.
 # Prints a table; exits non-zero if any guest differs or times out (a guest without an expected
@@ -52,6 +53,12 @@ for name in "${names[@]}"; do
 			args+=("${words[@]}")
 		done < <(sed -n 's|^// qemu: *||p' "$src")
 	done
+	# `// qemu-skip: <reason>` in the guest's sources: QEMU cannot run it (the reason is printed).
+	skip="$(sed -n 's|^// qemu-skip: *||p' "$G/src/$name.c" "$G/src/$name"/*.c 2>/dev/null | head -n 1)"
+	if [ -n "$skip" ]; then
+		printf '%-16s %-10s %-8s %s\n' "$name" skipped - "$skip"
+		continue
+	fi
 	timeout "$TIMEOUT" qemu-system-i386 -M pc -m 128 -kernel "$elf" "${args[@]}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev \
 		-display none -serial stdio -monitor none -no-reboot \

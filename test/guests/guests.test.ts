@@ -4,21 +4,13 @@
  * checked under QEMU for the others; cpuinfo's is godwit's own CPUID). The interrupt-controller
  * guests run under every kernel-irqchip setting and must retire the same instruction count.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GUEST_DIR, expectedOutput, runGuest } from './run-guest.ts';
+import { expectedOutput, guestCpus, runGuest } from './run-guest.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
-const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo'];
-const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'dbgtrap'];
+const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'irqwin', 'pitstorm', 'timerslice', 'chipfuzz'];
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
-
-/** The CPU count a guest asks QEMU for in a `// qemu: -smp N` line of its source. */
-function guestCpus(name: string): number {
-  const src = readFileSync(`${GUEST_DIR}src/${name}.c`, 'latin1');
-  const m = /^\/\/ qemu: .*-smp (\d+)/m.exec(src);
-  return m === null ? 1 : Number(m[1]);
-}
 
 describe('guest programs', () => {
   for (const name of GUESTS) {

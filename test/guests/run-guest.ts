@@ -1,5 +1,5 @@
 /** Run a committed guest image in-process and capture what it prints on COM1. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
@@ -11,6 +11,24 @@ export const GUEST_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 export function guestImage(name: string): Uint8Array {
   return new Uint8Array(readFileSync(`${GUEST_DIR}bin/${name}.elf`));
+}
+
+/** The guest's C sources: src/<name>.c, or every .c file of the directory src/<name>/. */
+function guestSources(name: string): string[] {
+  const file = `${GUEST_DIR}src/${name}.c`;
+  if (existsSync(file)) return [file];
+  const dir = `${GUEST_DIR}src/${name}`;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => `${dir}/${f}`);
+}
+
+/** The CPU count a guest asks QEMU for in a `// qemu: ... -smp N` line of its sources (else 1). */
+export function guestCpus(name: string): number {
+  for (const src of guestSources(name)) {
+    const m = /^\/\/ qemu: .*-smp (\d+)/m.exec(readFileSync(src, 'latin1'));
+    if (m !== null) return Number(m[1]);
+  }
+  return 1;
 }
 
 export function expectedOutput(name: string): string {
