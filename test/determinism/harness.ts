@@ -1,0 +1,148 @@
+/**
+ * Machinery for the determinism tests: run a guest on a configuration at a batch length, save it
+ * through the snapshot container and restore it with the CLI's own restore function, and reduce a
+ * machine to everything the guest could ever observe (instruction count, virtual time, serial
+ * output, RAM, and the state of every object, in one flavour so that machines of different
+ * kernel-irqchip settings compare field by field).
+ */
+import { Machine } from '../../machine/machine.ts';
+import { defaultMachineConfig } from '../../machine/machine-config.ts';
+import type { KernelIrqchip } from '../../machine/machine-config.ts';
+import type { RunResult } from '../../machine/machine-api.ts';
+import { filterForRestore, planRestore, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
+import { encodeSnapshotBytes } from '../../migration/encode.ts';
+import { decodeSnapshot } from '../../migration/decode.ts';
+import { hash64 } from '../../src/util/hash.ts';
+import { guestImage } from '../guests/run-guest.ts';
+
+export const MODES: readonly KernelIrqchip[] = ['on', 'split', 'off'];
+
+export interface GuestSpec {
+  name: string;
+  smp: number;
+  append?: string;
+  /** RAM in MiB (default 4: small snapshots, quick restores). */
+  ramMiB?: number;
+}
+
+/** Everything about a machine that the guest could observe, in comparable form. */
+export interface Observed {
+  retired: number;
+  virtualTimeNs: number;
+  serial: string;
+  ramHash: string;
+  /** Every object but RAM (and the run state), in the in-kernel flavour, as canonical JSON. */
+  objects: string;
+  /** How the run ended (for finished runs), else ''. */
+  ending: string;
+}
+
+/** A machine for the guest; its serial output is appended to `out`. */
+export function makeMachine(g: GuestSpec, mode: KernelIrqchip, out: number[]): Machine {
+  const config = defaultMachineConfig({
+    kernel: { name: `${g.name}.elf`, data: guestImage(g.name) },
+    append: g.append ?? '',
+    smp: g.smp,
+    kernelIrqchip: mode,
+    ramBytes: (g.ramMiB ?? 4) << 20,
+  });
+  return new Machine(config, { serialOut: (b) => out.push(b), log: () => {} });
+}
+
+/** Upper bound for every run here: a guest that spins forever fails instead of hanging the suite. */
+export const MAX_INSNS = 300_000_000;
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (v instanceof Map) return Object.fromEntries([...v].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    if (ArrayBuffer.isView(v)) return `bytes:${hash64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))}`;
+    return v;
+  });
+}
+
+const canonicalMachines = new Map<string, Machine>();
+
+/** A machine of the in-kernel flavour with the same shape, the common form to compare states in. */
+function canonicalFlavourOf(g: GuestSpec): Machine {
+  const key = `${g.name}/${g.smp}/${g.ramMiB ?? 4}`;
+  let m = canonicalMachines.get(key);
+  if (m === undefined) {
+    m = makeMachine(g, 'on', []);
+    canonicalMachines.set(key, m);
+  }
+  return m;
+}
+
+/**
+ * The state of every object but RAM, and the run state, as canonical JSON in the in-kernel flavour
+ * (kernel-irqchip=on). That flavour keeps only what the guest can observe (the LAPIC register page
+ * and the exact timer deadline, KVM's PIT and PIC structs), while the userspace one also keeps how
+ * it got there (the time a timer count was loaded, which a filter can only re-derive modulo a
+ * period): two machines the guest cannot tell apart have equal in-kernel states.
+ */
+export function objectsOf(g: GuestSpec, m: Machine): string {
+  const snapshot = saveSnapshot(m);
+  const on = canonicalFlavourOf(g);
+  const state = filterForRestore(snapshot, planRestore(on, snapshot));
+  const objects = new Map([...state.objects].filter(([path]) => path !== '/machine/ram').map(([p, o]) => [p, { type: o.type, version: o.version, fields: o.fields }]));
+  return canonical({ objects, run: state.run });
+}
+
+export function observe(g: GuestSpec, m: Machine, serial: readonly number[], result: RunResult | null): Observed {
+  const s = m.stats();
+  return {
+    retired: s.retiredInstructions,
+    virtualTimeNs: s.virtualTimeNs,
+    serial: Buffer.from(serial).toString('latin1'),
+    ramHash: s.ramHash,
+    objects: objectsOf(g, m),
+    ending: result === null ? '' : `${result.reason} ${result.exitStatus}`,
+  };
+}
+
+/** Run a guest from power-on to its end (or `maxInsns`) at a batch length (undefined: the default). */
+export function runStraight(g: GuestSpec, mode: KernelIrqchip, batchLength?: number, maxInsns = MAX_INSNS): Observed {
+  const out: number[] = [];
+  const m = makeMachine(g, mode, out);
+  const result = m.run(batchLength === undefined ? { maxInsns } : { maxInsns, batchLength });
+  return observe(g, m, out, result);
+}
+
+/** A snapshot of the machine as the CLI writes it (container bytes). */
+export function snapshotBytes(m: Machine): Uint8Array {
+  return encodeSnapshotBytes(saveSnapshot(m));
+}
+
+/** A machine of configuration `mode` restored from snapshot bytes by the CLI's restore function. */
+export function restoreFrom(bytes: Uint8Array, g: GuestSpec, mode: KernelIrqchip, out: number[]): { machine: Machine; chain: string[] } {
+  const m = makeMachine(g, mode, out);
+  const { chain } = restoreSnapshot(m, decodeSnapshot(bytes));
+  return { machine: m, chain: [...chain] };
+}
+
+/** Field-by-field comparison with a readable failure: the first differing field named. */
+export function firstDifference(a: Observed, b: Observed): string | null {
+  for (const key of ['retired', 'virtualTimeNs', 'ramHash', 'ending'] as const) {
+    if (a[key] !== b[key]) return `${key}: ${String(a[key])} != ${String(b[key])}`;
+  }
+  if (a.serial !== b.serial) return `serial output differs (${a.serial.length} and ${b.serial.length} bytes)`;
+  if (a.objects !== b.objects) {
+    const x = JSON.parse(a.objects) as { objects: Record<string, unknown>; run: unknown };
+    const y = JSON.parse(b.objects) as { objects: Record<string, unknown>; run: unknown };
+    if (JSON.stringify(x.run) !== JSON.stringify(y.run)) return `run state: ${JSON.stringify(x.run)} != ${JSON.stringify(y.run)}`;
+    for (const path of new Set([...Object.keys(x.objects), ...Object.keys(y.objects)])) {
+      const p = x.objects[path] as { type: string; fields: Record<string, unknown> } | undefined;
+      const q = y.objects[path] as { type: string; fields: Record<string, unknown> } | undefined;
+      if (JSON.stringify(p) === JSON.stringify(q)) continue;
+      if (p === undefined || q === undefined) return `${path}: present in only one`;
+      for (const field of new Set([...Object.keys(p.fields), ...Object.keys(q.fields)])) {
+        const f = JSON.stringify(p.fields[field]);
+        const g = JSON.stringify(q.fields[field]);
+        if (f !== g) return `${path}.${field}: ${(f ?? 'absent').slice(0, 200)} != ${(g ?? 'absent').slice(0, 200)}`;
+      }
+      return `${path}: type or version differs`;
+    }
+  }
+  return null;
+}
