@@ -115,7 +115,7 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): 
   const taken = new Uint8Array(blobs.length);
   const snapshot = parseDocument(
     json,
-    (ref, length, path) => {
+    (ref, length, path, upTo) => {
       if (!isStateNode(ref)) {
         throw new StateError(path, `expected ${length} bytes as hex or a blob reference, got ${describeValue(ref)}`);
       }
@@ -130,11 +130,12 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): 
       }
       if (taken[index] !== 0) throw new SnapshotError('bad-blob', path, `blob ${index} is referenced a second time`);
       const blob = blobs[index]!;
-      if (declared !== blob.length || blob.length !== length) {
-        throw new SnapshotError('bad-blob', path, `blob ${index} holds ${blob.length} bytes, the reference says ${describeValue(declared)}, the schema ${length}`);
+      if (declared !== blob.length || (upTo ? blob.length > length : blob.length !== length)) {
+        const schema = upTo ? `at most ${length}` : String(length);
+        throw new SnapshotError('bad-blob', path, `blob ${index} holds ${blob.length} bytes, the reference says ${describeValue(declared)}, the schema ${schema}`);
       }
       taken[index] = 1;
-      return expandBlob(bytes.subarray(blob.offset, blob.offset + blob.storedLength), blob.encoding, length);
+      return expandBlob(bytes.subarray(blob.offset, blob.offset + blob.storedLength), blob.encoding, blob.length);
     },
     limits,
   );

@@ -75,17 +75,20 @@ export function importSnapshotJson(text: string, options: { limits?: SnapshotLim
   for (const key of Object.keys(json)) if (key !== 'format' && key !== 'formatVersion') rest[key] = json[key];
   return parseDocument(
     rest,
-    (ref, length, path) => {
-      if (!isStateNode(ref)) throw new StateError(path, `expected ${length} bytes as hex or {bytes, base64}, got ${describeValue(ref)}`);
+    (ref, length, path, upTo) => {
+      const size = upTo ? `at most ${length}` : String(length);
+      if (!isStateNode(ref)) throw new StateError(path, `expected ${size} bytes as hex or {bytes, base64}, got ${describeValue(ref)}`);
       const fields = ref as Record<string, unknown>;
       if (Object.hasOwn(ref, 'hash64')) throw new StateError(path, 'byte string exported as a summary; export with inline blobs to import');
       const keys = Object.keys(ref);
       const text64 = fields['base64'];
-      if (keys.length !== 2 || fields['bytes'] !== length || typeof text64 !== 'string') {
-        throw new StateError(path, `expected {"bytes": ${length}, "base64": ...}`);
+      const declared = fields['bytes'];
+      const fits = upTo ? typeof declared === 'number' && Number.isSafeInteger(declared) && declared >= 0 && declared <= length : declared === length;
+      if (keys.length !== 2 || !fits || typeof text64 !== 'string') {
+        throw new StateError(path, `expected {"bytes": ${size}, "base64": ...}`);
       }
-      const bytes = fromBase64(text64, length);
-      if (bytes === null) throw new StateError(path, `base64 does not hold exactly ${length} bytes`);
+      const bytes = fromBase64(text64, declared as number);
+      if (bytes === null) throw new StateError(path, `base64 does not hold exactly ${declared as number} bytes`);
       return bytes;
     },
     limits,
