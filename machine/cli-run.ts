@@ -82,7 +82,8 @@ function fsReason(e: unknown): string {
 /** Reads and decodes the -incoming file before anything else happens: a bad one starts nothing. */
 function readIncoming(path: string, deps: CliDeps): Snapshot {
   // RAM is the largest thing a snapshot holds: no blob may be larger than the largest RAM we build.
-  const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: MAX_RAM_BYTES });
+  // RAM, plus the boot images fw_cfg carries (they fit in RAM too).
+  const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES });
   let bytes: Uint8Array;
   try {
     bytes = snapshotFilesOf(deps).read(path, { limits });

@@ -27,10 +27,9 @@ import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
   bootRecordOf,
   defaultFilterRegistry,
-  filterForRestore,
   isSnapshotMismatchError,
   jsonAt,
-  planRestore,
+  prepareRestore,
   runStateOf,
   saveSnapshot,
 } from './snapshot.ts';
@@ -264,11 +263,11 @@ function convert(deps: CliDeps, args: readonly string[]): number {
   let converted: Snapshot;
   let steps: { filter: string; path: string }[];
   try {
-    const plan = planRestore(machine, source, registry);
+    const { plan, state } = prepareRestore(machine, source, registry);
     steps = [...plan.steps];
     // Load the result into the destination machine: it proves that the converted state fits, and
     // the snapshot that machine saves is the converted one, with the destination's schemas.
-    machine.restoreState(filterForRestore(source, plan, registry));
+    machine.restoreState(state);
     const run: JsonObject = {};
     for (const [k, v] of Object.entries(source.clock.run)) if (k !== 'schedulerCpu' && k !== 'schedulerLeft') run[k] = v;
     converted = saveSnapshot(machine, run, bootRecordOf(source.config));

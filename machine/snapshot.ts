@@ -26,6 +26,7 @@ import { builtinFilters } from '../migration/filters/builtin.ts';
 import { isFilterError } from '../migration/filters/filter-error.ts';
 import type { CpuFeatures, MachineConfig } from './machine-config.ts';
 import type { MachineState, RunState } from './machine-state.ts';
+import { FW_CFG_PATH, bootImagesOfNode, checkBootImages } from './boot-images.ts';
 
 /** What saving and restoring need of a machine (machine/machine.ts's Machine has it). */
 export interface SnapshotMachine {
@@ -228,6 +229,32 @@ export function filterForRestore(snapshot: Snapshot, plan: MigrationPlan, regist
   return { objects, schemas, run: runStateOf(snapshot) };
 }
 
+/**
+ * Checks that the boot images of a filtered state (fw_cfg's kernel, initrds and command line) decode
+ * and that the kernel loads into `ramBytes` of RAM: a guest that resets after the restore must be
+ * able to boot them again. A StateError naming the fw_cfg field otherwise.
+ */
+export function checkBootState(state: MachineState, ramBytes: number): void {
+  const fwCfg = state.objects.get(FW_CFG_PATH);
+  if (fwCfg === undefined) return;
+  checkBootImages(bootImagesOfNode(fwCfg.fields), ramBytes);
+}
+
+/**
+ * Steps 3 and 4 of the restore and the checks that need no device: plan, filter, then the run state
+ * and the boot images against this machine. The state is what Machine.restoreState loads.
+ */
+export function prepareRestore(
+  machine: SnapshotMachine,
+  snapshot: Snapshot,
+  registry: FilterRegistry = defaultFilterRegistry(),
+): { plan: MigrationPlan; state: MachineState } {
+  const plan = planRestore(machine, snapshot, registry);
+  const state = filterForRestore(snapshot, plan, registry);
+  checkBootState(state, machine.config.ramBytes);
+  return { plan, state };
+}
+
 export interface RestoreResult {
   plan: MigrationPlan;
   /** The filter names in the order they ran (empty when the snapshot fitted as it was). */
@@ -239,8 +266,8 @@ export interface RestoreResult {
  * post-load. On any error (SnapshotMismatchError, FilterError, StateError) the machine is unchanged.
  */
 export function restoreSnapshot(machine: SnapshotMachine, snapshot: Snapshot, registry: FilterRegistry = defaultFilterRegistry()): RestoreResult {
-  const plan = planRestore(machine, snapshot, registry);
-  machine.restoreState(filterForRestore(snapshot, plan, registry));
+  const { plan, state } = prepareRestore(machine, snapshot, registry);
+  machine.restoreState(state);
   return { plan, chain: plan.chain };
 }
 

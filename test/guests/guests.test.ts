@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { GUEST_DIR, expectedOutput, runGuest } from './run-guest.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
-const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'reset'];
 const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench'];
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
 

@@ -134,7 +134,8 @@ describe('-incoming with a bad snapshot', () => {
   it.each([
     ['truncated', (b: Buffer) => b.subarray(0, b.length - 4096), /^godwit: -incoming '.*': byte \d+: the file ends at byte \d+, its header declares \d+ bytes\n$/],
     ['flipped byte in the document', (b: Buffer) => Buffer.from(b).fill(0x55, 200, 201), /^godwit: -incoming '.*': byte 72 \(header\.jsonChecksum\): document checksum mismatch\n$/],
-    ['flipped byte in RAM', (b: Buffer) => Buffer.from(b).fill(0x55, b.length - 10, b.length - 9), /^godwit: -incoming '.*': byte \d+ \(blob 0\.checksum\): blob 0 checksum mismatch\n$/],
+    // The last blob is RAM's (blob 0 is the kernel fw_cfg holds).
+    ['flipped byte in RAM', (b: Buffer) => Buffer.from(b).fill(0x55, b.length - 10, b.length - 9), /^godwit: -incoming '.*': byte \d+ \(blob 1\.checksum\): blob 1 checksum mismatch\n$/],
     ['not a snapshot', () => Buffer.from('#!/bin/sh\necho hello\n'.repeat(10)), /^godwit: -incoming '.*': .*magic/],
   ])('%s: one line, exit 1, no machine built', (name, f, line) => {
     const r = godwit('-incoming', `file:${mangled(`${name.replace(/ /g, '-')}.gw`, f)}`, '-m', '16');
@@ -190,7 +191,8 @@ describe('godwit snapshot', () => {
     expect(r.stdout).toContain(', 400000 instructions retired\n');
     expect(r.stdout).toMatch(/\n\/machine\/pit +i8254@\d+ +\d+\n/);
     expect(r.stdout).toMatch(/\n\/machine\/ram +ram@1 +\d+\n  \/machine\/ram\.data: 16777216 bytes, \d+ non-zero pages\n/);
-    expect(r.stdout).toMatch(/\n {2}blob 0: sparse, 16777216 bytes, \d+ stored at \d+\n/);
+    expect(r.stdout).toMatch(/\n {2}blob 1: sparse, 16777216 bytes, \d+ stored at \d+\n/);
+    expect(r.stdout).toMatch(/\n\/machine\/fw_cfg +fw_cfg_io@2 +\d+\n  \/machine\/fw_cfg\.kernel: \d+ bytes/);
     expect(r.stdout).toContain('"kernel-irqchip":"split"');
   });
 
@@ -207,7 +209,7 @@ describe('godwit snapshot', () => {
   it('verify: exit 0 with a summary, exit 1 with one line for a bad file', () => {
     const ok = godwit('snapshot', 'verify', at('s.gw'));
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^.*s\.gw: ok \(\d+ objects, \d+ schemas, 1 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema\)\n$/);
+    expect(ok.stdout).toMatch(/^.*s\.gw: ok \(\d+ objects, \d+ schemas, 2 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema\)\n$/);
     writeFileSync(at('bad.gw'), Buffer.from(readFileSync(at('s.gw'))).fill(1, 0, 1));
     const bad = godwit('snapshot', 'verify', at('bad.gw'));
     expect(bad.status).toBe(1);
