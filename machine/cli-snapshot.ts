@@ -11,7 +11,7 @@
  * CMD: FILE: what and where`); 2 a bad command line or an unreadable file.
  */
 import { ConfigError, isConfigError, isStateError } from '../src/util/errors.ts';
-import { decodeSnapshot, verifyContainer } from '../migration/decode.ts';
+import { decodeSnapshot, decodeSnapshotFile } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { describeSnapshot, diffSnapshots, formatSnapshotDiff, formatSnapshotSummary } from '../migration/inspect.ts';
 import { exportSnapshotJson } from '../migration/json-export.ts';
@@ -130,12 +130,14 @@ function expectFiles(cmd: string, positional: string[], names: string[]): string
   return positional;
 }
 
-/** The file's bytes, its container (header, blob table) and the decoded snapshot. */
+/**
+ * The file's bytes, its container (header, blob table), the decoded snapshot and the stored form of
+ * its byte strings (summaries from those cost what the file holds, not what it declares).
+ */
 function readChecked(deps: CliDeps, file: string) {
   const bytes = readBytes(deps, file);
   try {
-    const container = verifyContainer(bytes);
-    return { bytes, container, snapshot: decodeSnapshot(bytes) };
+    return { bytes, ...decodeSnapshotFile(bytes) };
   } catch (e) {
     if (isSnapshotError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
     throw e;
@@ -145,9 +147,9 @@ function readChecked(deps: CliDeps, file: string) {
 function inspect(deps: CliDeps, args: readonly string[]): number {
   const { positional, seen } = splitArgs('inspect', args, ['--json'], []);
   const [file] = expectFiles('inspect', positional, ['FILE']) as [string];
-  const { bytes, container, snapshot } = readChecked(deps, file);
+  const { bytes, container, snapshot, sources } = readChecked(deps, file);
   if (seen.has('--json')) {
-    print(deps, exportSnapshotJson(snapshot));
+    print(deps, exportSnapshotJson(snapshot, { sources }));
     return 0;
   }
   const h = container.header;
@@ -161,7 +163,7 @@ function inspect(deps: CliDeps, args: readonly string[]): number {
   });
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);
   lines.push(`clock.run: ${JSON.stringify(snapshot.clock.run)}`);
-  print(deps, `${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
+  print(deps, `${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot, sources))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
   return 0;
 }
 
