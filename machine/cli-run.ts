@@ -24,6 +24,7 @@ import { parseCommandLine } from './config.ts';
 import type { ByteOutput, SerialSink } from './host/byte-output.ts';
 import { BufferedSerialSink, NULL_OUTPUT } from './host/byte-output.ts';
 import type { CliIo } from './host/node-io.ts';
+import { ioReason } from './host/io-error.ts';
 import type { MachineHost, RunResult } from './machine-api.ts';
 import type { MachineConfig } from './machine-config.ts';
 import type { Options } from './options.ts';
@@ -75,8 +76,7 @@ function firstLine(e: unknown): string {
 }
 
 function fsReason(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' ? code : firstLine(e);
+  return ioReason(e);
 }
 
 /** Reads and decodes the -incoming file before anything else happens: a bad one starts nothing. */
@@ -89,7 +89,7 @@ function readIncoming(path: string, deps: CliDeps): Snapshot {
     bytes = snapshotFilesOf(deps).read(path, { limits });
   } catch (e) {
     if (isSnapshotError(e)) throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
-    throw new ConfigError(`cannot read snapshot '${path}': ${fsReason(e)}`);
+    throw new SnapshotFailure(`cannot read snapshot '${path}': ${fsReason(e)}`);
   }
   try {
     return decodeSnapshot(bytes, { limits });

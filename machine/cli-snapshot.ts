@@ -7,8 +7,8 @@
  *   godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
  *                                            rewrite for a machine configured differently
  *
- * Exit status: 0 done; 1 a bad snapshot, or one that cannot be converted (one line `godwit snapshot
- * CMD: FILE: what and where`); 2 a bad command line or an unreadable file.
+ * Exit status: 0 done; 1 a bad or unreadable snapshot, or one that cannot be converted or written
+ * (one line `godwit snapshot CMD: FILE: what and where`); 2 a bad command line.
  */
 import { ConfigError, isConfigError, isStateError } from '../src/util/errors.ts';
 import { decodeSnapshot, decodeSnapshotFile } from '../migration/decode.ts';
@@ -34,6 +34,7 @@ import {
   saveSnapshot,
 } from './snapshot.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
+import { ioReason } from './host/io-error.ts';
 
 export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
        godwit snapshot diff A B
@@ -49,7 +50,8 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
             kernel-irqchip=off"; options not given keep the snapshot's values), prints the filter
             chain, checks that the result loads, and writes it to OUT (atomically)
 
-Exit status: 0 done, 1 a bad snapshot (or no filter chain for convert), 2 a bad command line.
+Exit status: 0 done, 1 a bad or unreadable snapshot (or no filter chain for convert, or an output
+that cannot be written), 2 a bad command line.
 `;
 
 const EXIT_BAD_SNAPSHOT = 1;
@@ -89,8 +91,8 @@ function readBytes(deps: CliDeps, file: string): Uint8Array {
     return snapshotFilesOf(deps).read(file, {});
   } catch (e) {
     if (isSnapshotError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
-    const code = (e as { code?: unknown }).code;
-    throw new ConfigError(`cannot read '${file}': ${typeof code === 'string' ? code : firstLine(e)}`);
+    // A snapshot that cannot be read is a bad snapshot (exit 1), as for -incoming.
+    throw new BadSnapshot(`cannot read '${file}': ${ioReason(e)}`);
   }
 }
 

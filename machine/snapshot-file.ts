@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { HEADER_BYTES } from '../migration/header.ts';
 import { readSnapshotHeader, type DecodeOptions } from '../migration/decode.ts';
 import { SnapshotError } from '../migration/snapshot-error.ts';
+import { IO_CHUNK, openRegularFile, readFully } from './host/input-file.ts';
 
 /** Distinguishes temporary files of one process (with the pid, of concurrent writers too). */
 let tempCounter = 0;
@@ -21,7 +22,7 @@ export interface WriteFaults {
 
 function writeAll(fd: number, chunk: Uint8Array): void {
   let done = 0;
-  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, Math.min(chunk.length - done, IO_CHUNK));
 }
 
 /**
@@ -73,28 +74,19 @@ function syncDirectory(dir: string): void {
   }
 }
 
-function readExactly(fd: number, into: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < into.length) {
-    const n = fs.readSync(fd, into, done, into.length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
-}
-
 /**
- * Reads a snapshot file's bytes after checking its header (magic, version, checksum, declared sizes
- * against the limits) and that the file is exactly as long as the header says. Container errors are
- * SnapshotErrors; file system errors are rethrown as they are (with their `code`). The result starts
+ * Reads a snapshot file's bytes after checking that it is a regular file (NotRegularFileError), its
+ * header (magic, version, checksum, declared sizes against the limits) and that the file is exactly
+ * as long as the header says. Container errors are SnapshotErrors; file system errors are rethrown
+ * as they are (with their `code`). The result starts
  * at offset 0 of its own ArrayBuffer (aligned, as decodeSnapshot prefers).
  */
 export function readSnapshotFile(file: string, options: DecodeOptions = {}): Uint8Array {
-  const fd = fs.openSync(file, 'r');
+  // Only a regular file: a FIFO is refused at once instead of blocking for a writer.
+  const { fd, size } = openRegularFile(file);
   try {
-    const size = fs.fstatSync(fd).size;
     const first = new Uint8Array(Math.min(size, HEADER_BYTES));
-    const got = readExactly(fd, first, 0);
+    const got = readFully(fd, first, 0);
     const header = readSnapshotHeader(first.subarray(0, got), options);
     if (size < header.totalLength) {
       throw new SnapshotError('truncated', `byte ${size}`, `the file ends at byte ${size}, its header declares ${header.totalLength} bytes`);
@@ -103,7 +95,7 @@ export function readSnapshotFile(file: string, options: DecodeOptions = {}): Uin
       throw new SnapshotError('bad-layout', `byte ${header.totalLength}`, `${size - header.totalLength} bytes after the end the header declares`);
     }
     const bytes = new Uint8Array(size);
-    const all = readExactly(fd, bytes, 0);
+    const all = readFully(fd, bytes, 0);
     if (all !== size) throw new SnapshotError('truncated', `byte ${all}`, `the file shrank while being read (${all} of ${size} bytes)`);
     return bytes;
   } finally {

@@ -4,10 +4,14 @@
  */
 import * as fs from 'node:fs';
 import type { ByteOutput } from './byte-output.ts';
+import { readInputFile } from './input-file.ts';
 
 export interface CliIo {
-  /** Whole file contents; throws the fs error (with its `code`) on failure. */
-  readFile(path: string): Uint8Array;
+  /**
+   * Whole file contents, at most `maxBytes` (no limit when absent); throws the fs error (with its
+   * `code`) on failure, and refuses what is not a regular file (host/input-file.ts).
+   */
+  readFile(path: string, maxBytes?: number): Uint8Array;
   /** Create or truncate a file for output; throws the fs error on failure. */
   openOutput(path: string): ByteOutput;
   /** The process's standard output, as bytes. */
@@ -54,10 +58,7 @@ export function stdoutOutput(): ByteOutput {
 
 export function nodeIo(): CliIo {
   return {
-    readFile: (path) => {
-      const buf = fs.readFileSync(path);
-      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    },
+    readFile: (path, maxBytes = Number.MAX_SAFE_INTEGER) => readInputFile(path, maxBytes),
     openOutput: openFileOutput,
     stdout: stdoutOutput(),
     stdoutIsTty: process.stdout.isTTY === true,

@@ -153,7 +153,6 @@ describe('runCli', () => {
     [['-kernel', 'k.elf', '--stats', '/nonexistent/s.json'], "godwit: cannot write stats '/nonexistent/s.json': ENOENT\n"],
     [['-kernel', 'k.elf', '-serial', 'file:/nonexistent/x'], "godwit: cannot write serial output '/nonexistent/x': ENOENT\n"],
     [['-kernel', 'k.elf', '--stop-at', '1'], 'godwit: --stop-at needs --save PATH\n'],
-    [['-incoming', 'file:s'], "godwit: cannot read snapshot 's': ENOENT\n"],
     [['-kernel', 'k.elf', '-smp', '8'], 'godwit: -smp: SMP is not implemented yet\n'],
   ])('%j -> exit 2 with one line', (argv, line) => {
     const h = harness();

@@ -164,9 +164,9 @@ describe('-incoming with a bad snapshot', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('a missing file is a usage error', () => {
+  it('a missing file is a snapshot that cannot be read: exit 1, as the README says', () => {
     const r = godwit('-incoming', `file:${at('missing.gw')}`);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toEqual([`godwit: cannot read snapshot '${at('missing.gw')}': ENOENT\n`]);
   });
 
@@ -247,7 +247,8 @@ describe('godwit snapshot', () => {
     [['inspect'], 2, /^godwit snapshot inspect: expected FILE, got 0 argument\(s\)/],
     [['inspect', 's.gw', '--bogus'], 2, /^godwit snapshot inspect: unknown option '--bogus'\n$/],
     [['diff', 's.gw'], 2, /^godwit snapshot diff: expected A and B/],
-    [['verify', 'missing.gw'], 2, /^godwit snapshot verify: cannot read '.*missing\.gw': ENOENT\n$/],
+    [['verify', 'missing.gw'], 1, /^godwit snapshot verify: cannot read '.*missing\.gw': ENOENT\n$/],
+    [['inspect', 'missing.gw'], 1, /^godwit snapshot inspect: cannot read '.*missing\.gw': ENOENT\n$/],
     [['frob'], 2, /^godwit snapshot: unknown command 'frob'/],
     [[], 2, /^godwit snapshot: expected a command/],
   ])('%j: one line, exit %i', (args, status, line) => {

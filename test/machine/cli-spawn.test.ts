@@ -1,6 +1,8 @@
 // End-to-end: build the bundle, then run bin/godwit.js as a user would. Kept to a few fast runs.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -35,5 +37,22 @@ describe.skipIf(!haveMachine)('bin/godwit.js', () => {
     const r = godwit('-kernel', 'test/guests/bin/hello.elf', '-serial', 'stdio', '--max-insns', '100000000');
     expect(r.stdout).toContain('Hello from godwit guest!');
     expect(r.status).toBe(1);
+  });
+
+  it('-kernel /dev/zero, /dev/urandom and -initrd /dev/zero fail at once with one line (exit 2); -incoming of a FIFO (exit 1)', () => {
+    for (const args of [['-kernel', '/dev/zero'], ['-kernel', '/dev/urandom'], ['-kernel', 'test/guests/bin/hello.elf', '-initrd', '/dev/zero']]) {
+      const r = godwit(...args, '-m', '16');
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^godwit: cannot read (kernel|initrd) '\/dev\/(zero|urandom)': not a regular file \(a character device\)\n$/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'godwit-fifo-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'f')]);
+      const r = godwit('-incoming', `file:${join(dir, 'f')}`, '-m', '16');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`godwit: cannot read snapshot '${join(dir, 'f')}': not a regular file (a FIFO)\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,15 @@
+/**
+ * Host I/O failures as one line for people, without Node (the CLI's logic runs in tests and could
+ * run elsewhere): the reason of an fs error, and OutputError for an output that cannot be written.
+ */
+
+/**
+ * Why a file operation failed, in a few words: `ENOENT`, `not a regular file (a FIFO)`, or the
+ * error's first line.
+ */
+export function ioReason(e: unknown): string {
+  const { code, kind } = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; kind?: unknown };
+  if (code === 'ENOTREG') return `not a regular file${typeof kind === 'string' ? ` (${kind})` : ''}`;
+  if (typeof code === 'string') return code;
+  return ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '').trim();
+}
