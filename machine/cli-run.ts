@@ -6,7 +6,8 @@
  *
  * Exit statuses: the run's (RunResult.exitStatus); 0 after --stop-at N --save PATH wrote the
  * snapshot; 1 for a snapshot that cannot be read or restored (or a run that ended before --stop-at),
- * with `godwit: <message>` on stderr; 2 for a bad command line or configuration, with one line
+ * or an output (serial file, --stats, standard output) that cannot be written, with
+ * `godwit: <message>` on stderr; 2 for a bad command line or configuration, with one line
  * `godwit: <message>` on stderr; 3 for an internal error (`godwit: internal error: ...`, with the
  * stack only when GODWIT_DEBUG=1).
  */
@@ -24,7 +25,7 @@ import { parseCommandLine } from './config.ts';
 import type { ByteOutput, SerialSink } from './host/byte-output.ts';
 import { BufferedSerialSink, NULL_OUTPUT } from './host/byte-output.ts';
 import type { CliIo } from './host/node-io.ts';
-import { ioReason } from './host/io-error.ts';
+import { OutputError, ioReason, isOutputError } from './host/io-error.ts';
 import type { MachineHost, RunResult } from './machine-api.ts';
 import type { MachineConfig } from './machine-config.ts';
 import type { Options } from './options.ts';
@@ -38,6 +39,7 @@ import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
 import { bootRecordOf, formatChain, isSnapshotMismatchError, restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import type { JsonObject } from '../migration/snapshot.ts';
 
+/** A snapshot that cannot be read, restored or written; an output that cannot be written. */
 export const EXIT_SNAPSHOT = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
@@ -167,11 +169,38 @@ function demo(options: Options, deps: CliDeps): number {
   return report.ok ? 0 : EXIT_SNAPSHOT;
 }
 
+/**
+ * An output whose write and close errors (ENOSPC, EIO...) become one OutputError naming it: the run
+ * ends with exit status 1 and that line instead of an internal error.
+ */
+export function guardedOutput(output: ByteOutput, what: string): ByteOutput {
+  const fail = (e: unknown): never => {
+    if (isOutputError(e)) throw e;
+    throw new OutputError(`cannot write ${what}: ${ioReason(e)}`);
+  };
+  return {
+    write(bytes) {
+      try {
+        output.write(bytes);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    close() {
+      try {
+        output.close();
+      } catch (e) {
+        fail(e);
+      }
+    },
+  };
+}
+
 /** Open what the run writes to before it starts, so a bad path fails at once, not after the run. */
 function openOutputs(options: Options, io: CliIo): { serial: ByteOutput; stats: ByteOutput | null } {
   const open = (path: string, what: string): ByteOutput => {
     try {
-      return io.openOutput(path);
+      return guardedOutput(io.openOutput(path), `${what} '${path}'`);
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       throw new ConfigError(`cannot write ${what} '${path}': ${typeof code === 'string' ? code : String(e)}`);
@@ -190,8 +219,10 @@ function describeError(e: unknown, env: CliIo['env']): string {
   return `godwit: internal error: ${firstLine}${stack}\n`;
 }
 
-export function runCli(argv: readonly string[], deps: CliDeps): number {
-  const { io } = deps;
+export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
+  // Standard output's errors are one line and exit 1 too, for every command.
+  const io: CliIo = { ...cliDeps.io, stdout: guardedOutput(cliDeps.io.stdout, 'standard output') };
+  const deps: CliDeps = { ...cliDeps, io };
   let sink: SerialSink | null = null;
   let statsOutput: ByteOutput | null = null;
   try {
@@ -266,7 +297,7 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
     } catch {
       // The output is gone; the error below is what matters.
     }
-    if (e instanceof SnapshotFailure) {
+    if (e instanceof SnapshotFailure || isOutputError(e)) {
       io.stderr(`godwit: ${e.message}\n`);
       return EXIT_SNAPSHOT;
     }

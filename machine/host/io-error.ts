@@ -13,3 +13,12 @@ export function ioReason(e: unknown): string {
   if (typeof code === 'string') return code;
   return ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '').trim();
 }
+
+/** An output (serial file, --stats, standard output) that cannot be written: the run ends, exit 1. */
+export class OutputError extends Error {
+  override readonly name = 'OutputError' as const;
+}
+
+export function isOutputError(e: unknown): e is OutputError {
+  return e instanceof Error && e.name === 'OutputError';
+}

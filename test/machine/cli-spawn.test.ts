@@ -1,6 +1,6 @@
 // End-to-end: build the bundle, then run bin/godwit.js as a user would. Kept to a few fast runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,26 @@ describe.skipIf(!haveMachine)('bin/godwit.js', () => {
       expect(r.stderr).toBe(`godwit: cannot read snapshot '${join(dir, 'f')}': not a regular file (a FIFO)\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a full disk under -serial file:, --stats or standard output: one line and exit 1, never a stack trace', () => {
+    const hello = ['-kernel', 'test/guests/bin/hello.elf', '-m', '16'];
+    const cases: [string[], string][] = [
+      [[...hello, '-serial', 'file:/dev/full'], "godwit: cannot write serial output '/dev/full': ENOSPC\n"],
+      [[...hello, '-serial', 'none', '--stats', '/dev/full'], "godwit: cannot write stats '/dev/full': ENOSPC\n"],
+      [hello, 'godwit: cannot write standard output: ENOSPC\n'],
+      [['--help'], 'godwit: cannot write standard output: ENOSPC\n'],
+    ];
+    for (const [args, line] of cases) {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const r = spawnSync(process.execPath, ['bin/godwit.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', full, 'pipe'] });
+        expect(r.stderr, args.join(' ')).toBe(line);
+        expect(r.status).toBe(1);
+      } finally {
+        closeSync(full);
+      }
     }
   });
 });
