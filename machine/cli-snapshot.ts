@@ -283,8 +283,8 @@ function convert(deps: CliDeps, args: readonly string[]): number {
   try {
     snapshotFilesOf(deps).write(out, encoded.chunks);
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    throw new ConfigError(`convert: cannot write '${out}': ${typeof code === 'string' ? code : firstLine(e)}`);
+    // As for --save: a snapshot that cannot be written is exit status 1.
+    throw new BadSnapshot(`cannot write '${out}': ${ioReason(e)}`);
   }
   const irq = (c: JsonObject) => String(jsonAt(c, 'machine', 'kernel-irqchip') ?? '?');
   const lines = [

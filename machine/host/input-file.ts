@@ -14,9 +14,23 @@ export class NotRegularFileError extends Error {
   override readonly name = 'NotRegularFileError' as const;
   readonly code = 'ENOTREG';
   readonly kind: string;
+  /** For messages: `not a regular file (a FIFO)`. */
+  readonly reason: string;
   constructor(path: string, kind: string) {
     super(`'${path}' is not a regular file (${kind})`);
     this.kind = kind;
+    this.reason = `not a regular file (${kind})`;
+  }
+}
+
+/** An output target that must not be replaced: a read-only file (`code` EACCES). */
+export class ReadOnlyTargetError extends Error {
+  override readonly name = 'ReadOnlyTargetError' as const;
+  readonly code = 'EACCES';
+  readonly reason: string;
+  constructor(path: string, mode: number) {
+    super(`'${path}' is read-only`);
+    this.reason = `a read-only file (mode ${(mode & 0o777).toString(8).padStart(4, '0')})`;
   }
 }
 

@@ -4,11 +4,12 @@
  */
 
 /**
- * Why a file operation failed, in a few words: `ENOENT`, `not a regular file (a FIFO)`, or the
- * error's first line.
+ * Why a file operation failed, in a few words: the error's own `reason` (`not a regular file (a
+ * FIFO)`, `a read-only file (mode 0444)`), its `code` (`ENOENT`), or its first line.
  */
 export function ioReason(e: unknown): string {
-  const { code, kind } = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; kind?: unknown };
+  const { code, kind, reason } = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; kind?: unknown; reason?: unknown };
+  if (typeof reason === 'string') return reason;
   if (code === 'ENOTREG') return `not a regular file${typeof kind === 'string' ? ` (${kind})` : ''}`;
   if (typeof code === 'string') return code;
   return ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '').trim();

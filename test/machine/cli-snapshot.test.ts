@@ -2,7 +2,8 @@
  * The CLI's snapshot features in-process (runCli with real files and the real Machine): --stop-at /
  * --save, -incoming, `godwit snapshot inspect|diff|verify|convert`, and `godwit demo`.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,18 @@ describe('--stop-at N --save PATH, then -incoming file:PATH', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.at(-1)).toMatch(/^godwit: the run ended after \d+ instructions, before --stop-at 999999999: no snapshot written\n$/);
     expect(readdirSync(dir)).not.toContain('never.gw');
+  });
+
+  it('--save and convert -o write only regular files: a FIFO is refused (exit 1) and stays a FIFO', () => {
+    const fifo = at('save.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const save = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '1000', '--save', fifo, '-serial', 'none');
+    expect(save.status).toBe(1);
+    expect(save.stderr).toEqual([`godwit: cannot write snapshot '${fifo}': not a regular file (a FIFO)\n`]);
+    const convert = godwit('snapshot', 'convert', at('s.gw'), '--to', '-machine kernel-irqchip=off', '-o', fifo);
+    expect(convert.status).toBe(1);
+    expect(convert.stderr).toEqual([`godwit snapshot convert: cannot write '${fifo}': not a regular file (a FIFO)\n`]);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 
   it('a failed save is one line and exit 1', () => {
