@@ -247,7 +247,10 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
     const digest = serialDigestOf(snapshot, incoming ?? '');
     const outputs = openOutputs(options, io);
     statsOutput = outputs.stats;
-    const serialSink = new BufferedSerialSink(outputs.serial, options.serial.kind === 'stdio' && io.stdoutIsTty);
+    // Each line reaches its file or pipe as the guest ends it (a synchronous write), so output is
+    // never lost when the process is killed (SIGTERM, SIGINT, timeout): the run loop never yields to
+    // an event loop where a signal handler could flush a buffer.
+    const serialSink = new BufferedSerialSink(outputs.serial, true);
     sink = serialSink;
     const host: MachineHost = {
       serialOut: (b) => (digest.put(b), serialSink.put(b)),

@@ -1,6 +1,6 @@
 // End-to-end: build the bundle, then run bin/godwit.js as a user would. Kept to a few fast runs.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,31 @@ describe.skipIf(!haveMachine)('bin/godwit.js', () => {
       } finally {
         closeSync(full);
       }
+    }
+  });
+
+  it('serial output reaches its file as the guest writes it: SIGTERM and SIGINT lose nothing', async () => {
+    const expected = readFileSync('test/guests/expected/spin.txt', 'latin1').replaceAll('then exit', 'then spin');
+    const dir = mkdtempSync(join(tmpdir(), 'godwit-kill-'));
+    try {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const out = join(dir, `${signal}.txt`);
+        const child = spawn(process.execPath, ['bin/godwit.js', '-kernel', 'test/guests/bin/spin.elf', '-append', 'forever=1', '-serial', `file:${out}`], {
+          cwd: root,
+          stdio: 'ignore',
+        });
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+        // The guest prints its lines in well under a second of guest time, then spins forever.
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline && !(existsSync(out) && readFileSync(out, 'latin1') === expected)) await new Promise((r) => setTimeout(r, 50));
+        child.kill(signal);
+        const end = await exited;
+        expect(readFileSync(out, 'latin1'), signal).toBe(expected);
+        // The run loop never yields to the event loop, so no handler runs: death by the signal.
+        expect(end).toEqual({ code: null, signal });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
