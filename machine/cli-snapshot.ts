@@ -30,9 +30,10 @@ import {
   isSnapshotMismatchError,
   jsonAt,
   prepareRestore,
-  runStateOf,
   saveSnapshot,
+  type SnapshotMachine,
 } from './snapshot.ts';
+import { configValueProblems } from './snapshot-config.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
 import { ioReason } from './host/io-error.ts';
 
@@ -44,8 +45,10 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
   inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
             clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
   diff      differences in configuration, clock, schemas and object fields
-  verify    checks the header, every checksum, the document, every object against its schema, and
-            the run state (scheduler turn, serial digest)
+  verify    checks what a restore checks, against the machine the snapshot's configuration
+            describes: the header, every checksum, the document, every object against its schema,
+            the configuration's values, the objects and filters, the run state (scheduler turn,
+            virtual time, serial digest) and the boot images (the kernel must boot again)
   convert   rewrites the snapshot for a machine with the given options (e.g. --to "-machine
             kernel-irqchip=off"; options not given keep the snapshot's values), prints the filter
             chain, checks that the result loads, and writes it to OUT (atomically)
@@ -180,18 +183,31 @@ function verify(deps: CliDeps, args: readonly string[]): number {
   const { positional } = splitArgs('verify', args, [], []);
   const [file] = expectFiles('verify', positional, ['FILE']) as [string];
   const { container, snapshot: s } = readChecked(deps, file);
+  // What a restore checks, minus a destination: against the machine the snapshot's configuration
+  // describes (its RAM size, CPU count and models), not one that the command line describes.
+  const { problems } = configValueProblems(s.config);
+  if (problems.length > 0) throw new BadSnapshot(`${file}: ${problems.join('; ')}`);
+  let machine: SnapshotMachine;
   try {
-    // What a restore reads besides the objects: the scheduler's turn and the serial digest.
-    runStateOf(s);
+    const config = readMachineConfig(optionsFromSnapshotConfig(s.config), deps.io.readFile, null);
+    machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
+  } catch (e) {
+    if (isConfigError(e)) throw new BadSnapshot(`${file}: config: the machine it describes cannot be built: ${firstLine(e)}`);
+    throw e;
+  }
+  try {
+    prepareRestore(machine, s);
     if (Object.hasOwn(s.clock.run, RUN_SERIAL_KEY)) SerialDigest.fromJson(s.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
   } catch (e) {
-    if (isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    if (isSnapshotMismatchError(e)) throw new BadSnapshot(`${file}: does not fit the machine its configuration describes: ${e.problems.join('; ')}`);
+    if (isFilterError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${oneLine(e)}`);
     throw e;
   }
   print(
     deps,
     `${file}: ok (${s.objects.size} objects, ${s.schemas.size} schemas, ${container.blobs.length} blob(s); ` +
-      'header, blob table, document and blob checksums match; every object fits its schema)\n',
+      'header, blob table, document and blob checksums match; every object fits its schema; the configuration, ' +
+      'objects, run state and boot images fit the machine the snapshot describes)\n',
   );
   return 0;
 }

@@ -15,6 +15,7 @@ import { Machine } from '../../machine/machine.ts';
 import { readSnapshotFile, writeFileAtomic } from '../../machine/snapshot-file.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { encodeSnapshot } from '../../migration/encode.ts';
+import type { Snapshot } from '../../migration/snapshot.ts';
 
 const GUEST = 'test/guests/bin/interrupts.elf';
 
@@ -222,12 +223,45 @@ describe('godwit snapshot', () => {
   it('verify: exit 0 with a summary, exit 1 with one line for a bad file', () => {
     const ok = godwit('snapshot', 'verify', at('s.gw'));
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^.*s\.gw: ok \(\d+ objects, \d+ schemas, 2 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema\)\n$/);
+    expect(ok.stdout).toMatch(
+      /^.*s\.gw: ok \(\d+ objects, \d+ schemas, 2 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema; the configuration, objects, run state and boot images fit the machine the snapshot describes\)\n$/,
+    );
     writeFileSync(at('bad.gw'), Buffer.from(readFileSync(at('s.gw'))).fill(1, 0, 1));
     const bad = godwit('snapshot', 'verify', at('bad.gw'));
     expect(bad.status).toBe(1);
     expect(bad.stderr).toHaveLength(1);
     expect(bad.stderr[0]).toMatch(/^godwit snapshot verify: .*bad\.gw: byte 0 .*magic/);
+  });
+
+  it.each([
+    ['a scheduler CPU beyond the CPU count', (s: Snapshot) => (s.clock.run['schedulerCpu'] = 5), 'run.scheduler_cpu: 5 is not a CPU of this machine (it has 1)'],
+    ['a virtual time at the u64 maximum', (s: Snapshot) => (s.clock.virtualTimeNs = (1n << 64n) - 1n), 'run.virtual_time_ns: out of range: 18446744073709551615'],
+    [
+      'kernel-irqchip "bogus"',
+      (s: Snapshot) => ((s.config['machine'] as Record<string, unknown>)['kernel-irqchip'] = 'bogus'),
+      'config.machine.kernel-irqchip: string "bogus" is not on, split or off',
+    ],
+    ['9 CPUs', (s: Snapshot) => (s.config['smp'] = 9), 'config.smp: 9 is not an integer from 1 to 8'],
+    [
+      'a kernel that cannot boot again',
+      (s: Snapshot) => {
+        const fw = s.objects.get('/machine/fw_cfg')!;
+        s.objects.set('/machine/fw_cfg', { ...fw, fields: { ...fw.fields, kernel: new TextEncoder().encode('garbage') } });
+      },
+      '/machine/fw_cfg.kernel: cannot boot: kernel format not recognised',
+    ],
+  ])('verify refuses what a restore refuses: %s (and -incoming does too), one line, exit 1', (name, mangle, message) => {
+    const snap = decodeSnapshot(readSnapshotFile(at('s.gw')));
+    mangle(snap);
+    const file = at(`${name.replace(/\W+/g, '-')}.gw`);
+    writeFileAtomic(file, encodeSnapshot(snap).chunks);
+    const v = godwit('snapshot', 'verify', file);
+    expect(v.stderr).toHaveLength(1);
+    expect(v.stderr[0]).toContain(message);
+    expect(v.status).toBe(1);
+    const r = godwit('-incoming', `file:${file}`, '-m', '16');
+    expect(r.status).toBe(1);
+    expect(r.stderr.join('')).toContain(message);
   });
 
   it('diff: identical, and what differs between two points', () => {
