@@ -6,7 +6,8 @@
  *
  * Exit statuses: the run's (RunResult.exitStatus); 0 after --stop-at N --save PATH wrote the
  * snapshot; 1 for a snapshot that cannot be read or restored (or a run that ended before --stop-at),
- * with `godwit: <message>` on stderr; 2 for a bad command line or configuration, with one line
+ * or an output (serial file, --stats, standard output) that cannot be written, with
+ * `godwit: <message>` on stderr; 2 for a bad command line or configuration, with one line
  * `godwit: <message>` on stderr; 3 for an internal error (`godwit: internal error: ...`, with the
  * stack only when GODWIT_DEBUG=1).
  */
@@ -24,6 +25,7 @@ import { parseCommandLine } from './config.ts';
 import type { ByteOutput, SerialSink } from './host/byte-output.ts';
 import { BufferedSerialSink, NULL_OUTPUT } from './host/byte-output.ts';
 import type { CliIo } from './host/node-io.ts';
+import { OutputError, ioReason, isOutputError } from './host/io-error.ts';
 import type { MachineHost, RunResult } from './machine-api.ts';
 import { MAX_BATCH_LENGTH } from './machine-api.ts';
 import type { MachineConfig } from './machine-config.ts';
@@ -38,6 +40,7 @@ import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
 import { bootRecordOf, formatChain, isSnapshotMismatchError, restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import type { JsonObject } from '../migration/snapshot.ts';
 
+/** A snapshot that cannot be read, restored or written; an output that cannot be written. */
 export const EXIT_SNAPSHOT = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
@@ -85,20 +88,20 @@ function firstLine(e: unknown): string {
 }
 
 function fsReason(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' ? code : firstLine(e);
+  return ioReason(e);
 }
 
 /** Reads and decodes the -incoming file before anything else happens: a bad one starts nothing. */
 function readIncoming(path: string, deps: CliDeps): Snapshot {
   // RAM is the largest thing a snapshot holds: no blob may be larger than the largest RAM we build.
-  const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: MAX_RAM_BYTES });
+  // RAM, plus the boot images fw_cfg carries (they fit in RAM too).
+  const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES });
   let bytes: Uint8Array;
   try {
     bytes = snapshotFilesOf(deps).read(path, { limits });
   } catch (e) {
     if (isSnapshotError(e)) throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
-    throw new ConfigError(`cannot read snapshot '${path}': ${fsReason(e)}`);
+    throw new SnapshotFailure(`cannot read snapshot '${path}': ${fsReason(e)}`);
   }
   try {
     return decodeSnapshot(bytes, { limits });
@@ -176,11 +179,38 @@ function demo(options: Options, deps: CliDeps): number {
   return report.ok ? 0 : EXIT_SNAPSHOT;
 }
 
+/**
+ * An output whose write and close errors (ENOSPC, EIO...) become one OutputError naming it: the run
+ * ends with exit status 1 and that line instead of an internal error.
+ */
+export function guardedOutput(output: ByteOutput, what: string): ByteOutput {
+  const fail = (e: unknown): never => {
+    if (isOutputError(e)) throw e;
+    throw new OutputError(`cannot write ${what}: ${ioReason(e)}`);
+  };
+  return {
+    write(bytes) {
+      try {
+        output.write(bytes);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    close() {
+      try {
+        output.close();
+      } catch (e) {
+        fail(e);
+      }
+    },
+  };
+}
+
 /** Open what the run writes to before it starts, so a bad path fails at once, not after the run. */
 function openOutputs(options: Options, io: CliIo): { serial: ByteOutput; stats: ByteOutput | null } {
   const open = (path: string, what: string): ByteOutput => {
     try {
-      return io.openOutput(path);
+      return guardedOutput(io.openOutput(path), `${what} '${path}'`);
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       throw new ConfigError(`cannot write ${what} '${path}': ${typeof code === 'string' ? code : String(e)}`);
@@ -199,8 +229,10 @@ function describeError(e: unknown, env: CliIo['env']): string {
   return `godwit: internal error: ${firstLine}${stack}\n`;
 }
 
-export function runCli(argv: readonly string[], deps: CliDeps): number {
-  const { io } = deps;
+export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
+  // Standard output's errors are one line and exit 1 too, for every command.
+  const io: CliIo = { ...cliDeps.io, stdout: guardedOutput(cliDeps.io.stdout, 'standard output') };
+  const deps: CliDeps = { ...cliDeps, io };
   let sink: SerialSink | null = null;
   let statsOutput: ByteOutput | null = null;
   try {
@@ -225,7 +257,10 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
     const digest = serialDigestOf(snapshot, incoming ?? '');
     const outputs = openOutputs(options, io);
     statsOutput = outputs.stats;
-    const serialSink = new BufferedSerialSink(outputs.serial, options.serial.kind === 'stdio' && io.stdoutIsTty);
+    // Each line reaches its file or pipe as the guest ends it (a synchronous write), so output is
+    // never lost when the process is killed (SIGTERM, SIGINT, timeout): the run loop never yields to
+    // an event loop where a signal handler could flush a buffer.
+    const serialSink = new BufferedSerialSink(outputs.serial, true);
     sink = serialSink;
     const host: MachineHost = {
       serialOut: (b) => (digest.put(b), serialSink.put(b)),
@@ -275,7 +310,7 @@ export function runCli(argv: readonly string[], deps: CliDeps): number {
     } catch {
       // The output is gone; the error below is what matters.
     }
-    if (e instanceof SnapshotFailure) {
+    if (e instanceof SnapshotFailure || isOutputError(e)) {
       io.stderr(`godwit: ${e.message}\n`);
       return EXIT_SNAPSHOT;
     }

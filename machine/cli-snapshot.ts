@@ -7,11 +7,11 @@
  *   godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
  *                                            rewrite for a machine configured differently
  *
- * Exit status: 0 done; 1 a bad snapshot, or one that cannot be converted (one line `godwit snapshot
- * CMD: FILE: what and where`); 2 a bad command line or an unreadable file.
+ * Exit status: 0 done; 1 a bad or unreadable snapshot, or one that cannot be converted or written
+ * (one line `godwit snapshot CMD: FILE: what and where`); 2 a bad command line.
  */
 import { ConfigError, isConfigError, isStateError } from '../src/util/errors.ts';
-import { decodeSnapshot, verifyContainer } from '../migration/decode.ts';
+import { decodeSnapshot, decodeSnapshotFile } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { describeSnapshot, diffSnapshots, formatSnapshotDiff, formatSnapshotSummary } from '../migration/inspect.ts';
 import { exportSnapshotJson } from '../migration/json-export.ts';
@@ -27,14 +27,15 @@ import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
   bootRecordOf,
   defaultFilterRegistry,
-  filterForRestore,
   isSnapshotMismatchError,
   jsonAt,
-  planRestore,
-  runStateOf,
+  prepareRestore,
   saveSnapshot,
+  type SnapshotMachine,
 } from './snapshot.ts';
+import { configValueProblems } from './snapshot-config.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
+import { ioReason } from './host/io-error.ts';
 
 export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
        godwit snapshot diff A B
@@ -44,13 +45,16 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
   inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
             clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
   diff      differences in configuration, clock, schemas and object fields
-  verify    checks the header, every checksum, the document, every object against its schema, and
-            the run state (scheduler turn, serial digest)
+  verify    checks what a restore checks, against the machine the snapshot's configuration
+            describes: the header, every checksum, the document, every object against its schema,
+            the configuration's values, the objects and filters, the run state (scheduler turn,
+            virtual time, serial digest) and the boot images (the kernel must boot again)
   convert   rewrites the snapshot for a machine with the given options (e.g. --to "-machine
             kernel-irqchip=off"; options not given keep the snapshot's values), prints the filter
             chain, checks that the result loads, and writes it to OUT (atomically)
 
-Exit status: 0 done, 1 a bad snapshot (or no filter chain for convert), 2 a bad command line.
+Exit status: 0 done, 1 a bad or unreadable snapshot (or no filter chain for convert, or an output
+that cannot be written), 2 a bad command line.
 `;
 
 const EXIT_BAD_SNAPSHOT = 1;
@@ -90,8 +94,8 @@ function readBytes(deps: CliDeps, file: string): Uint8Array {
     return snapshotFilesOf(deps).read(file, {});
   } catch (e) {
     if (isSnapshotError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
-    const code = (e as { code?: unknown }).code;
-    throw new ConfigError(`cannot read '${file}': ${typeof code === 'string' ? code : firstLine(e)}`);
+    // A snapshot that cannot be read is a bad snapshot (exit 1), as for -incoming.
+    throw new BadSnapshot(`cannot read '${file}': ${ioReason(e)}`);
   }
 }
 
@@ -131,12 +135,14 @@ function expectFiles(cmd: string, positional: string[], names: string[]): string
   return positional;
 }
 
-/** The file's bytes, its container (header, blob table) and the decoded snapshot. */
+/**
+ * The file's bytes, its container (header, blob table), the decoded snapshot and the stored form of
+ * its byte strings (summaries from those cost what the file holds, not what it declares).
+ */
 function readChecked(deps: CliDeps, file: string) {
   const bytes = readBytes(deps, file);
   try {
-    const container = verifyContainer(bytes);
-    return { bytes, container, snapshot: decodeSnapshot(bytes) };
+    return { bytes, ...decodeSnapshotFile(bytes) };
   } catch (e) {
     if (isSnapshotError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
     throw e;
@@ -146,9 +152,9 @@ function readChecked(deps: CliDeps, file: string) {
 function inspect(deps: CliDeps, args: readonly string[]): number {
   const { positional, seen } = splitArgs('inspect', args, ['--json'], []);
   const [file] = expectFiles('inspect', positional, ['FILE']) as [string];
-  const { bytes, container, snapshot } = readChecked(deps, file);
+  const { bytes, container, snapshot, sources } = readChecked(deps, file);
   if (seen.has('--json')) {
-    print(deps, exportSnapshotJson(snapshot));
+    print(deps, exportSnapshotJson(snapshot, { sources }));
     return 0;
   }
   const h = container.header;
@@ -162,7 +168,7 @@ function inspect(deps: CliDeps, args: readonly string[]): number {
   });
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);
   lines.push(`clock.run: ${JSON.stringify(snapshot.clock.run)}`);
-  print(deps, `${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
+  print(deps, `${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot, sources))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
   return 0;
 }
 
@@ -177,18 +183,31 @@ function verify(deps: CliDeps, args: readonly string[]): number {
   const { positional } = splitArgs('verify', args, [], []);
   const [file] = expectFiles('verify', positional, ['FILE']) as [string];
   const { container, snapshot: s } = readChecked(deps, file);
+  // What a restore checks, minus a destination: against the machine the snapshot's configuration
+  // describes (its RAM size, CPU count and models), not one that the command line describes.
+  const { problems } = configValueProblems(s.config);
+  if (problems.length > 0) throw new BadSnapshot(`${file}: ${problems.join('; ')}`);
+  let machine: SnapshotMachine;
   try {
-    // What a restore reads besides the objects: the scheduler's turn and the serial digest.
-    runStateOf(s);
+    const config = readMachineConfig(optionsFromSnapshotConfig(s.config), deps.io.readFile, null);
+    machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
+  } catch (e) {
+    if (isConfigError(e)) throw new BadSnapshot(`${file}: config: the machine it describes cannot be built: ${firstLine(e)}`);
+    throw e;
+  }
+  try {
+    prepareRestore(machine, s);
     if (Object.hasOwn(s.clock.run, RUN_SERIAL_KEY)) SerialDigest.fromJson(s.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
   } catch (e) {
-    if (isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    if (isSnapshotMismatchError(e)) throw new BadSnapshot(`${file}: does not fit the machine its configuration describes: ${e.problems.join('; ')}`);
+    if (isFilterError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${oneLine(e)}`);
     throw e;
   }
   print(
     deps,
     `${file}: ok (${s.objects.size} objects, ${s.schemas.size} schemas, ${container.blobs.length} blob(s); ` +
-      'header, blob table, document and blob checksums match; every object fits its schema)\n',
+      'header, blob table, document and blob checksums match; every object fits its schema; the configuration, ' +
+      'objects, run state and boot images fit the machine the snapshot describes)\n',
   );
   return 0;
 }
@@ -264,11 +283,11 @@ function convert(deps: CliDeps, args: readonly string[]): number {
   let converted: Snapshot;
   let steps: { filter: string; path: string }[];
   try {
-    const plan = planRestore(machine, source, registry);
+    const { plan, state } = prepareRestore(machine, source, registry);
     steps = [...plan.steps];
     // Load the result into the destination machine: it proves that the converted state fits, and
     // the snapshot that machine saves is the converted one, with the destination's schemas.
-    machine.restoreState(filterForRestore(source, plan, registry));
+    machine.restoreState(state);
     const run: JsonObject = {};
     for (const [k, v] of Object.entries(source.clock.run)) if (k !== 'schedulerCpu' && k !== 'schedulerLeft') run[k] = v;
     converted = saveSnapshot(machine, run, bootRecordOf(source.config));
@@ -280,8 +299,8 @@ function convert(deps: CliDeps, args: readonly string[]): number {
   try {
     snapshotFilesOf(deps).write(out, encoded.chunks);
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    throw new ConfigError(`convert: cannot write '${out}': ${typeof code === 'string' ? code : firstLine(e)}`);
+    // As for --save: a snapshot that cannot be written is exit status 1.
+    throw new BadSnapshot(`cannot write '${out}': ${ioReason(e)}`);
   }
   const irq = (c: JsonObject) => String(jsonAt(c, 'machine', 'kernel-irqchip') ?? '?');
   const lines = [

@@ -16,7 +16,10 @@ export type RunReason = 'debug-exit' | 'max-insns' | 'triple-fault' | 'halted' |
 
 export interface RunResult {
   reason: RunReason;
-  /** debug-exit: (v << 1) | 1; max-insns: 0; triple-fault/halted: non-zero. The CLI's exit status. */
+  /**
+   * The CLI's exit status. debug-exit: (v << 1) | 1; max-insns: 0; a reset or triple fault under
+   * -no-reboot: 0, as QEMU; a triple-fault loop: 5; halted: 4.
+   */
   exitStatus: number;
   /** One line for the user. */
   message: string;

@@ -11,7 +11,8 @@ import { PcBoard } from './pc-board.ts';
 import type { BoardEvents } from './pc-board.ts';
 import type { MachineState } from './machine-state.ts';
 import { checkRunState, runPostLoad } from './machine-state.ts';
-import { loadKernelFromConfig } from './loaders/load-kernel.ts';
+import { bootFromImages } from './boot-images.ts';
+import { isConfigError, isStateError } from '../src/util/errors.ts';
 import type { BootState } from './loaders/boot-state.ts';
 import { TripleFault } from '../src/cpu/fault.ts';
 import { Scheduler } from './scheduler.ts';
@@ -90,9 +91,12 @@ export class Machine implements RunnableMachine {
     return this.board.cpu;
   }
 
-  /** Load the kernel and put the CPU at its entry point (or at the reset vector without one). */
+  /**
+   * Load the kernel and put the CPU at its entry point (or at the reset vector without one). The
+   * kernel comes from fw_cfg's boot images, which are state: after a restore, the snapshot's.
+   */
   private boot(): void {
-    const boot = loadKernelFromConfig(this.board.mem, this.config);
+    const boot = bootFromImages(this.board.mem, this.board.fwCfg.bootImages());
     this.board.writeFirmwareTables();
     if (boot !== null) this.enter(boot);
   }
@@ -104,11 +108,20 @@ export class Machine implements RunnableMachine {
     for (let i = 0; i < 8; i++) cpu.r32[i] = regs[i]!;
   }
 
-  /** A guest-requested reset (port 0x92, triple fault without -no-reboot): reboot the kernel. */
+  /**
+   * A guest-requested reset (port 0x92, 0xCF9, triple fault without -no-reboot): reboot the kernel.
+   * Images that cannot boot (only a snapshot restored without its checks can hold such) leave the
+   * CPU at the reset vector, as a machine without a kernel: never an error out of the run loop.
+   */
   private reboot(): void {
     this.boardRef.reset();
     this.sched.reset();
-    this.boot();
+    try {
+      this.boot();
+    } catch (e) {
+      if (!isConfigError(e) && !isStateError(e)) throw e;
+      this.host.log(`reset: cannot boot the kernel again (${e.message.split('\n')[0] ?? ''}); the CPU starts at the reset vector`);
+    }
   }
 
   /** Retired instructions, all CPUs together (virtual time derives from this). */
@@ -127,7 +140,8 @@ export class Machine implements RunnableMachine {
       if (this.exit !== null) return this.exit;
       if (this.resetRequested) {
         this.resetRequested = false;
-        if (this.config.noReboot) return this.end('shutdown', 3, 'guest requested a reset (-no-reboot)');
+        // QEMU's -no-reboot: the guest's reset request shuts the machine down, exit status 0.
+        if (this.config.noReboot) return this.end('shutdown', 0, 'guest requested a reset (-no-reboot)');
         this.reboot();
         continue;
       }
@@ -148,7 +162,8 @@ export class Machine implements RunnableMachine {
         }
       } catch (e) {
         if (!(e instanceof TripleFault)) throw e;
-        if (this.config.noReboot) return this.end('triple-fault', 5, `triple fault: ${e.reason} (-no-reboot)`);
+        // A triple fault is a reset: under -no-reboot, QEMU shuts down with status 0 too.
+        if (this.config.noReboot) return this.end('triple-fault', 0, `triple fault: ${e.reason} (-no-reboot)`);
         this.host.log(`triple fault (${e.reason}): resetting`);
         if (lastResetAt === this.retired) {
           if (++resets >= MAX_RESET_LOOP) return this.end('triple-fault', 5, `triple fault loop: ${e.reason}`);

@@ -24,13 +24,15 @@ import { PcTestdev } from '../devices/testdev/pc-testdev.ts';
 import { FwCfg, fwCfgU16, fwCfgU64 } from '../devices/fw-cfg/fw-cfg.ts';
 import { Port80 } from '../devices/misc/port80.ts';
 import { Port92 } from '../devices/misc/port92.ts';
-import { IO_8, IO_16 } from '../src/bus/io-bus.ts';
+import { PCI_CONFIG_ADDRESS_PORT, PiixRcr } from '../devices/misc/piix-rcr.ts';
+import { bootImagesOf } from './boot-images.ts';
+import { IO_8, IO_16, IO_32 } from '../src/bus/io-bus.ts';
 import { RamState } from '../src/memory/ram-state.ts';
 
 export interface BoardEvents {
   /** isa-debug-exit: the guest asked to end the run with this status. */
   onDebugExit(status: number): void;
-  /** A guest-requested reset (port 0x92 bit 0, keyboard controller). */
+  /** A guest-requested reset (port 0x92 bit 0, the reset control register at 0xCF9). */
   onReset(): void;
 }
 
@@ -69,6 +71,7 @@ export class PcBoard {
   readonly rtc: Mc146818;
   readonly port80 = new Port80();
   readonly port92: Port92;
+  readonly rcr: PiixRcr;
   readonly fwCfg: FwCfg;
   readonly debugExit: DebugExit | null = null;
   readonly testdev: PcTestdev | null = null;
@@ -146,12 +149,16 @@ export class PcBoard {
     this.io.register(0x80, 1, this.port80);
     this.port92 = new Port92((on) => mem.setA20(on), () => events.onReset());
     this.io.register(0x92, 1, this.port92);
+    this.rcr = new PiixRcr(() => events.onReset());
+    this.io.register(PCI_CONFIG_ADDRESS_PORT, 4, this.rcr, IO_8 | IO_16 | IO_32);
+    // The boot images are fw_cfg state: every boot loads the kernel from there (machine/boot-images.ts).
     this.fwCfg = new FwCfg(
       new Map([
         [0x0003, fwCfgU64(config.ramBytes)],
         [0x0005, fwCfgU16(config.smp)],
         [0x000f, fwCfgU16(config.smp)],
       ]),
+      bootImagesOf(config),
     );
     this.io.register(0x510, 2, this.fwCfg, IO_8 | IO_16);
     if (config.debugExit) {
@@ -169,6 +176,7 @@ export class PcBoard {
     this.objects.add('/machine/serial[0]', this.serial);
     this.objects.add('/machine/port80', this.port80);
     this.objects.add('/machine/port92', this.port92);
+    this.objects.add('/machine/rcr', this.rcr);
     this.objects.add('/machine/fw_cfg', this.fwCfg);
     if (this.debugExit !== null) this.objects.add('/machine/isa-debug-exit', this.debugExit);
     if (this.testdev !== null) this.objects.add('/machine/pc-testdev', this.testdev);
@@ -192,6 +200,7 @@ export class PcBoard {
     this.rtc.reset();
     this.port80.reset();
     this.port92.reset();
+    this.rcr.reset();
     this.fwCfg.reset();
     this.testdev?.reset();
     this.mem.setA20(true);

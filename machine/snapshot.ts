@@ -26,6 +26,9 @@ import { builtinFilters } from '../migration/filters/builtin.ts';
 import { isFilterError } from '../migration/filters/filter-error.ts';
 import type { CpuFeatures, MachineConfig } from './machine-config.ts';
 import type { MachineState, RunState } from './machine-state.ts';
+import { checkRunState } from './machine-state.ts';
+import { CPU_FEATURE_NAMES, configValueProblems, jsonAt } from './snapshot-config.ts';
+import { FW_CFG_PATH, bootImagesOfNode, checkBootImages } from './boot-images.ts';
 
 /** What saving and restoring need of a machine (machine/machine.ts's Machine has it). */
 export interface SnapshotMachine {
@@ -60,7 +63,6 @@ export function defaultFilterRegistry(): FilterRegistry {
   return new FilterRegistry().registerAll(builtinFilters());
 }
 
-const CPU_FEATURE_NAMES: readonly (keyof CpuFeatures)[] = ['tsc', 'pse', 'pge', 'msr', 'cx8', 'cmov', 'apic'];
 
 /**
  * The configuration a snapshot records, as plain JSON with QEMU's option names: what the machine was
@@ -85,15 +87,7 @@ export function configToJson(c: MachineConfig): JsonObject {
   };
 }
 
-/** `json.a.b` if every step is a plain object with that own key; undefined otherwise. */
-export function jsonAt(json: JsonValue | undefined, ...keys: string[]): JsonValue | undefined {
-  let at: JsonValue | undefined = json;
-  for (const key of keys) {
-    if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, key)) return undefined;
-    at = at[key];
-  }
-  return at;
-}
+export { jsonAt } from './snapshot-config.ts';
 
 function sizeText(bytes: number): string {
   if (bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MiB`;
@@ -101,21 +95,19 @@ function sizeText(bytes: number): string {
 }
 
 /**
- * What in the recorded configuration differs from `dest` in a way the guest would notice and no filter
- * can bridge: RAM size, CPU count, CPU model, icount shift. Differences of kernel-irqchip are for the
- * filters; devices present or not show up as objects in the plan. A key the snapshot lacks is not
- * checked (its objects still are); a key of the wrong kind is a problem.
+ * What is wrong with the recorded configuration (a value of the wrong kind or out of range:
+ * configValueProblems), then what in it differs from `dest` in a way the guest would notice and no
+ * filter can bridge: RAM size, CPU count, CPU model, icount shift. Differences of kernel-irqchip are
+ * for the filters; devices present or not show up as objects in the plan. A key the snapshot lacks
+ * is not checked (its objects still are).
  */
 export function configProblems(source: JsonObject, dest: MachineConfig): string[] {
-  const out: string[] = [];
+  const { problems: out, bad } = configValueProblems(source);
   const check = (keys: string[], option: string, what: string, expected: string | number | boolean, show = (v: JsonValue) => JSON.stringify(v)) => {
     const value = jsonAt(source, ...keys);
-    if (value === undefined) return;
-    if (typeof value !== typeof expected) {
-      out.push(`${option}: the snapshot's config.${keys.join('.')} is ${describeValue(value)}, not a ${typeof expected}`);
-    } else if (value !== expected) {
-      out.push(`${option}: ${what} is ${show(value)} in the snapshot, ${show(expected)} on this machine`);
-    }
+    // A value of the wrong kind is in `bad` already (configValueProblems has a rule for each key here).
+    if (value === undefined || bad.has(keys.join('.'))) return;
+    if (value !== expected) out.push(`${option}: ${what} is ${show(value)} in the snapshot, ${show(expected)} on this machine`);
   };
   check(['m'], '-m', 'the RAM size', dest.ramBytes, (v) => (typeof v === 'number' ? sizeText(v) : JSON.stringify(v)));
   check(['smp'], '-smp', 'the number of CPUs', dest.smp, String);
@@ -228,6 +220,35 @@ export function filterForRestore(snapshot: Snapshot, plan: MigrationPlan, regist
   return { objects, schemas, run: runStateOf(snapshot) };
 }
 
+/**
+ * Checks that the boot images of a filtered state (fw_cfg's kernel, initrds and command line) decode
+ * and that the kernel loads into `ramBytes` of RAM: a guest that resets after the restore must be
+ * able to boot them again. A StateError naming the fw_cfg field otherwise.
+ */
+export function checkBootState(state: MachineState, ramBytes: number): void {
+  const fwCfg = state.objects.get(FW_CFG_PATH);
+  if (fwCfg === undefined) return;
+  checkBootImages(bootImagesOfNode(fwCfg.fields), ramBytes);
+}
+
+/**
+ * Steps 3 and 4 of the restore and the checks that need no device: the recorded configuration,
+ * plan, filter, then the run state (scheduler turn, virtual time) and the boot images against this
+ * machine. The state is what Machine.restoreState loads. `godwit snapshot verify` runs exactly this
+ * against the machine the snapshot's configuration describes.
+ */
+export function prepareRestore(
+  machine: SnapshotMachine,
+  snapshot: Snapshot,
+  registry: FilterRegistry = defaultFilterRegistry(),
+): { plan: MigrationPlan; state: MachineState } {
+  const plan = planRestore(machine, snapshot, registry);
+  const state = filterForRestore(snapshot, plan, registry);
+  checkRunState(state.run, machine.config.smp);
+  checkBootState(state, machine.config.ramBytes);
+  return { plan, state };
+}
+
 export interface RestoreResult {
   plan: MigrationPlan;
   /** The filter names in the order they ran (empty when the snapshot fitted as it was). */
@@ -239,8 +260,8 @@ export interface RestoreResult {
  * post-load. On any error (SnapshotMismatchError, FilterError, StateError) the machine is unchanged.
  */
 export function restoreSnapshot(machine: SnapshotMachine, snapshot: Snapshot, registry: FilterRegistry = defaultFilterRegistry()): RestoreResult {
-  const plan = planRestore(machine, snapshot, registry);
-  machine.restoreState(filterForRestore(snapshot, plan, registry));
+  const { plan, state } = prepareRestore(machine, snapshot, registry);
+  machine.restoreState(state);
   return { plan, chain: plan.chain };
 }
 

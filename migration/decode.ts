@@ -107,15 +107,47 @@ export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base
   }
 }
 
+/** A byte string as the file stores it: what inspecting it costs (not what it expands to). */
+export interface StoredBlob {
+  /** The stored bytes (a view of the file). */
+  readonly stored: Uint8Array;
+  readonly encoding: number;
+  /** Bytes once expanded. */
+  readonly length: number;
+}
+
+/** A decoded snapshot with its container, and where each large byte string came from. */
+export interface DecodedSnapshot {
+  snapshot: Snapshot;
+  container: VerifiedContainer;
+  /**
+   * The stored form of each byte string that came from a blob, keyed by the expanded byte string in
+   * the snapshot: summaries (non-zero pages, hashes) computed from it cost what the file holds.
+   */
+  sources: Map<Uint8Array, StoredBlob>;
+}
+
 /** Decodes and validates a whole snapshot. */
 export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): Snapshot {
+  return decodeSnapshotFile(bytes, options).snapshot;
+}
+
+/**
+ * decodeSnapshot, also returning the verified container and the stored form of every blob. Blobs
+ * are expanded into fresh zero-filled byte strings into which only the stored pages are copied, so
+ * that a file declaring gigabytes of omitted pages costs the memory it holds as long as nothing
+ * reads the omitted pages (use `sources` to summarize them).
+ */
+export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {}): DecodedSnapshot {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const { header, blobs, document } = verifyContainer(bytes, options);
+  const container = verifyContainer(bytes, options);
+  const { header, blobs, document } = container;
+  const sources = new Map<Uint8Array, StoredBlob>();
   const json = parseDocumentBytes(document, limits, header.jsonOffset);
   const taken = new Uint8Array(blobs.length);
   const snapshot = parseDocument(
     json,
-    (ref, length, path) => {
+    (ref, length, path, upTo) => {
       if (!isStateNode(ref)) {
         throw new StateError(path, `expected ${length} bytes as hex or a blob reference, got ${describeValue(ref)}`);
       }
@@ -130,17 +162,21 @@ export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): 
       }
       if (taken[index] !== 0) throw new SnapshotError('bad-blob', path, `blob ${index} is referenced a second time`);
       const blob = blobs[index]!;
-      if (declared !== blob.length || blob.length !== length) {
-        throw new SnapshotError('bad-blob', path, `blob ${index} holds ${blob.length} bytes, the reference says ${describeValue(declared)}, the schema ${length}`);
+      if (declared !== blob.length || (upTo ? blob.length > length : blob.length !== length)) {
+        const schema = upTo ? `at most ${length}` : String(length);
+        throw new SnapshotError('bad-blob', path, `blob ${index} holds ${blob.length} bytes, the reference says ${describeValue(declared)}, the schema ${schema}`);
       }
       taken[index] = 1;
-      return expandBlob(bytes.subarray(blob.offset, blob.offset + blob.storedLength), blob.encoding, length);
+      const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
+      const expanded = expandBlob(stored, blob.encoding, blob.length);
+      sources.set(expanded, { stored, encoding: blob.encoding, length: blob.length });
+      return expanded;
     },
     limits,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');
-  return snapshot;
+  return { snapshot, container, sources };
 }
 
 /** Reads the header from the first bytes of a file (HEADER_BYTES suffice): for chunked readers. */

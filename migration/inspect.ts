@@ -8,6 +8,8 @@ import { compareStrings } from '../src/qom/type-registry.ts';
 import { nonZeroPages } from './json-export.ts';
 import type { JsonValue, Snapshot, SnapshotObject } from './snapshot.ts';
 import { encodeFields } from './value-codec.ts';
+import type { StoredBlob } from './decode.ts';
+import { storedNonZeroPages } from './sparse-blob.ts';
 
 export interface ByteStringSummary {
   /** Field path, e.g. `/machine/ram.data`. */
@@ -37,7 +39,11 @@ export interface SnapshotSummary {
   nonZeroPages: number;
 }
 
-export function describeSnapshot(s: Snapshot): SnapshotSummary {
+/**
+ * The summary of a snapshot. With `sources` (DecodedSnapshot.sources), byte strings that came from
+ * blobs are counted from their stored form, so summarizing costs what the file holds.
+ */
+export function describeSnapshot(s: Snapshot, sources?: ReadonlyMap<Uint8Array, StoredBlob>): SnapshotSummary {
   const objects: ObjectSummary[] = [];
   let byteStringBytes = 0;
   let pages = 0;
@@ -47,7 +53,8 @@ export function describeSnapshot(s: Snapshot): SnapshotSummary {
     const json = encodeFields(
       obj.fields,
       (bytes, field) => {
-        const nonZero = nonZeroPages(bytes);
+        const source = sources?.get(bytes);
+        const nonZero = source === undefined ? nonZeroPages(bytes) : storedNonZeroPages(source.stored, source.encoding, source.length);
         byteStrings.push({ field, bytes: bytes.length, nonZeroPages: nonZero });
         byteStringBytes += bytes.length;
         pages += nonZero;

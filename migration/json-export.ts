@@ -16,7 +16,8 @@ import { parseDocumentBytes } from './decode.ts';
 import { DEFAULT_LIMITS, type SnapshotLimits } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import type { JsonObject, Snapshot } from './snapshot.ts';
-import { isZero, pageCount } from './sparse-blob.ts';
+import { isZero, pageCount, storedHash64, storedNonZeroPages } from './sparse-blob.ts';
+import type { StoredBlob } from './decode.ts';
 
 /** Value of the `format` key of an export. */
 export const JSON_EXPORT_FORMAT = 'godwit-snapshot-json';
@@ -28,6 +29,24 @@ export interface JsonExportOptions {
   inlineBlobs?: boolean;
   /** Indentation; 2 by default, 0 for one line. */
   indent?: number;
+  /**
+   * Where byte strings came from (DecodedSnapshot.sources): their summaries are then computed from
+   * the stored form, at the cost of what the file holds, not of what it declares.
+   */
+  sources?: ReadonlyMap<Uint8Array, StoredBlob>;
+}
+
+/** A large byte string's summary: size, non-zero 4 KiB pages, hash64 (as --stats prints RAM hashes). */
+export function byteStringSummary(bytes: Uint8Array, sources?: ReadonlyMap<Uint8Array, StoredBlob>): JsonObject {
+  const source = sources?.get(bytes);
+  if (source !== undefined) {
+    return {
+      bytes: source.length,
+      nonZeroPages: storedNonZeroPages(source.stored, source.encoding, source.length),
+      hash64: storedHash64(source.stored, source.encoding, source.length),
+    };
+  }
+  return { bytes: bytes.length, nonZeroPages: nonZeroPages(bytes), hash64: hash64(bytes) };
 }
 
 /** Non-zero 4 KiB pages of a byte string. */
@@ -41,11 +60,7 @@ export function nonZeroPages(bytes: Uint8Array): number {
 
 export function exportSnapshotJson(s: Snapshot, options: JsonExportOptions = {}): string {
   const inline = options.inlineBlobs === true;
-  const doc = buildDocument(s, (bytes) =>
-    inline
-      ? { bytes: bytes.length, base64: toBase64(bytes) }
-      : { bytes: bytes.length, nonZeroPages: nonZeroPages(bytes), hash64: hash64(bytes) },
-  );
+  const doc = buildDocument(s, (bytes) => (inline ? { bytes: bytes.length, base64: toBase64(bytes) } : byteStringSummary(bytes, options.sources)));
   const out: JsonObject = { format: JSON_EXPORT_FORMAT, formatVersion: JSON_EXPORT_VERSION, ...doc };
   return `${stringifyDocument(out, options.indent ?? 2)}\n`;
 }
@@ -75,17 +90,20 @@ export function importSnapshotJson(text: string, options: { limits?: SnapshotLim
   for (const key of Object.keys(json)) if (key !== 'format' && key !== 'formatVersion') rest[key] = json[key];
   return parseDocument(
     rest,
-    (ref, length, path) => {
-      if (!isStateNode(ref)) throw new StateError(path, `expected ${length} bytes as hex or {bytes, base64}, got ${describeValue(ref)}`);
+    (ref, length, path, upTo) => {
+      const size = upTo ? `at most ${length}` : String(length);
+      if (!isStateNode(ref)) throw new StateError(path, `expected ${size} bytes as hex or {bytes, base64}, got ${describeValue(ref)}`);
       const fields = ref as Record<string, unknown>;
       if (Object.hasOwn(ref, 'hash64')) throw new StateError(path, 'byte string exported as a summary; export with inline blobs to import');
       const keys = Object.keys(ref);
       const text64 = fields['base64'];
-      if (keys.length !== 2 || fields['bytes'] !== length || typeof text64 !== 'string') {
-        throw new StateError(path, `expected {"bytes": ${length}, "base64": ...}`);
+      const declared = fields['bytes'];
+      const fits = upTo ? typeof declared === 'number' && Number.isSafeInteger(declared) && declared >= 0 && declared <= length : declared === length;
+      if (keys.length !== 2 || !fits || typeof text64 !== 'string') {
+        throw new StateError(path, `expected {"bytes": ${size}, "base64": ...}`);
       }
-      const bytes = fromBase64(text64, length);
-      if (bytes === null) throw new StateError(path, `base64 does not hold exactly ${length} bytes`);
+      const bytes = fromBase64(text64, declared as number);
+      if (bytes === null) throw new StateError(path, `base64 does not hold exactly ${declared as number} bytes`);
       return bytes;
     },
     limits,

@@ -1,8 +1,10 @@
 /**
  * A pass over an untrusted JSON document's bytes, before it is decoded or parsed, that enforces the
  * structural limits: nesting depth, number of arrays and objects, keys per object, elements per array
- * and string length. It allocates nothing that grows with the input (two arrays of maxDepth + 1
- * entries) and reports the byte offset of the first excess. Syntax is left to JSON.parse, which runs
+ * and string length; and refuses an object with the same key twice (JSON.parse would keep the last
+ * one silently, so two readers could see two documents). It reports the byte offset of the first
+ * problem. Besides arrays of maxDepth + 1 entries it keeps only the keys of the objects open at the
+ * moment (bounded by the document, which the limits bound). Syntax is left to JSON.parse, which runs
  * only on documents that passed.
  */
 import type { SnapshotLimits } from './limits.ts';
@@ -15,11 +17,30 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
+const COLON = 0x3a;
+
+const decoder = new TextDecoder('utf-8');
+
+/** The text of the string token doc[start..end] (quotes included) as JSON.parse reads it, or null. */
+function keyText(doc: Uint8Array, start: number, end: number): string | null {
+  const raw = doc.subarray(start, end + 1);
+  let plain = true;
+  for (let i = 0; i < raw.length; i++) if (raw[i] === BACKSLASH || raw[i]! >= 0x80) plain = false;
+  if (plain) return decoder.decode(raw.subarray(1, raw.length - 1));
+  try {
+    return JSON.parse(decoder.decode(raw)) as string;
+  } catch {
+    return null; // Not a valid string: JSON.parse of the whole document reports it.
+  }
+}
 
 /** `base` is the document's offset in the file, so errors give file offsets. */
 export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: number): void {
   const isObject = new Uint8Array(limits.maxDepth + 1);
   const commas = new Float64Array(limits.maxDepth + 1);
+  /** Per open object: whether the next string is a key, and the keys seen. */
+  const expectKey = new Uint8Array(limits.maxDepth + 1);
+  const keys: (Set<string> | null)[] = new Array<Set<string> | null>(limits.maxDepth + 1).fill(null);
   let depth = 0;
   let containers = 0;
   const fail = (at: number, message: string): never => {
@@ -35,15 +56,34 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
         i++;
       }
       if (i - start - 1 > limits.maxStringBytes) fail(start, `string of ${i - start - 1} bytes, limit ${limits.maxStringBytes}`);
+      if (depth > 0 && isObject[depth] === 1 && expectKey[depth] === 1) {
+        expectKey[depth] = 0;
+        const key = i < doc.length ? keyText(doc, start, i) : null;
+        if (key !== null) {
+          const seen = (keys[depth] ??= new Set());
+          if (seen.has(key)) {
+            throw new SnapshotError('bad-json', `byte ${base + start} (document)`, `duplicate key ${JSON.stringify(key.slice(0, 100))} in an object`);
+          }
+          seen.add(key);
+        }
+      }
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (depth >= limits.maxDepth) fail(i, `nesting deeper than ${limits.maxDepth}`);
       if (++containers > limits.maxContainers) fail(i, `more than ${limits.maxContainers} arrays and objects`);
       depth++;
       isObject[depth] = c === OPEN_OBJECT ? 1 : 0;
       commas[depth] = 0;
+      expectKey[depth] = c === OPEN_OBJECT ? 1 : 0;
+      keys[depth] = null;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (depth > 0) depth--;
+      if (depth > 0) {
+        keys[depth] = null;
+        depth--;
+      }
+    } else if (c === COLON && depth > 0) {
+      expectKey[depth] = 0;
     } else if (c === COMMA && depth > 0) {
+      if (isObject[depth] === 1) expectKey[depth] = 1;
       const count = ++commas[depth]! + 1;
       if (isObject[depth] === 1) {
         if (count > limits.maxFieldsPerNode) fail(i, `object with more than ${limits.maxFieldsPerNode} keys`);

@@ -266,6 +266,10 @@ function compareFields(a: readonly SchemaField[], b: readonly SchemaField[], pat
       out.push(`${at}: ${fa.kind} in the snapshot, ${fb.kind} on the destination machine`);
       continue;
     }
+    if (fa.kind === 'varbytes' && fb.kind === 'varbytes' && fa.maxLength !== fb.maxLength) {
+      out.push(`${at}: at most ${sizeText(fa.maxLength)} in the snapshot, at most ${sizeText(fb.maxLength)} on the destination machine`);
+      continue;
+    }
     if ('length' in fa && 'length' in fb && fa.length !== fb.length) {
       out.push(
         fa.kind === 'bytes'

@@ -8,6 +8,7 @@
  */
 import { BLOB_ALIGN, BLOB_RAW, BLOB_SPARSE, alignUp } from './header.ts';
 import { SnapshotError } from './snapshot-error.ts';
+import { Murmur3X86_128 } from '../src/util/hash.ts';
 
 const PAGE = BLOB_ALIGN;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -119,6 +120,54 @@ export function expandBlob(stored: Uint8Array, encoding: number, length: number)
     from += size;
   }
   return out;
+}
+
+/**
+ * Non-zero 4 KiB pages of a checked blob's expanded byte string, from its stored form: only stored
+ * pages are read (an omitted page is zero), so this costs what the file holds.
+ */
+export function storedNonZeroPages(stored: Uint8Array, encoding: number, length: number): number {
+  let count = 0;
+  eachStoredPage(stored, encoding, length, (page) => {
+    if (!isZero(page, 0, page.length)) count++;
+  });
+  return count;
+}
+
+/**
+ * hash64 of a checked blob's expanded byte string, from its stored form: omitted pages are hashed
+ * as zeros without memory (Murmur3X86_128.updateZeros), so no expanded copy is read or made.
+ */
+export function storedHash64(stored: Uint8Array, encoding: number, length: number): string {
+  const m = new Murmur3X86_128();
+  if (encoding === BLOB_RAW) return m.update(stored).hex64();
+  let at = 0;
+  eachStoredPage(stored, encoding, length, (page, start) => {
+    m.updateZeros(start - at).update(page);
+    at = start + page.length;
+  });
+  return m.updateZeros(length - at).hex64();
+}
+
+/** Calls `f` with each stored page (a view) and its offset in the expanded byte string, in order. */
+function eachStoredPage(stored: Uint8Array, encoding: number, length: number, f: (page: Uint8Array, start: number) => void): void {
+  const pages = pageCount(length);
+  if (encoding === BLOB_RAW) {
+    for (let p = 0; p < pages; p++) f(stored.subarray(p * PAGE, Math.min((p + 1) * PAGE, length)), p * PAGE);
+    return;
+  }
+  let from = bitmapBytes(length);
+  for (let i = 0; i < Math.ceil(pages / 8); i++) {
+    const bits = stored[i]!;
+    if (bits === 0) continue;
+    for (let b = 0; b < 8; b++) {
+      if ((bits & (1 << b)) === 0) continue;
+      const start = (i * 8 + b) * PAGE;
+      const size = Math.min(PAGE, length - start);
+      f(stored.subarray(from, from + size), start);
+      from += size;
+    }
+  }
 }
 
 /** Number of pages a blob stores (for summaries). */

@@ -21,9 +21,10 @@ export const BLOB_THRESHOLD = 4096;
 export type BlobWriter = (bytes: Uint8Array, path: string) => JsonValue;
 /**
  * Resolves what the document holds for a large byte string (anything but a hex string) into a byte
- * string of exactly `length` bytes, or throws naming `path`.
+ * string of exactly `length` bytes (of at most `length` bytes when `upTo`: a `varbytes` field), or
+ * throws naming `path`.
  */
-export type BlobReader = (ref: unknown, length: number, path: string) => Uint8Array;
+export type BlobReader = (ref: unknown, length: number, path: string, upTo: boolean) => Uint8Array;
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -142,7 +143,15 @@ function decodeValue(value: unknown, field: SchemaField, readBlob: BlobReader, a
         if (bytes === null) throw new StateError(at, `expected ${field.length} bytes as ${field.length * 2} lowercase hex digits, got ${describeValue(value)}`);
         return bytes;
       }
-      return readBlob(value, field.length, at);
+      return readBlob(value, field.length, at, false);
+    }
+    case 'varbytes': {
+      if (typeof value === 'string') {
+        const bytes = value.length % 2 === 0 && value.length <= 2 * field.maxLength ? fromHex(value, value.length / 2) : null;
+        if (bytes === null) throw new StateError(at, `expected at most ${field.maxLength} bytes as lowercase hex digits, got ${describeValue(value)}`);
+        return bytes;
+      }
+      return readBlob(value, field.maxLength, at, true);
     }
     case 'u64[]': {
       const problem = arrayShapeError(field.kind, field.length, value);

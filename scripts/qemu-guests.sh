@@ -59,9 +59,10 @@ for name in "${names[@]}"; do
 		printf '%-16s %-10s %-8s %s\n' "$name" skipped - "$skip"
 		continue
 	fi
-	timeout "$TIMEOUT" qemu-system-i386 -M pc -m 128 -kernel "$elf" "${args[@]}" \
+	# The guest's options come last, so that one can override -no-reboot (-action reboot=reset).
+	timeout "$TIMEOUT" qemu-system-i386 -M pc -m 128 -kernel "$elf" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev \
-		-display none -serial stdio -monitor none -no-reboot \
+		-display none -serial stdio -monitor none -no-reboot "${args[@]}" \
 		</dev/null >"$out/$name.out" 2>"$out/$name.err"
 	status=$?
 	note=""

@@ -1,6 +1,8 @@
 /**
  * Where serial output goes on the host. A ByteOutput takes chunks of bytes; a BufferedSerialSink
- * collects the guest's bytes one at a time and hands them over in chunks (and at the end).
+ * collects the guest's bytes one at a time and hands them over in chunks (and at the end). The CLI
+ * hands over each line (flushOnNewline): its outputs write synchronously, so every complete line is
+ * in the file or pipe even if the process is killed the next moment.
  */
 
 export interface ByteOutput {
@@ -29,7 +31,7 @@ export class BufferedSerialSink implements SerialSink {
   private length = 0;
   private readonly flushOnNewline: boolean;
 
-  /** flushOnNewline: hand over each complete line (for a terminal that a person watches). */
+  /** flushOnNewline: hand over each complete line (so that a killed process loses no line). */
   constructor(output: ByteOutput, flushOnNewline = false, capacity = DEFAULT_CAPACITY) {
     this.output = output;
     this.flushOnNewline = flushOnNewline;

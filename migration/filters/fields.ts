@@ -150,7 +150,11 @@ export function makeNode(fields: Record<string, StateValue>): StateNode {
   return out;
 }
 
-/** `0x1f` style rendering for messages. */
+/**
+ * `0x1f` style rendering for messages. A number is shown as the u32 it stands for: bit operations
+ * give negative int32s (`flags & ~KNOWN` with bit 31 set), which must not print as `0x-10`.
+ */
 export function hex(value: number | bigint): string {
+  if (typeof value === 'number' && value < 0 && value >= -0x80000000 && Number.isInteger(value)) return `0x${(value >>> 0).toString(16)}`;
   return `0x${value.toString(16)}`;
 }

@@ -18,6 +18,12 @@ const C4 = 0xa1e38b93 | 0;
 /** True when a 32-bit word read through an Int32Array is little-endian (every current platform). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/**
+ * Largest piece of input the block loop is given at once (16 MiB): its offsets and counts are int32
+ * arithmetic, which a 2 GiB byte count would overflow.
+ */
+export const SPAN_BYTES = 1 << 24;
+
 /** Words of the scratch buffer unaligned input is copied through (64 KiB). */
 const SCRATCH_WORDS = 1 << 14;
 /** Scratch for unaligned input, allocated on first use. */
@@ -56,8 +62,46 @@ export class Murmur3X86_128 {
     return this.length;
   }
 
-  /** Hashes `data` after everything hashed so far. */
+  /**
+   * Hashes `data` after everything hashed so far. Inputs of any size (RAM up to 3.5 GiB and more) are
+   * walked in spans of at most SPAN_BYTES, so that every offset the block loop computes with 32-bit
+   * arithmetic stays far below 2^31.
+   */
   update(data: Uint8Array): this {
+    const length = data.length;
+    if (length <= SPAN_BYTES) return this.updateSpan(data);
+    for (let at = 0; at < length; at += SPAN_BYTES) this.updateSpan(data.subarray(at, Math.min(at + SPAN_BYTES, length)));
+    return this;
+  }
+
+  /** Hashes `count` zero bytes without reading memory (the zero pages of a sparse RAM image). */
+  updateZeros(count: number): this {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`updateZeros: bad count ${count}`);
+    let left = count;
+    if (this.tailLength > 0) {
+      const take = Math.min(16 - this.tailLength, left);
+      this.tail.fill(0, this.tailLength, this.tailLength + take);
+      this.tailLength += take;
+      this.length += take;
+      left -= take;
+      if (this.tailLength < 16) return this;
+      this.blocks(this.tailBlock(), 0, 1);
+      this.tailLength = 0;
+    }
+    const blocks = Math.floor(left / 16);
+    this.zeroBlocks(blocks);
+    this.length += blocks * 16;
+    left -= blocks * 16;
+    if (left > 0) {
+      this.tail.fill(0, 0, left);
+      this.tailLength = left;
+      this.length += left;
+    }
+    return this;
+  }
+
+  /** update() for at most SPAN_BYTES bytes. */
+  private updateSpan(data: Uint8Array): this {
     let at = 0;
     this.length += data.length;
     if (this.tailLength > 0) {
@@ -73,17 +117,17 @@ export class Murmur3X86_128 {
     if (blocks > 0) {
       const start = data.byteOffset + at;
       if (LITTLE_ENDIAN && (start & 3) === 0) {
-        this.blocks(new Int32Array(data.buffer, start, blocks << 2), 0, blocks);
-        at += blocks << 4;
+        this.blocks(new Int32Array(data.buffer, start, blocks * 4), 0, blocks);
+        at += blocks * 16;
       } else if (LITTLE_ENDIAN) {
         // Unaligned: copy through an aligned scratch buffer.
         const words = (scratchWords ??= new Int32Array(SCRATCH_WORDS));
         const bytes = (scratchBytes ??= new Uint8Array(words.buffer));
         while (blocks > 0) {
           const n = Math.min(blocks, SCRATCH_WORDS >>> 2);
-          bytes.set(data.subarray(at, at + (n << 4)));
+          bytes.set(data.subarray(at, at + n * 16));
           this.blocks(words, 0, n);
-          at += n << 4;
+          at += n * 16;
           blocks -= n;
         }
       } else {
@@ -198,7 +242,7 @@ export class Murmur3X86_128 {
     let h2 = this.h2;
     let h3 = this.h3;
     let h4 = this.h4;
-    const end = first + (count << 2);
+    const end = first + count * 4;
     for (let w = first; w < end; w += 4) {
       h1 ^= mixK(words[w]!, C1, 15, C2);
       h1 = (Math.imul((rotl(h1, 19) + h2) | 0, 5) + 0x561ccd1b) | 0;
@@ -207,6 +251,24 @@ export class Murmur3X86_128 {
       h3 ^= mixK(words[w + 2]!, C3, 17, C4);
       h3 = (Math.imul((rotl(h3, 15) + h4) | 0, 5) + 0x96cd1c35) | 0;
       h4 ^= mixK(words[w + 3]!, C4, 18, C1);
+      h4 = (Math.imul((rotl(h4, 13) + h1) | 0, 5) + 0x32ac3b17) | 0;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
+    this.h4 = h4;
+  }
+
+  /** Mixes `count` all-zero blocks: the block loop with every input word 0 (mixK(0) is 0). */
+  private zeroBlocks(count: number): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let h3 = this.h3;
+    let h4 = this.h4;
+    for (let n = 0; n < count; n++) {
+      h1 = (Math.imul((rotl(h1, 19) + h2) | 0, 5) + 0x561ccd1b) | 0;
+      h2 = (Math.imul((rotl(h2, 17) + h3) | 0, 5) + 0x0bcaa747) | 0;
+      h3 = (Math.imul((rotl(h3, 15) + h4) | 0, 5) + 0x96cd1c35) | 0;
       h4 = (Math.imul((rotl(h4, 13) + h1) | 0, 5) + 0x32ac3b17) | 0;
     }
     this.h1 = h1;

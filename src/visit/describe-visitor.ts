@@ -17,6 +17,7 @@ export type {
   ScalarField,
   SchemaField,
   SchemaNode,
+  VarBytesField,
 } from './schema.ts';
 export { parseSchema, schemasEqual, validateAgainstSchema } from './schema.ts';
 
@@ -91,6 +92,10 @@ export class DescribeVisitor implements Visitor {
   }
   bytes(name: string, value: Uint8Array): Uint8Array {
     this.array('bytes', name, value.length);
+    return value;
+  }
+  varBytes(name: string, value: Uint8Array, maxLength: number): Uint8Array {
+    this.add({ name, kind: 'varbytes', maxLength });
     return value;
   }
 

@@ -102,6 +102,15 @@ export function arrayShapeError(kind: ArrayKind, length: number, value: unknown)
   return ok ? null : `expected ${kind === 'bytes' ? 'bytes' : kind.slice(0, -2)}[${length}], got ${describeValue(value)}`;
 }
 
+/** Largest maxLength a schema may give a `varbytes` field (lengths are u32 in the hardware ABIs). */
+export const MAX_VARBYTES_LENGTH = 0xffffffff;
+
+/** Checks a `varbytes` value: a Uint8Array of at most `maxLength` bytes. */
+export function varBytesError(maxLength: number, value: unknown): string | null {
+  if (value instanceof Uint8Array && value.length <= maxLength) return null;
+  return `expected at most ${maxLength} bytes, got ${describeValue(value)}`;
+}
+
 /** Index of the first bad element of a number/bigint array whose shape passed, or -1. */
 export function firstBadElement(kind: ScalarKind, values: readonly unknown[]): number {
   for (let i = 0; i < values.length; i++) if (scalarError(kind, values[i]) !== null) return i;

@@ -9,7 +9,7 @@
 import type { ArrayKind, ScalarKind, Visitable, Visitor } from './visitor.ts';
 import type { StateNode, StateValue } from './state-tree.ts';
 import { StateError } from '../util/errors.ts';
-import { arrayShapeError, firstBadElement, scalarError, structArrayError, structError } from './field-checks.ts';
+import { arrayShapeError, firstBadElement, scalarError, structArrayError, structError, varBytesError } from './field-checks.ts';
 
 /** One node being walked. */
 interface Frame {
@@ -101,6 +101,13 @@ export class InputVisitor implements Visitor {
     if (problem !== null) this.fail(name, problem);
     if (source !== value) value.set(source as Uint8Array);
     return value;
+  }
+
+  varBytes(name: string, _value: Uint8Array, maxLength: number): Uint8Array {
+    const source = this.take(name);
+    const problem = varBytesError(maxLength, source);
+    if (problem !== null) this.fail(name, problem);
+    return source as Uint8Array;
   }
 
   struct(name: string, body: () => void): void {

@@ -9,7 +9,7 @@
  */
 import type { ScalarKind, Visitable, Visitor } from './visitor.ts';
 import { newNode, type StateNode, type StateValue } from './state-tree.ts';
-import { scalarError } from './field-checks.ts';
+import { scalarError, varBytesError } from './field-checks.ts';
 
 export class OutputVisitor implements Visitor {
   readonly mode = 'save' as const;
@@ -81,6 +81,12 @@ export class OutputVisitor implements Visitor {
     return value;
   }
   bytes(name: string, value: Uint8Array): Uint8Array {
+    this.put(name, value);
+    return value;
+  }
+  varBytes(name: string, value: Uint8Array, maxLength: number): Uint8Array {
+    const problem = varBytesError(maxLength, value);
+    if (problem !== null) throw new Error(`${this.path}.${name}: cannot save: ${problem} (device bug)`);
     this.put(name, value);
     return value;
   }

@@ -15,9 +15,11 @@ import {
   firstBadElement,
   isArrayKind,
   isScalarKind,
+  MAX_VARBYTES_LENGTH,
   scalarError,
   structArrayError,
   structError,
+  varBytesError,
 } from './field-checks.ts';
 
 export interface ScalarField {
@@ -28,6 +30,12 @@ export interface ArrayField {
   readonly name: string;
   readonly kind: ArrayKind;
   readonly length: number;
+}
+/** A byte string of any length up to maxLength (the length is in the state, not in the schema). */
+export interface VarBytesField {
+  readonly name: string;
+  readonly kind: 'varbytes';
+  readonly maxLength: number;
 }
 /** A nested group (`struct`) or an optional group (`optional`, absent when not needed). */
 export interface GroupField {
@@ -42,7 +50,7 @@ export interface GroupArrayField {
   readonly length: number;
   readonly fields: readonly SchemaField[];
 }
-export type SchemaField = ScalarField | ArrayField | GroupField | GroupArrayField;
+export type SchemaField = ScalarField | ArrayField | VarBytesField | GroupField | GroupArrayField;
 
 /** The schema of one object's state: its top-level fields in visit order. */
 export interface SchemaNode {
@@ -89,6 +97,11 @@ function validateField(value: StateValue, field: SchemaField, at: string): void 
     return;
   }
   switch (field.kind) {
+    case 'varbytes': {
+      const problem = varBytesError(field.maxLength, value);
+      if (problem !== null) throw new StateError(at, problem);
+      return;
+    }
     case 'struct':
     case 'optional': {
       const problem = structError(value);
@@ -165,6 +178,12 @@ function parseFields(value: unknown, path: string, depth: number, budget: { fiel
     } else if (isArrayKind(kind)) {
       if (!goodLength) throw new StateError(at, 'schema: bad array length');
       out.push({ name, kind, length: length as number });
+    } else if (kind === 'varbytes') {
+      const max = Object.hasOwn(entry, 'maxLength') ? entry['maxLength'] : undefined;
+      if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 0 || max > MAX_VARBYTES_LENGTH) {
+        throw new StateError(at, 'schema: bad maxLength');
+      }
+      out.push({ name, kind, maxLength: max });
     } else if (kind === 'struct' || kind === 'optional') {
       out.push({ name, kind, fields: parseFields(fields, `${at}.fields`, depth + 1, budget) });
     } else if (kind === 'struct[]') {

@@ -15,6 +15,11 @@
 export type ScalarKind = 'u8' | 'u16' | 'u32' | 'i8' | 'i16' | 'i32' | 'u64' | 'i64' | 'bool';
 /** Array field kinds. `bytes` is a byte string that may travel as a blob (RAM, disk overlays). */
 export type ArrayKind = 'u8[]' | 'u16[]' | 'u32[]' | 'i32[]' | 'u64[]' | 'bytes';
+/**
+ * A byte string whose length is part of the state, not of the schema (a kernel image, a command
+ * line): the schema records only its largest allowed length. It travels like `bytes`.
+ */
+export type VarBytesKind = 'varbytes';
 
 export type VisitMode = 'save' | 'load' | 'describe';
 
@@ -43,6 +48,13 @@ export interface Visitor {
    * machine runs again; on load the bytes are copied into value, whose length must match.
    */
   bytes(name: string, value: Uint8Array): Uint8Array;
+  /**
+   * A byte string of any length up to `maxLength` (QEMU's VMSTATE_VBUFFER_ALLOC): the output visitor
+   * keeps a reference; the input visitor returns the saved bytes (a new array of the saved length,
+   * shared with the state tree: treat it as read-only); the schema records `maxLength` only, so that
+   * machines holding strings of different lengths have the same schema.
+   */
+  varBytes(name: string, value: Uint8Array, maxLength: number): Uint8Array;
 
   /** A nested group of fields. */
   struct(name: string, body: () => void): void;

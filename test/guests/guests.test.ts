@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { expectedOutput, guestCpus, runGuest } from './run-guest.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
-const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'dbgtrap'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'dbgtrap', 'reset'];
 const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'irqwin', 'pitstorm', 'timerslice', 'chipfuzz'];
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
 

@@ -153,13 +153,30 @@ describe('runCli', () => {
     [['-kernel', 'k.elf', '--stats', '/nonexistent/s.json'], "godwit: cannot write stats '/nonexistent/s.json': ENOENT\n"],
     [['-kernel', 'k.elf', '-serial', 'file:/nonexistent/x'], "godwit: cannot write serial output '/nonexistent/x': ENOENT\n"],
     [['-kernel', 'k.elf', '--stop-at', '1'], 'godwit: --stop-at needs --save PATH\n'],
-    [['-incoming', 'file:s'], "godwit: cannot read snapshot 's': ENOENT\n"],
     [['-kernel', 'k.elf', '-smp', '8'], 'godwit: -smp: SMP is not implemented yet\n'],
   ])('%j -> exit 2 with one line', (argv, line) => {
     const h = harness();
     expect(runCli(argv, h.deps)).toBe(2);
     expect(h.stderr).toEqual([line]);
     expect(h.stdout.text()).toBe('');
+  });
+
+  it('an output that fails mid-run (a full disk) ends the run: one line naming it, exit 1', () => {
+    const enospc = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const serial = harness();
+    serial.deps.io.openOutput = (path) => ({ write: path === 'out.txt' ? enospc : () => {}, close() {} });
+    expect(runCli(['-kernel', 'k.elf', '-serial', 'file:out.txt'], serial.deps)).toBe(1);
+    expect(serial.stderr).toEqual(["godwit: cannot write serial output 'out.txt': ENOSPC\n"]);
+    const stats = harness();
+    stats.deps.io.openOutput = () => ({ write: enospc, close() {} });
+    expect(runCli(['-kernel', 'k.elf', '-serial', 'none', '--stats', 's.json'], stats.deps)).toBe(1);
+    expect(stats.stderr).toEqual(["godwit: cannot write stats 's.json': ENOSPC\n"]);
+    const stdout = harness();
+    stdout.deps.io.stdout = { write: enospc, close() {} };
+    expect(runCli(['--version'], stdout.deps)).toBe(1);
+    expect(stdout.stderr).toEqual(['godwit: cannot write standard output: ENOSPC\n']);
   });
 
   it('an internal error exits 3, with the stack only under GODWIT_DEBUG=1, after flushing serial output', () => {

@@ -2,7 +2,8 @@
  * The CLI's snapshot features in-process (runCli with real files and the real Machine): --stop-at /
  * --save, -incoming, `godwit snapshot inspect|diff|verify|convert`, and `godwit demo`.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { Machine } from '../../machine/machine.ts';
 import { readSnapshotFile, writeFileAtomic } from '../../machine/snapshot-file.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { encodeSnapshot } from '../../migration/encode.ts';
+import type { Snapshot } from '../../migration/snapshot.ts';
 
 const GUEST = 'test/guests/bin/interrupts.elf';
 
@@ -118,6 +120,18 @@ describe('--stop-at N --save PATH, then -incoming file:PATH', () => {
     expect(readdirSync(dir)).not.toContain('never.gw');
   });
 
+  it('--save and convert -o write only regular files: a FIFO is refused (exit 1) and stays a FIFO', () => {
+    const fifo = at('save.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const save = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '1000', '--save', fifo, '-serial', 'none');
+    expect(save.status).toBe(1);
+    expect(save.stderr).toEqual([`godwit: cannot write snapshot '${fifo}': not a regular file (a FIFO)\n`]);
+    const convert = godwit('snapshot', 'convert', at('s.gw'), '--to', '-machine kernel-irqchip=off', '-o', fifo);
+    expect(convert.status).toBe(1);
+    expect(convert.stderr).toEqual([`godwit snapshot convert: cannot write '${fifo}': not a regular file (a FIFO)\n`]);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
   it('a failed save is one line and exit 1', () => {
     const r = godwit('-kernel', GUEST, '-m', '16', '--stop-at', '1000', '--save', at('no/dir/s.gw'), '-serial', 'none');
     expect(r.status).toBe(1);
@@ -134,7 +148,8 @@ describe('-incoming with a bad snapshot', () => {
   it.each([
     ['truncated', (b: Buffer) => b.subarray(0, b.length - 4096), /^godwit: -incoming '.*': byte \d+: the file ends at byte \d+, its header declares \d+ bytes\n$/],
     ['flipped byte in the document', (b: Buffer) => Buffer.from(b).fill(0x55, 200, 201), /^godwit: -incoming '.*': byte 72 \(header\.jsonChecksum\): document checksum mismatch\n$/],
-    ['flipped byte in RAM', (b: Buffer) => Buffer.from(b).fill(0x55, b.length - 10, b.length - 9), /^godwit: -incoming '.*': byte \d+ \(blob 0\.checksum\): blob 0 checksum mismatch\n$/],
+    // The last blob is RAM's (blob 0 is the kernel fw_cfg holds).
+    ['flipped byte in RAM', (b: Buffer) => Buffer.from(b).fill(0x55, b.length - 10, b.length - 9), /^godwit: -incoming '.*': byte \d+ \(blob 1\.checksum\): blob 1 checksum mismatch\n$/],
     ['not a snapshot', () => Buffer.from('#!/bin/sh\necho hello\n'.repeat(10)), /^godwit: -incoming '.*': .*magic/],
   ])('%s: one line, exit 1, no machine built', (name, f, line) => {
     const r = godwit('-incoming', `file:${mangled(`${name.replace(/ /g, '-')}.gw`, f)}`, '-m', '16');
@@ -163,9 +178,9 @@ describe('-incoming with a bad snapshot', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('a missing file is a usage error', () => {
+  it('a missing file is a snapshot that cannot be read: exit 1, as the README says', () => {
     const r = godwit('-incoming', `file:${at('missing.gw')}`);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toEqual([`godwit: cannot read snapshot '${at('missing.gw')}': ENOENT\n`]);
   });
 
@@ -190,7 +205,8 @@ describe('godwit snapshot', () => {
     expect(r.stdout).toContain(', 400000 instructions retired\n');
     expect(r.stdout).toMatch(/\n\/machine\/pit +i8254@\d+ +\d+\n/);
     expect(r.stdout).toMatch(/\n\/machine\/ram +ram@1 +\d+\n  \/machine\/ram\.data: 16777216 bytes, \d+ non-zero pages\n/);
-    expect(r.stdout).toMatch(/\n {2}blob 0: sparse, 16777216 bytes, \d+ stored at \d+\n/);
+    expect(r.stdout).toMatch(/\n {2}blob 1: sparse, 16777216 bytes, \d+ stored at \d+\n/);
+    expect(r.stdout).toMatch(/\n\/machine\/fw_cfg +fw_cfg_io@2 +\d+\n  \/machine\/fw_cfg\.kernel: \d+ bytes/);
     expect(r.stdout).toContain('"kernel-irqchip":"split"');
   });
 
@@ -207,12 +223,45 @@ describe('godwit snapshot', () => {
   it('verify: exit 0 with a summary, exit 1 with one line for a bad file', () => {
     const ok = godwit('snapshot', 'verify', at('s.gw'));
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^.*s\.gw: ok \(\d+ objects, \d+ schemas, 1 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema\)\n$/);
+    expect(ok.stdout).toMatch(
+      /^.*s\.gw: ok \(\d+ objects, \d+ schemas, 2 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema; the configuration, objects, run state and boot images fit the machine the snapshot describes\)\n$/,
+    );
     writeFileSync(at('bad.gw'), Buffer.from(readFileSync(at('s.gw'))).fill(1, 0, 1));
     const bad = godwit('snapshot', 'verify', at('bad.gw'));
     expect(bad.status).toBe(1);
     expect(bad.stderr).toHaveLength(1);
     expect(bad.stderr[0]).toMatch(/^godwit snapshot verify: .*bad\.gw: byte 0 .*magic/);
+  });
+
+  it.each([
+    ['a scheduler CPU beyond the CPU count', (s: Snapshot) => (s.clock.run['schedulerCpu'] = 5), 'run.scheduler_cpu: 5 is not a CPU of this machine (it has 1)'],
+    ['a virtual time at the u64 maximum', (s: Snapshot) => (s.clock.virtualTimeNs = (1n << 64n) - 1n), 'run.virtual_time_ns: out of range: 18446744073709551615'],
+    [
+      'kernel-irqchip "bogus"',
+      (s: Snapshot) => ((s.config['machine'] as Record<string, unknown>)['kernel-irqchip'] = 'bogus'),
+      'config.machine.kernel-irqchip: string "bogus" is not on, split or off',
+    ],
+    ['9 CPUs', (s: Snapshot) => (s.config['smp'] = 9), 'config.smp: 9 is not an integer from 1 to 8'],
+    [
+      'a kernel that cannot boot again',
+      (s: Snapshot) => {
+        const fw = s.objects.get('/machine/fw_cfg')!;
+        s.objects.set('/machine/fw_cfg', { ...fw, fields: { ...fw.fields, kernel: new TextEncoder().encode('garbage') } });
+      },
+      '/machine/fw_cfg.kernel: cannot boot: kernel format not recognised',
+    ],
+  ])('verify refuses what a restore refuses: %s (and -incoming does too), one line, exit 1', (name, mangle, message) => {
+    const snap = decodeSnapshot(readSnapshotFile(at('s.gw')));
+    mangle(snap);
+    const file = at(`${name.replace(/\W+/g, '-')}.gw`);
+    writeFileAtomic(file, encodeSnapshot(snap).chunks);
+    const v = godwit('snapshot', 'verify', file);
+    expect(v.stderr).toHaveLength(1);
+    expect(v.stderr[0]).toContain(message);
+    expect(v.status).toBe(1);
+    const r = godwit('-incoming', `file:${file}`, '-m', '16');
+    expect(r.status).toBe(1);
+    expect(r.stderr.join('')).toContain(message);
   });
 
   it('diff: identical, and what differs between two points', () => {
@@ -245,7 +294,8 @@ describe('godwit snapshot', () => {
     [['inspect'], 2, /^godwit snapshot inspect: expected FILE, got 0 argument\(s\)/],
     [['inspect', 's.gw', '--bogus'], 2, /^godwit snapshot inspect: unknown option '--bogus'\n$/],
     [['diff', 's.gw'], 2, /^godwit snapshot diff: expected A and B/],
-    [['verify', 'missing.gw'], 2, /^godwit snapshot verify: cannot read '.*missing\.gw': ENOENT\n$/],
+    [['verify', 'missing.gw'], 1, /^godwit snapshot verify: cannot read '.*missing\.gw': ENOENT\n$/],
+    [['inspect', 'missing.gw'], 1, /^godwit snapshot inspect: cannot read '.*missing\.gw': ENOENT\n$/],
     [['frob'], 2, /^godwit snapshot: unknown command 'frob'/],
     [[], 2, /^godwit snapshot: expected a command/],
   ])('%j: one line, exit %i', (args, status, line) => {

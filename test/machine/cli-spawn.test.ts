@@ -1,6 +1,8 @@
 // End-to-end: build the bundle, then run bin/godwit.js as a user would. Kept to a few fast runs.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -35,5 +37,67 @@ describe.skipIf(!haveMachine)('bin/godwit.js', () => {
     const r = godwit('-kernel', 'test/guests/bin/hello.elf', '-serial', 'stdio', '--max-insns', '100000000');
     expect(r.stdout).toContain('Hello from godwit guest!');
     expect(r.status).toBe(1);
+  });
+
+  it('-kernel /dev/zero, /dev/urandom and -initrd /dev/zero fail at once with one line (exit 2); -incoming of a FIFO (exit 1)', () => {
+    for (const args of [['-kernel', '/dev/zero'], ['-kernel', '/dev/urandom'], ['-kernel', 'test/guests/bin/hello.elf', '-initrd', '/dev/zero']]) {
+      const r = godwit(...args, '-m', '16');
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^godwit: cannot read (kernel|initrd) '\/dev\/(zero|urandom)': not a regular file \(a character device\)\n$/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'godwit-fifo-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'f')]);
+      const r = godwit('-incoming', `file:${join(dir, 'f')}`, '-m', '16');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`godwit: cannot read snapshot '${join(dir, 'f')}': not a regular file (a FIFO)\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a full disk under -serial file:, --stats or standard output: one line and exit 1, never a stack trace', () => {
+    const hello = ['-kernel', 'test/guests/bin/hello.elf', '-m', '16'];
+    const cases: [string[], string][] = [
+      [[...hello, '-serial', 'file:/dev/full'], "godwit: cannot write serial output '/dev/full': ENOSPC\n"],
+      [[...hello, '-serial', 'none', '--stats', '/dev/full'], "godwit: cannot write stats '/dev/full': ENOSPC\n"],
+      [hello, 'godwit: cannot write standard output: ENOSPC\n'],
+      [['--help'], 'godwit: cannot write standard output: ENOSPC\n'],
+    ];
+    for (const [args, line] of cases) {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const r = spawnSync(process.execPath, ['bin/godwit.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', full, 'pipe'] });
+        expect(r.stderr, args.join(' ')).toBe(line);
+        expect(r.status).toBe(1);
+      } finally {
+        closeSync(full);
+      }
+    }
+  });
+
+  it('serial output reaches its file as the guest writes it: SIGTERM and SIGINT lose nothing', async () => {
+    const expected = readFileSync('test/guests/expected/spin.txt', 'latin1').replaceAll('then exit', 'then spin');
+    const dir = mkdtempSync(join(tmpdir(), 'godwit-kill-'));
+    try {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const out = join(dir, `${signal}.txt`);
+        const child = spawn(process.execPath, ['bin/godwit.js', '-kernel', 'test/guests/bin/spin.elf', '-append', 'forever=1', '-serial', `file:${out}`], {
+          cwd: root,
+          stdio: 'ignore',
+        });
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+        // The guest prints its lines in well under a second of guest time, then spins forever.
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline && !(existsSync(out) && readFileSync(out, 'latin1') === expected)) await new Promise((r) => setTimeout(r, 50));
+        child.kill(signal);
+        const end = await exited;
+        expect(readFileSync(out, 'latin1'), signal).toBe(expected);
+        // The run loop never yields to the event loop, so no handler runs: death by the signal.
+        expect(end).toEqual({ code: null, signal });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

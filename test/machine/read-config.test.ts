@@ -54,4 +54,36 @@ describe('readMachineConfig', () => {
       expect((e as Error).message).toBe("cannot read kernel 'missing': EACCES");
     }
   });
+
+  it('refuses what is not a regular file and what is larger than RAM, before reading it', () => {
+    const limits: number[] = [];
+    const strict = (path: string, maxBytes: number): Uint8Array => {
+      limits.push(maxBytes);
+      if (path === '/dev/zero') throw Object.assign(new Error('x'), { code: 'ENOTREG', kind: 'a character device' });
+      const size = path === 'huge' ? 5_000_000_000 : path === 'half' ? 3 << 19 : 10;
+      if (size > maxBytes) throw Object.assign(new Error('x'), { code: 'EFBIG', size });
+      return new Uint8Array(size);
+    };
+    const message = (argv: string[]) => {
+      try {
+        readMachineConfig(parseCommandLine(argv), strict);
+      } catch (e) {
+        expect(isConfigError(e)).toBe(true);
+        return (e as Error).message;
+      }
+      return 'ok';
+    };
+    expect(message(['-m', '2', '-kernel', '/dev/zero'])).toBe("cannot read kernel '/dev/zero': not a regular file (a character device)");
+    expect(message(['-m', '2', '-kernel', 'huge'])).toBe("kernel 'huge' is 5000000000 bytes, more than the 2 MiB of RAM");
+    expect(message(['-m', '2', '-kernel', 'k', '-initrd', '/dev/zero'])).toBe("cannot read initrd '/dev/zero': not a regular file (a character device)");
+    limits.length = 0;
+    expect(message(['-m', '2', '-kernel', 'k', '-initrd', 'half,half'])).toBe(
+      "initrd 'half' is 1572864 bytes, more than the 524288 bytes of the 2 MiB of RAM the initrds before it leave",
+    );
+    expect(limits).toEqual([2 << 20, 2 << 20, (2 << 20) - (3 << 19)]);
+    // A reader that ignores the limit is held to it all the same.
+    expect(() => readMachineConfig(parseCommandLine(['-m', '1', '-kernel', 'k']), () => new Uint8Array(2 << 20))).toThrow(
+      "kernel 'k' is 2097152 bytes, more than the 1 MiB of RAM",
+    );
+  });
 });

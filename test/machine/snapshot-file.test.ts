@@ -1,5 +1,6 @@
 /** machine/snapshot-file.ts: atomic writes, and reads that check the header before the rest. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,5 +91,59 @@ describe('readSnapshotFile', () => {
 
   it('passes file system errors through with their code', () => {
     expect(() => readSnapshotFile(join(dir, 'missing.gw'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
+
+describe('writeFileAtomic: what it may replace', () => {
+  const bytes = () => encodeSnapshot(snapshot(6)).chunks;
+  const failure = (f: () => unknown): Record<string, unknown> => {
+    try {
+      f();
+    } catch (e) {
+      return e as Record<string, unknown>;
+    }
+    return { code: 'none' };
+  };
+
+  it('refuses a FIFO (or a link to one) and leaves it a FIFO, with no temporary file behind', () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    symlinkSync(fifo, join(dir, 'link'));
+    for (const target of [fifo, join(dir, 'link')]) {
+      expect(failure(() => writeFileAtomic(target, bytes()))).toMatchObject({ code: 'ENOTREG', reason: 'not a regular file (a FIFO)' });
+    }
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['fifo', 'link']);
+  });
+
+  it('refuses a directory and a read-only file (root included), and leaves them as they were', () => {
+    expect(failure(() => writeFileAtomic(dir, bytes()))).toMatchObject({ code: 'ENOTREG', kind: 'a directory' });
+    const file = join(dir, 'ro.gw');
+    writeFileSync(file, 'old');
+    chmodSync(file, 0o444);
+    expect(failure(() => writeFileAtomic(file, bytes()))).toMatchObject({ code: 'EACCES', reason: 'a read-only file (mode 0444)' });
+    expect(readFileSync(file, 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toEqual(['ro.gw']);
+  });
+
+  it('replaces a regular file keeping its mode, and writes through a symbolic link, which stays', () => {
+    const file = join(dir, 'mine.gw');
+    writeFileSync(file, 'old');
+    chmodSync(file, 0o600);
+    symlinkSync(file, join(dir, 'alias.gw'));
+    writeFileAtomic(join(dir, 'alias.gw'), bytes());
+    expect(lstatSync(join(dir, 'alias.gw')).isSymbolicLink()).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(decodeSnapshot(readSnapshotFile(file)).objects.has('/machine/ram')).toBe(true);
+  });
+
+  it('removes the temporary files that killed writers left, and only those', () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const file = join(dir, 's.gw');
+    const stale = [`.s.gw.tmp-${dead}-0`, `.s.gw.tmp-${dead}-7`];
+    const kept = [`.s.gw.tmp-${process.pid}-99`, `.other.gw.tmp-${dead}-0`, '.s.gw.tmp-x-1'];
+    for (const name of [...stale, ...kept]) writeFileSync(join(dir, name), new Uint8Array(10));
+    writeFileAtomic(file, bytes());
+    expect(readdirSync(dir).sort()).toEqual([...kept, 's.gw'].sort());
   });
 });

@@ -125,7 +125,7 @@ describe('configProblems', () => {
       '-cpu: the vendor is "AuthenticAMD" in the snapshot, "GenuineIntel" on this machine',
       `-cpu: feature cmov is ${c.cpu.features.cmov ? 'off' : 'on'} in the snapshot, ${c.cpu.features.cmov ? 'on' : 'off'} on this machine`,
     ]);
-    expect(configProblems({ m: 'big' }, c)).toEqual(['-m: the snapshot\'s config.m is string "big", not a number']);
+    expect(configProblems({ m: 'big' }, c)).toEqual(['config.m: string "big" is not an integer from 1048576 to 3758096384, a multiple of 4096']);
     expect(configProblems(configToJson(config({ kernelIrqchip: 'on' })), config({ kernelIrqchip: 'off' }))).toEqual([]);
   });
 });

@@ -257,6 +257,17 @@ describe('document', () => {
     expect(snapshotError(() => decodeSnapshot(editDoc((d) => (d.objects['/machine/ram'].extra = 1))))).toMatchObject({ where: '/machine/ram."extra"' });
   });
 
+  it('refuses a key given twice in one object, at any depth and however it is escaped', () => {
+    const dup = (from: string, to: string) => snapshotError(() => decodeSnapshot(withDoc(from, to)));
+    expect(dup('"config":{', '"config":{"m":1,"m":2,')).toMatchObject({ code: 'bad-json', message: expect.stringContaining('duplicate key "m" in an object') });
+    expect(dup('"clock":{', '"clock":{"run":{},')).toMatchObject({ code: 'bad-json' });
+    expect(dup('"config":{', '"config":{"\\u006d":1,"m":2,').message).toContain('duplicate key "m"');
+    expect(dup('"config":{', '"config":{"é":1,"\\u00e9":2,').message).toContain('duplicate key "é"');
+    expect(dup('"objects":{', '"objects":{"/machine/pit":{},')).toMatchObject({ code: 'bad-json' });
+    // The same key in different objects, and a key that is also a value, are fine.
+    decodeSnapshot(withDoc('"config":{', '"config":{"a":{"b":1},"c":{"b":"b"},"b":["b","b"],'));
+  });
+
   it('treats __proto__ and constructor keys as data, never as prototypes', () => {
     const before = Object.getOwnPropertyNames(Object.prototype).length;
     const file = withDoc('"config":{', '"config":{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":2}},');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hash64, Murmur3X86_128, murmur3X86_128 } from '../../src/util/hash.ts';
+import { hash64, Murmur3X86_128, murmur3X86_128, SPAN_BYTES } from '../../src/util/hash.ts';
 
 /** SMHasher's VerificationTest: hash keys 0..255 of length n with seed 256-n, then hash the digests. */
 function smhasherVerification(): number {
@@ -96,5 +96,66 @@ describe('Murmur3X86_128 (incremental)', () => {
     const words = [0, 0, 0, 0] as const;
     expect(() => Murmur3X86_128.fromState({ words, length: 3, tail: new Uint8Array(2) })).toThrow(RangeError);
     expect(() => Murmur3X86_128.fromState({ words, length: -1, tail: new Uint8Array(0) })).toThrow(RangeError);
+  });
+
+  it('hashes zeros without reading memory exactly as update() hashes zero bytes', () => {
+    const zeros = new Uint8Array(5000);
+    const d = data(40);
+    for (const before of [0, 1, 15, 16, 33]) {
+      for (const count of [0, 1, 15, 16, 17, 4096, 4999]) {
+        const a = new Murmur3X86_128(3).update(d.subarray(0, before)).updateZeros(count).update(d.subarray(before));
+        const b = new Murmur3X86_128(3).update(d.subarray(0, before)).update(zeros.subarray(0, count)).update(d.subarray(before));
+        expect(a.digest(), `before ${before} count ${count}`).toEqual(b.digest());
+        expect(a.bytes).toBe(b.bytes);
+      }
+    }
+    expect(() => new Murmur3X86_128().updateZeros(-1)).toThrow(RangeError);
+  });
+});
+
+/**
+ * A byte string longer than 2 GiB, all zero but for `tail` at its end, without 2 GiB of memory: it
+ * answers subarray() with views of one shared zero buffer. Only length and subarray() are real; a
+ * hash that reaches past them (buffer, byteOffset of the whole) sees an empty buffer and fails.
+ */
+class LargeZeros extends Uint8Array {
+  readonly spans: number[] = [];
+  private readonly fakeLength: number;
+  private readonly zeros: Uint8Array<ArrayBuffer>;
+  private readonly end: Uint8Array;
+
+  constructor(length: number, tail: Uint8Array, zeros: Uint8Array<ArrayBuffer>) {
+    super(0);
+    this.fakeLength = length;
+    this.end = tail;
+    this.zeros = zeros;
+  }
+
+  override get length(): number {
+    return this.fakeLength;
+  }
+
+  override subarray(begin = 0, finish = this.fakeLength): Uint8Array<ArrayBuffer> {
+    this.spans.push(finish - begin);
+    if (finish - begin > this.zeros.length) throw new RangeError(`a span of ${finish - begin} bytes`);
+    const tailAt = this.fakeLength - this.end.length;
+    if (finish <= tailAt) return this.zeros.subarray(0, finish - begin);
+    const out = new Uint8Array(finish - begin);
+    for (let i = Math.max(begin, tailAt); i < finish; i++) out[i - begin] = this.end[i - tailAt]!;
+    return out;
+  }
+}
+
+describe('inputs of 2 GiB and more (RAM up to 3.5 GiB)', () => {
+  it('update() walks them in spans whose offsets fit 32-bit arithmetic, and hashes them right', () => {
+    const tail = Uint8Array.from({ length: 40 }, (_, i) => i + 1);
+    const length = 2 ** 31 + tail.length;
+    const big = new LargeZeros(length, tail, new Uint8Array(SPAN_BYTES));
+    const m = new Murmur3X86_128(7).update(big);
+    expect(m.bytes).toBe(length);
+    expect(Math.max(...big.spans)).toBeLessThanOrEqual(SPAN_BYTES);
+    expect(big.spans.reduce((a, b) => a + b, 0)).toBe(length);
+    const expected = new Murmur3X86_128(7).updateZeros(2 ** 31).update(tail);
+    expect(m.hex64()).toBe(expected.hex64());
   });
 });

@@ -116,3 +116,19 @@ describe('filters on hostile trees', () => {
     });
   }
 });
+
+describe('messages about bits', () => {
+  it('show u32 bits as unsigned hex, never 0x-10', () => {
+    const r = new Rng(3);
+    const pit = genKvmPit(r);
+    pit['flags'] = 0xfffffff0;
+    let message = '';
+    try {
+      kvmPitToI8254.apply([{ type: 'kvm-pit', version: 1, fields: pit }], CTX);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/flags: 0xfffffff0: bits 0x[0-9a-f]+ have no place in i8254 or pcspk/);
+    expect(message).not.toContain('0x-');
+  });
+});
