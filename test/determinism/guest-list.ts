@@ -29,14 +29,10 @@ const EXTRA: GuestSpec[] = [
  */
 export const LARGE = new Set(['insn', 'bench']);
 
-/** Guests that never end by themselves (spin prints and loops until the process is killed). */
-const ENDLESS = new Set(['spin']);
-
 export function allGuests(): GuestSpec[] {
   const names = readdirSync(`${GUEST_DIR}bin`)
     .filter((f) => f.endsWith('.elf'))
     .map((f) => f.slice(0, -4))
-    .filter((name) => !ENDLESS.has(name))
     .sort();
   const out: GuestSpec[] = names.map((name) => {
     const spec: GuestSpec = { name, smp: guestCpus(name) };
