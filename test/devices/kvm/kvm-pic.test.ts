@@ -333,7 +333,9 @@ describe('userspace and kvm PIC pairs', () => {
     expect(b['elcr']).toBe(0x0c);
     expect(b['elcr_mask']).toBe(0xde);
     fs.postLoad();
-    expect(cpuLevel).toBe(k.hasInterrupt() ? 1 : 0);
+    // Post-load re-derives the INT output silently: driving it would invent an edge at LINT0.
+    expect(cpuLevel).toBe(-1);
+    expect(fresh.hasInterrupt()).toBe(k.hasInterrupt());
     const freshBus = new IoBus();
     fresh.registerPorts(freshBus);
     expect(freshBus.read(0x20, 1)).toBe(bus.read(0x20, 1));
@@ -414,7 +416,8 @@ describe('userspace and kvm PIC pairs', () => {
     loadState(km, toKvmTree(saveState(up.master), 0xf8), '/machine/pic/master');
     loadState(ks, toKvmTree(saveState(up.slave), 0xde), '/machine/pic/slave');
     ks.postLoad();
-    expect(kLevel).toBe(up.hasInterrupt() ? 1 : 0);
+    expect(kLevel).toBe(-1);
+    expect(k.hasInterrupt()).toBe(up.hasInterrupt());
     const kb = new IoBus();
     k.registerPorts(kb);
     for (let i = 0; i < 4; i++) {

@@ -208,7 +208,9 @@ describe('i8259 pair', () => {
     expect(a['irq_base']).toBe(0x30);
     roundTrip(pic.slave, fresh.slave, '/machine/pic/slave');
     fresh.postLoad();
-    expect(cpuLevel).toBe(pic.hasInterrupt() ? 1 : 0);
+    // Post-load re-derives the INT output silently: driving it would invent an edge at LINT0.
+    expect(cpuLevel).toBe(-1);
+    expect(fresh.hasInterrupt()).toBe(pic.hasInterrupt());
     const freshBus = new IoBus();
     fresh.registerPorts(freshBus);
     expect(freshBus.read(0x20, 1)).toBe(bus.read(0x20, 1));
