@@ -20,12 +20,13 @@ const HANDLER = 0x3000;
 const KSTACK = 0x8000;
 const USTACK = 0x9000;
 
-/** Selectors: kernel code 0x08, kernel data 0x10, user code 0x1b, user data 0x23, TSS 0x28. */
+/** Selectors: kernel code 0x08, kernel data 0x10, user code 0x1b, user data 0x23, TSS 0x28, call gate 0x33. */
 const KCS = 0x08;
 const KDS = 0x10;
 const UCS = 0x1b;
 const UDS = 0x23;
 const TSS_SEL = 0x28;
+const GATE = 0x33;
 
 /** Type/attribute byte (byte 5) of a GDT entry. */
 function typeByte(cpu: Cpu, selector: number): number {
@@ -34,7 +35,8 @@ function typeByte(cpu: Cpu, selector: number): number {
 
 /**
  * A flat machine whose GDT holds descriptors with the accessed bit clear: ring-0 code at KCODE,
- * ring-3 code at UCODE, an INT 0x80 trap gate to HANDLER, a TSS with SS0:ESP0 = KDS:KSTACK.
+ * ring-3 code at UCODE, an INT 0x80 trap gate and a call gate to HANDLER, a TSS with SS0:ESP0 =
+ * KDS:KSTACK.
  */
 function makeCpu(kernel: number[], user: number[], handler: number[] = [0xf4]): Cpu {
   const mem = new PhysicalMemory(1 << 20);
@@ -52,6 +54,7 @@ function makeCpu(kernel: number[], user: number[], handler: number[] = [0xf4]): 
     [0x0000ffff, 0x00cffa00], // 0x18 ring-3 code, not accessed
     [0x0000ffff, 0x00cff200], // 0x20 ring-3 data, not accessed
     [(TSS << 16) | 0x67, 0x00008900], // 0x28 32-bit TSS, available
+    [(KCS << 16) | (HANDLER & 0xffff), (HANDLER & 0xffff0000) | 0xec00], // 0x30 32-bit call gate, DPL 3
   ];
   gdt.forEach(([lo, hi], i) => {
     mem.i32[(GDT >> 2) + i * 2] = lo! | 0;
@@ -112,7 +115,17 @@ describe('accessed bits on privilege changes', () => {
     expect(cpu.cpl).toBe(0);
     expect(typeByte(cpu, KCS)).toBe(0x9b);
     expect(typeByte(cpu, KDS)).toBe(0x93);
-    // A data segment stays one: loading it into DS and writing through it works.
+    // The user data entry IRET loaded SS from keeps its type too.
     expect(typeByte(cpu, UDS)).toBe(0xf3);
+  });
+
+  it('CALL through a call gate from ring 3 sets the accessed bit of the kernel CS entry, not of the kernel SS entry', () => {
+    // Ring 0: IRET to ring 3, which calls far through the gate into the handler (HLT).
+    const cpu = makeCpu([...pushReturnFrame(true), 0xcf], [0x9a, ...le(0), GATE, 0, ...JMP_SELF]);
+    cpu.run(20);
+    expect(cpu.halted).toBe(true);
+    expect(cpu.cpl).toBe(0);
+    expect(typeByte(cpu, KCS)).toBe(0x9b);
+    expect(typeByte(cpu, KDS)).toBe(0x93);
   });
 });
