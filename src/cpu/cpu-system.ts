@@ -68,6 +68,16 @@ export class CpuSystem extends CpuDecode {
     }
   }
 
+  /**
+   * Make a descriptor read earlier the current one again, with its address: markAccessed() writes
+   * the accessed bit through dAddr, so a descriptor read in between must not leave its address.
+   */
+  private restoreDescriptor(lo: number, hi: number, addr: number): void {
+    this.dLo = lo;
+    this.dHi = hi;
+    this.dAddr = addr;
+  }
+
   /** Load a segment register with the descriptor in dLo/dHi (checks already made). */
   private loadSegFromDesc(seg: number, selector: number): void {
     this.markAccessed();
@@ -232,6 +242,7 @@ export class CpuSystem extends CpuDecode {
     if (!this.readDescriptor(target)) this.gp(target & ~3);
     const chi = this.dHi;
     const clo = this.dLo;
+    const caddr = this.dAddr;
     if (!descIsSegment(chi) || (descType(chi) & DESC_CODE) === 0) this.gp(target & ~3);
     const cdpl = descDpl(chi);
     if (cdpl > this.cpl) this.gp(target & ~3);
@@ -243,6 +254,7 @@ export class CpuSystem extends CpuDecode {
       const newSs = this.checkStackSegment(ss, cdpl, EXC_TS);
       const ssLo = this.dLo;
       const ssHi = this.dHi;
+      const ssAddr = this.dAddr;
       const oldSs = this.sel[SS]!;
       const oldSp = this.sp;
       const oldSsSeg = SS;
@@ -251,8 +263,7 @@ export class CpuSystem extends CpuDecode {
       // Switch stacks, then push; on a fault the old stack is restored by the caller's restart.
       const saved = this.segCache(SS);
       const savedEsp = this.r32[ESP]!;
-      this.dLo = ssLo;
-      this.dHi = ssHi;
+      this.restoreDescriptor(ssLo, ssHi, ssAddr);
       this.loadSegFromDesc(SS, newSs);
       this.r32[ESP] = esp;
       try {
@@ -266,8 +277,7 @@ export class CpuSystem extends CpuDecode {
         for (let i = params - 1; i >= 0; i--) push(paramVals[i]!);
         push(retCs);
         push(retEip);
-        this.dLo = clo;
-        this.dHi = chi;
+        this.restoreDescriptor(clo, chi, caddr);
         this.enterCode(target, off, cdpl);
         this.setSp(sp);
       } catch (e) {
@@ -280,8 +290,7 @@ export class CpuSystem extends CpuDecode {
     const sp0 = this.sp;
     this.writeMem(SS, this.spAdd(sp0, -size), size * 8, retCs);
     this.writeMem(SS, this.spAdd(sp0, -2 * size), size * 8, retEip);
-    this.dLo = clo;
-    this.dHi = chi;
+    this.restoreDescriptor(clo, chi, caddr);
     this.enterCode(target, off, this.cpl);
     this.setSp(this.spAdd(sp0, -2 * size));
   }
@@ -347,17 +356,17 @@ export class CpuSystem extends CpuDecode {
     }
     const clo = this.dLo;
     const chi = this.dHi;
+    const caddr = this.dAddr;
     const sp2 = this.spAdd(sp, 2 * size + imm);
     const newEsp = this.readMem(SS, sp2, size * 8) >>> 0;
     const newSs = this.readMem(SS, this.spAdd(sp2, size), size * 8) & 0xffff;
     this.checkStackSegment(newSs, rpl, EXC_GP);
     const slo = this.dLo;
     const shi = this.dHi;
-    this.dLo = clo;
-    this.dHi = chi;
+    const saddr = this.dAddr;
+    this.restoreDescriptor(clo, chi, caddr);
     this.enterCode(cs, eip, rpl);
-    this.dLo = slo;
-    this.dHi = shi;
+    this.restoreDescriptor(slo, shi, saddr);
     this.loadSegFromDesc(SS, newSs);
     this.setSp(this.spAdd(op32 ? newEsp : newEsp & 0xffff, imm));
     this.nullInvalidDataSegments();
@@ -471,6 +480,7 @@ export class CpuSystem extends CpuDecode {
     if (!this.readDescriptor(target)) this.gp((target & ~3) + ext);
     const chi = this.dHi;
     const clo = this.dLo;
+    const caddr = this.dAddr;
     if (!descIsSegment(chi) || (descType(chi) & DESC_CODE) === 0) this.gp((target & ~3) + ext);
     const dpl = descDpl(chi);
     if (dpl > this.cpl) this.gp((target & ~3) + ext);
@@ -514,8 +524,7 @@ export class CpuSystem extends CpuDecode {
           this.updatePrivilege();
           for (const s of [ES, DS, FS, GS]) this.loadNullSeg(s, 0);
         }
-        this.dLo = clo;
-        this.dHi = chi;
+        this.restoreDescriptor(clo, chi, caddr);
         this.enterCode(target, offset, dpl);
         this.setSp(sp);
       } catch (e) {
@@ -619,17 +628,17 @@ export class CpuSystem extends CpuDecode {
     }
     const clo = this.dLo;
     const chi = this.dHi;
+    const caddr = this.dAddr;
     const newEsp = this.readMem(SS, this.spAdd(sp, 3 * size), size * 8) >>> 0;
     const newSs = this.readMem(SS, this.spAdd(sp, 4 * size), size * 8) & 0xffff;
     this.checkStackSegment(newSs, rpl, EXC_GP);
     const slo = this.dLo;
     const shi = this.dHi;
-    this.dLo = clo;
-    this.dHi = chi;
+    const saddr = this.dAddr;
+    this.restoreDescriptor(clo, chi, caddr);
     this.enterCode(cs, eip, rpl);
     this.writeFlagsAtCpl(fl, flagMask, oldCpl);
-    this.dLo = slo;
-    this.dHi = shi;
+    this.restoreDescriptor(slo, shi, saddr);
     this.loadSegFromDesc(SS, newSs);
     if (op32) this.r32[ESP] = newEsp;
     else this.setSp(newEsp & 0xffff);
