@@ -20,6 +20,7 @@ import type { JsonObject, Snapshot } from '../migration/snapshot.ts';
 import { isFilterError } from '../migration/filters/filter-error.ts';
 import type { CliDeps } from './cli-run.ts';
 import { parseCommandLine } from './config.ts';
+import { devicesFromStrings } from './device-table.ts';
 import type { KernelIrqchip } from './machine-config.ts';
 import { defaultOptions, type Options } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
@@ -247,8 +248,8 @@ export function optionsFromSnapshotConfig(config: JsonObject): Options {
   if (irqchip === 'on' || irqchip === 'split' || irqchip === 'off') o.kernelIrqchip = irqchip satisfies KernelIrqchip;
   o.icountShift = num(jsonAt(config, 'icount', 'shift'), o.icountShift);
   o.rtcBaseSeconds = num(jsonAt(config, 'rtc', 'base'), o.rtcBaseSeconds);
-  o.debugExit = bool(jsonAt(config, 'devices', 'isa-debug-exit'), o.debugExit);
-  o.testdev = bool(jsonAt(config, 'devices', 'pc-testdev'), o.testdev);
+  const devices = jsonAt(config, 'devices');
+  if (Array.isArray(devices) && devices.every((d) => typeof d === 'string')) o.devices = devicesFromStrings(devices as string[], 'config.devices');
   o.noReboot = bool(jsonAt(config, 'no-reboot'), o.noReboot);
   const vendor = jsonAt(config, 'cpu', 'vendor');
   if (typeof vendor === 'string') o.cpu.vendor = vendor;

@@ -7,10 +7,9 @@
  * The guest sees the same hardware in every flavour.
  */
 import type { VirtualClock } from '../src/clock/clock.ts';
-import type { IoBus } from '../src/bus/io-bus.ts';
 import type { MmioDevice } from '../src/bus/mmio-bus.ts';
-import type { PhysicalMemory } from '../src/memory/physical-memory.ts';
-import type { ObjectTree } from '../src/qom/object-tree.ts';
+import { APIC_WINDOW_SIZE, IOAPIC_BASE, PIT_IRQ, PIT_PORT, PIT_PORTS, PORT61 } from '../src/hw/pc-layout.ts';
+import type { Plug } from './plug.ts';
 import { IrqLine } from '../src/irq.ts';
 import type { IrqSink } from '../src/irq.ts';
 import { ApicBus } from '../devices/apic-common/apic-bus.ts';
@@ -30,8 +29,6 @@ import { KvmApicObject } from '../devices/kvm/kvm-apic-object.ts';
 import { KvmI8259Object, KvmIoapicObject, KvmPitObject } from '../devices/kvm/kvm-chip-objects.ts';
 import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../devices/kvm/kvm-structs.ts';
 
-export const IOAPIC_BASE = 0xfec00000;
-export const LAPIC_BASE = 0xfee00000;
 
 export type LocalApic = Apic | KvmLapic;
 
@@ -45,41 +42,35 @@ export class Irqchips {
   /** Port 0x61 as a userspace device (off/split); the in-kernel PIT serves it itself. */
   readonly pcspk: Port61 | null;
   readonly lapics: LocalApic[] = [];
-  /** ISA IRQ lines 0-15 (and GSIs up to 23): to the PIC and the IOAPIC (KVM_IRQ_LINE when on). */
-  readonly isa: IrqSink;
+  /** ISA IRQ lines 0-15 and GSIs up to 23: to the PIC and the IOAPIC (KVM_IRQ_LINE when on). */
+  readonly gsi: IrqSink;
 
-  constructor(mode: IrqchipMode, clock: VirtualClock, io: IoBus, mem: PhysicalMemory) {
+  constructor(mode: IrqchipMode, clock: VirtualClock) {
     this.mode = mode;
     const bus = this.apicBus;
     const vm = (this.vm = new KvmVm(mode, clock, bus));
     if (mode === 'on') {
       this.pic = vm.pic!;
       this.ioapic = vm.ioapic!;
-      this.isa = { setIrq: (gsi, level) => vm.irqLine(gsi, level) };
+      this.gsi = { setIrq: (gsi, level) => vm.irqLine(gsi, level) };
     } else {
       const pic = (this.pic = new PicPair());
       const ioapic = (this.ioapic = new Ioapic((msg) => bus.deliver(msg)));
-      this.isa = {
+      this.gsi = {
         setIrq: (gsi, level) => {
           if (gsi < 16) pic.setIrq(gsi, level);
           ioapic.setIrq(gsi, level);
         },
       };
     }
-    this.pic.registerPorts(io);
-    mem.mmio.register(IOAPIC_BASE, 0x1000, this.ioapic as MmioDevice, 'ioapic');
-    const irq0 = new IrqLine(this.isa, 0);
+    const irq0 = new IrqLine(this.gsi, PIT_IRQ);
     if (mode === 'on') {
-      const pit = vm.createPit(irq0);
-      pit.registerPorts(io);
-      this.pit = pit;
+      this.pit = vm.createPit(irq0);
       this.pcspk = null;
     } else {
       const pit = new I8254(clock, irq0);
-      io.register(0x40, 4, pit);
       this.pit = pit;
       this.pcspk = new Port61(pit, clock);
-      io.register(0x61, 1, this.pcspk);
     }
   }
 
@@ -96,32 +87,38 @@ export class Irqchips {
     return this.mode !== 'off';
   }
 
-  /** Put every controller in the object tree at its stable path. */
-  addObjects(tree: ObjectTree): void {
+  /**
+   * Every controller as the board plugs it (PcBoard.plug), in reset order: its object path and
+   * state object, the ports or MMIO window it answers, its reset. In-kernel chips are reached
+   * through the VM's API by kvm-* objects that hold no state; the VM's chips claim their ports.
+   */
+  plugs(): Plug[] {
     const vm = this.vm;
-    this.lapics.forEach((lapic, i) => {
-      tree.add(`/machine/cpu[${i}]/lapic`, this.mode === 'off' ? (lapic as Apic) : new KvmApicObject(vm.lapicAccess(i)));
-    });
+    const out: Plug[] = [];
+    const ioapicWindow = [{ base: IOAPIC_BASE, size: APIC_WINDOW_SIZE, device: this.ioapic as MmioDevice, name: 'ioapic' }];
     if (this.mode === 'on') {
-      tree.add('/machine/ioapic', new KvmIoapicObject(vm.ioapicAccess()));
-      tree.add('/machine/pic/master', new KvmI8259Object(vm.picAccess(KVM_IRQCHIP_PIC_MASTER)));
-      tree.add('/machine/pic/slave', new KvmI8259Object(vm.picAccess(KVM_IRQCHIP_PIC_SLAVE)));
-      tree.add('/machine/pit', new KvmPitObject(vm.pitAccess()));
+      const pic = this.pic as KvmPic;
+      const pit = this.pit as KvmPit;
+      const ioapic = this.ioapic as KvmIoapic;
+      out.push({ path: '/machine/pic/master', object: new KvmI8259Object(vm.picAccess(KVM_IRQCHIP_PIC_MASTER)), ports: pic.portRanges(), reset: () => pic.reset() });
+      out.push({ path: '/machine/pic/slave', object: new KvmI8259Object(vm.picAccess(KVM_IRQCHIP_PIC_SLAVE)) });
+      out.push({ path: '/machine/ioapic', object: new KvmIoapicObject(vm.ioapicAccess()), mmio: ioapicWindow, reset: () => ioapic.reset() });
+      out.push({ path: '/machine/pit', object: new KvmPitObject(vm.pitAccess()), ports: pit.portRanges(), reset: () => pit.reset() });
     } else {
       const pic = this.pic as PicPair;
-      tree.add('/machine/ioapic', this.ioapic as Ioapic);
-      tree.add('/machine/pic/master', pic.master);
-      tree.add('/machine/pic/slave', pic.slave);
-      tree.add('/machine/pit', this.pit as I8254);
-      tree.add('/machine/pcspk', this.pcspk!);
+      const pit = this.pit as I8254;
+      const ioapic = this.ioapic as Ioapic;
+      const pcspk = this.pcspk!;
+      out.push({ path: '/machine/pic/master', object: pic.master, ports: pic.portRanges(), reset: () => pic.reset() });
+      out.push({ path: '/machine/pic/slave', object: pic.slave });
+      out.push({ path: '/machine/ioapic', object: ioapic, mmio: ioapicWindow, reset: () => ioapic.reset() });
+      out.push({ path: '/machine/pit', object: pit, ports: [{ base: PIT_PORT, count: PIT_PORTS, device: pit }], reset: () => pit.reset() });
+      out.push({ path: '/machine/pcspk', object: pcspk, ports: [{ base: PORT61, count: 1, device: pcspk }], reset: () => pcspk.reset() });
     }
-  }
-
-  reset(): void {
-    this.pic.reset();
-    this.ioapic.reset();
-    this.pit.reset();
-    this.pcspk?.reset();
-    for (const lapic of this.lapics) lapic.reset();
+    this.lapics.forEach((lapic, i) => {
+      const object = this.mode === 'off' ? (lapic as Apic) : new KvmApicObject(vm.lapicAccess(i));
+      out.push({ path: `/machine/cpu[${i}]/lapic`, object, reset: () => lapic.reset() });
+    });
+    return out;
   }
 }

@@ -4,6 +4,9 @@
  * into Options (paths); the CLI reads the files and builds a MachineConfig with `machineConfig`.
  */
 
+import type { DeviceSpec } from './device-spec.ts';
+import { defaultDeviceSpecs } from './device-spec.ts';
+
 export type KernelIrqchip = 'on' | 'split' | 'off';
 
 /** CPUID feature bits a user may turn on or off with `-cpu +feat/-feat`. */
@@ -46,10 +49,8 @@ export interface MachineConfig {
   icountShift: number;
   /** `-no-reboot`: a guest reset ends the run instead of restarting. */
   noReboot: boolean;
-  /** isa-debug-exit at port 0xF4. */
-  debugExit: boolean;
-  /** pc-testdev at ports 0x2000.. and 0xE0. */
-  testdev: boolean;
+  /** `-device`: isa-debug-exit and pc-testdev by default (machine/device-table.ts). */
+  devices: DeviceSpec[];
   /** RTC time at virtual time 0, in seconds since 1970-01-01T00:00:00Z. */
   rtcBaseSeconds: number;
   cpu: CpuConfig;
@@ -81,8 +82,7 @@ export function defaultMachineConfig(overrides: Partial<MachineConfig> = {}): Ma
     append: '',
     icountShift: 0,
     noReboot: false,
-    debugExit: true,
-    testdev: true,
+    devices: defaultDeviceSpecs(),
     rtcBaseSeconds: DEFAULT_RTC_BASE_SECONDS,
     cpu: defaultCpuConfig(),
     ...overrides,

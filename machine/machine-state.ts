@@ -5,6 +5,7 @@
  */
 import type { DescribedObject, ObjectTree, SavedObject } from '../src/qom/object-tree.ts';
 import { StateError } from '../src/util/errors.ts';
+import { PRIORITY_DEFAULT } from '../src/qom/object.ts';
 
 export interface RunState {
   /** Virtual time in ns at the snapshot point. */
@@ -21,30 +22,17 @@ export interface MachineState {
 }
 
 /**
- * Post-load runs in a fixed order (DESIGN.md section 8): CPUs, local APICs, IOAPIC, PIC, PIT, PCI,
- * virtio, then everything else by path. Each step only re-derives its own caches and outputs.
+ * The order of the post-load steps (docs/architecture.md, "Restore"): each object declares its
+ * priority (src/qom/object.ts: CPUs, local APICs, IOAPIC, PIC, PIT, PCI, virtio, then the rest);
+ * higher first, equal priorities in path order.
  */
-const POST_LOAD_ORDER: ((path: string) => boolean)[] = [
-  (p) => /^\/machine\/cpu\[\d+\]$/.test(p),
-  (p) => /^\/machine\/cpu\[\d+\]\/lapic$/.test(p),
-  (p) => p === '/machine/ioapic',
-  (p) => p.startsWith('/machine/pic/'),
-  (p) => p === '/machine/pit' || p === '/machine/pcspk',
-  (p) => p === '/machine/pci' || p.startsWith('/machine/pci/'),
-  (p) => p.startsWith('/machine/peripheral/'),
-];
-
-/** The order in which post-load steps run over the tree's paths. */
-export function postLoadOrder(paths: readonly string[]): string[] {
-  const rank = (p: string) => {
-    const i = POST_LOAD_ORDER.findIndex((f) => f(p));
-    return i < 0 ? POST_LOAD_ORDER.length : i;
-  };
-  return [...paths].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+export function postLoadOrder(tree: ObjectTree): string[] {
+  const priority = (path: string) => tree.get(path)!.postLoadPriority ?? PRIORITY_DEFAULT;
+  return tree.paths().sort((a, b) => priority(b) - priority(a) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function runPostLoad(tree: ObjectTree): void {
-  for (const path of postLoadOrder(tree.paths())) tree.get(path)!.postLoad?.();
+  for (const path of postLoadOrder(tree)) tree.get(path)!.postLoad?.();
 }
 
 /** Check run state from an untrusted source against the machine it is loaded into. */

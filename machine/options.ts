@@ -4,6 +4,8 @@
  */
 import type { CpuConfig, KernelIrqchip } from './machine-config.ts';
 import { DEFAULT_RAM_BYTES, DEFAULT_RTC_BASE_SECONDS, defaultCpuConfig } from './machine-config.ts';
+import type { DeviceSpec } from './device-spec.ts';
+import { defaultDeviceSpecs } from './device-spec.ts';
 
 export type SerialOption = { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'none' };
 
@@ -27,8 +29,8 @@ export interface Options {
   serial: SerialOption;
   icountShift: number;
   noReboot: boolean;
-  debugExit: boolean;
-  testdev: boolean;
+  /** `-device`: the machine's devices, isa-debug-exit and pc-testdev by default. */
+  devices: DeviceSpec[];
   rtcBaseSeconds: number;
   cpu: CpuConfig;
   /** `--max-insns N`: stop after N instructions. */
@@ -54,8 +56,7 @@ export function defaultOptions(): Options {
     serial: { kind: 'stdio' },
     icountShift: 0,
     noReboot: false,
-    debugExit: true,
-    testdev: true,
+    devices: defaultDeviceSpecs(),
     rtcBaseSeconds: DEFAULT_RTC_BASE_SECONDS,
     cpu: defaultCpuConfig(),
     maxInsns: null,

@@ -13,28 +13,27 @@ import type { IrqSink } from '../src/irq.ts';
 import { Cpu } from '../src/cpu/cpu.ts';
 import type { CpuModel } from '../src/cpu/cpu-config.ts';
 import { ObjectTree } from '../src/qom/object-tree.ts';
-import { Irqchips, IOAPIC_BASE, LAPIC_BASE } from './irqchip.ts';
+import { Irqchips } from './irqchip.ts';
 import type { LocalApic } from './irqchip.ts';
 import { buildMpTable } from './firmware/mp-table.ts';
 import { cpuidLeaf } from '../src/cpu/cpuid.ts';
 import { Uart16550 } from '../devices/serial/uart16550.ts';
 import { Mc146818 } from '../devices/rtc/mc146818.ts';
-import { DebugExit } from '../devices/testdev/debug-exit.ts';
-import { PcTestdev } from '../devices/testdev/pc-testdev.ts';
 import { FwCfg, fwCfgU16, fwCfgU64 } from '../devices/fw-cfg/fw-cfg.ts';
 import { Port80 } from '../devices/misc/port80.ts';
 import { Port92 } from '../devices/misc/port92.ts';
-import { PCI_CONFIG_ADDRESS_PORT, PiixRcr } from '../devices/misc/piix-rcr.ts';
+import { PiixRcr } from '../devices/misc/piix-rcr.ts';
 import { bootImagesOf } from './boot-images.ts';
 import { IO_8, IO_16, IO_32 } from '../src/bus/io-bus.ts';
 import { RamState } from '../src/memory/ram-state.ts';
+import {
+  BIOS_AREA_BASE, BIOS_AREA_SIZE, COM1_IRQ, COM1_PORT, COM1_PORTS, FW_CFG_PORT, FW_CFG_PORTS, IOAPIC_BASE, LAPIC_BASE,
+  MP_TABLE_ADDRESS, PCI_CONFIG_ADDRESS_PORT, PORT80, PORT92, RTC_IRQ, RTC_PORT, RTC_PORTS, VGA_HOLE_BASE, VGA_HOLE_SIZE,
+} from '../src/hw/pc-layout.ts';
+import type { BoardEvents, DeviceContext, Plug } from './plug.ts';
+import { deviceType, deviceTypes } from './device-table.ts';
 
-export interface BoardEvents {
-  /** isa-debug-exit: the guest asked to end the run with this status. */
-  onDebugExit(status: number): void;
-  /** A guest-requested reset (port 0x92 bit 0, the reset control register at 0xCF9). */
-  onReset(): void;
-}
+export type { BoardEvents } from './plug.ts';
 
 export function cpuModelFromConfig(config: MachineConfig): CpuModel {
   const f = config.cpu.features;
@@ -68,28 +67,26 @@ export class PcBoard {
   private readonly pendingInit: boolean[] = [];
   private readonly pendingSipi: number[] = [];
   readonly serial: Uart16550;
-  readonly rtc: Mc146818;
-  readonly port80 = new Port80();
-  readonly port92: Port92;
-  readonly rcr: PiixRcr;
   readonly fwCfg: FwCfg;
-  readonly debugExit: DebugExit | null = null;
-  readonly testdev: PcTestdev | null = null;
   readonly objects = new ObjectTree();
-  /** ISA interrupt lines 0..15 as devices drive them. */
-  readonly isa: IrqSink;
+  /** ISA IRQ lines 0-15 and IOAPIC inputs up to 23, as devices drive them. */
+  readonly gsi: IrqSink;
+  /** What a device is built with (machine/plug.ts). */
+  readonly deviceContext: DeviceContext;
+  /** Every plugged device's reset, in plug order. */
+  private readonly resets: (() => void)[] = [];
 
   constructor(config: MachineConfig, host: MachineHost, events: BoardEvents) {
     const mem = (this.mem = new PhysicalMemory(config.ramBytes));
-    // Legacy hole: VGA window (nothing answers) and the BIOS area (read-only, holds the MP table).
-    mem.setPageKind(0xa0000, 0x20000, PAGE_HOLE);
-    mem.setPageKind(0xc0000, 0x40000, PAGE_ROM);
+    mem.setPageKind(VGA_HOLE_BASE, VGA_HOLE_SIZE, PAGE_HOLE);
+    mem.setPageKind(BIOS_AREA_BASE, BIOS_AREA_SIZE, PAGE_ROM);
 
     this.clock = new VirtualClock({ retiredInstructions: () => this.retiredInstructions() }, config.icountShift);
     const clock = this.clock;
     const model = cpuModelFromConfig(config);
-    const chips = (this.irqchips = new Irqchips(config.kernelIrqchip, clock, this.io, mem));
-    this.isa = chips.isa;
+    const chips = (this.irqchips = new Irqchips(config.kernelIrqchip, clock));
+    const gsi = (this.gsi = chips.gsi);
+    this.deviceContext = { clock, mem, gsi, irq: (n) => new IrqLine(gsi, n), events };
     const pic = chips.pic;
     if (!model.apic && config.smp > 1) throw new ConfigError('-smp above 1 needs the local APIC (-cpu +apic)');
     this.cpus = [];
@@ -140,48 +137,48 @@ export class PcBoard {
       for (const lapic of this.lapics) lapic.picChanged(level);
     };
 
-    this.serial = new Uart16550(new IrqLine(this.isa, 4), (b) => host.serialOut(b));
-    this.io.register(0x3f8, 8, this.serial);
+    this.cpus.forEach((c, i) => this.objects.add(`/machine/cpu[${i}]`, c));
+    for (const plug of chips.plugs()) this.plug(plug);
 
-    this.rtc = new Mc146818(this.clock, new IrqLine(this.isa, 8), { baseTime: config.rtcBaseSeconds, ramSize: config.ramBytes });
-    this.io.register(0x70, 2, this.rtc);
-
-    this.io.register(0x80, 1, this.port80);
-    this.port92 = new Port92((on) => mem.setA20(on), () => events.onReset());
-    this.io.register(0x92, 1, this.port92);
-    this.rcr = new PiixRcr(() => events.onReset());
-    this.io.register(PCI_CONFIG_ADDRESS_PORT, 4, this.rcr, IO_8 | IO_16 | IO_32);
+    const serial = (this.serial = new Uart16550(new IrqLine(gsi, COM1_IRQ), (b) => host.serialOut(b)));
+    this.plug({ path: '/machine/serial[0]', object: serial, ports: [{ base: COM1_PORT, count: COM1_PORTS, device: serial }], reset: () => serial.reset() });
+    const rtc = new Mc146818(clock, new IrqLine(gsi, RTC_IRQ), { baseTime: config.rtcBaseSeconds, ramSize: config.ramBytes });
+    this.plug({ path: '/machine/rtc', object: rtc, ports: [{ base: RTC_PORT, count: RTC_PORTS, device: rtc }], reset: () => rtc.reset() });
+    const port80 = new Port80();
+    this.plug({ path: '/machine/port80', object: port80, ports: [{ base: PORT80, count: 1, device: port80 }], reset: () => port80.reset() });
+    const port92 = new Port92((on) => mem.setA20(on), () => events.onReset());
+    this.plug({ path: '/machine/port92', object: port92, ports: [{ base: PORT92, count: 1, device: port92 }], reset: () => port92.reset() });
+    const rcr = new PiixRcr(() => events.onReset());
+    this.plug({ path: '/machine/rcr', object: rcr, ports: [{ base: PCI_CONFIG_ADDRESS_PORT, count: 4, device: rcr, widths: IO_8 | IO_16 | IO_32 }], reset: () => rcr.reset() });
     // The boot images are fw_cfg state: every boot loads the kernel from there (machine/boot-images.ts).
-    this.fwCfg = new FwCfg(
+    const fwCfg = (this.fwCfg = new FwCfg(
       new Map([
         [0x0003, fwCfgU64(config.ramBytes)],
         [0x0005, fwCfgU16(config.smp)],
         [0x000f, fwCfgU16(config.smp)],
       ]),
       bootImagesOf(config),
-    );
-    this.io.register(0x510, 2, this.fwCfg, IO_8 | IO_16);
-    if (config.debugExit) {
-      this.debugExit = new DebugExit((status) => events.onDebugExit(status));
-      this.io.register(0xf4, 4, this.debugExit);
-    }
-    if (config.testdev) {
-      this.testdev = new PcTestdev(this.isa);
-      this.testdev.registerPorts(this.io);
-    }
+    ));
+    this.plug({ path: '/machine/fw_cfg', object: fwCfg, ports: [{ base: FW_CFG_PORT, count: FW_CFG_PORTS, device: fwCfg, widths: IO_8 | IO_16 }], reset: () => fwCfg.reset() });
 
-    this.cpus.forEach((c, i) => this.objects.add(`/machine/cpu[${i}]`, c));
-    chips.addObjects(this.objects);
-    this.objects.add('/machine/rtc', this.rtc);
-    this.objects.add('/machine/serial[0]', this.serial);
-    this.objects.add('/machine/port80', this.port80);
-    this.objects.add('/machine/port92', this.port92);
-    this.objects.add('/machine/rcr', this.rcr);
-    this.objects.add('/machine/fw_cfg', this.fwCfg);
-    if (this.debugExit !== null) this.objects.add('/machine/isa-debug-exit', this.debugExit);
-    if (this.testdev !== null) this.objects.add('/machine/pc-testdev', this.testdev);
+    const table = deviceTypes();
+    for (const spec of config.devices) {
+      const type = deviceType(table, spec.driver, '-device');
+      this.plug(type.create(this.deviceContext, spec, type.path(spec)));
+    }
     this.objects.add('/machine/ram', new RamState(mem));
     this.reset();
+  }
+
+  /**
+   * Plug a device into the board, all in one place: map its ports and MMIO ranges, put its object
+   * at its path in the tree, and add its reset to the board's (in plug order).
+   */
+  plug(p: Plug): void {
+    if (p.ports !== undefined) this.io.map(p.ports);
+    for (const r of p.mmio ?? []) this.mem.mmio.register(r.base, r.size, r.device, r.name);
+    if (p.object !== undefined) this.objects.add(p.path, p.object);
+    if (p.reset !== undefined) this.resets.push(p.reset);
   }
 
   /** Instructions retired by all CPUs together: what virtual time is made of. */
@@ -195,14 +192,7 @@ export class PcBoard {
 
   /** Power-on state of every device and the CPU. */
   reset(): void {
-    this.irqchips.reset();
-    this.serial.reset();
-    this.rtc.reset();
-    this.port80.reset();
-    this.port92.reset();
-    this.rcr.reset();
-    this.fwCfg.reset();
-    this.testdev?.reset();
+    for (const reset of this.resets) reset();
     this.mem.setA20(true);
     this.cpus.forEach((cpu, i) => {
       cpu.reset();
@@ -277,5 +267,3 @@ export class PcBoard {
   }
 }
 
-/** Where the MP floating pointer goes: the BIOS area Linux scans ([0xF0000, 0x100000)). */
-export const MP_TABLE_ADDRESS = 0xf5a00;

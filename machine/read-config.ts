@@ -57,8 +57,7 @@ export function readMachineConfig(options: Options, readFile: FileReader, kernel
     append: options.append ?? '',
     icountShift: options.icountShift,
     noReboot: options.noReboot,
-    debugExit: options.debugExit,
-    testdev: options.testdev,
+    devices: options.devices,
     rtcBaseSeconds: options.rtcBaseSeconds,
     cpu: { vendor: options.cpu.vendor, features: { ...options.cpu.features }, leaf15: options.cpu.leaf15 },
   };

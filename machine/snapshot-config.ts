@@ -9,6 +9,7 @@ import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
 import type { JsonObject, JsonValue } from '../migration/snapshot.ts';
 import { MAX_ICOUNT_SHIFT, MAX_SMP } from './config.ts';
+import { devicesFromStrings } from './device-table.ts';
 
 /** `json.a.b` if every step is a plain object with that own key; undefined otherwise. */
 export function jsonAt(json: JsonValue | undefined, ...keys: string[]): JsonValue | undefined {
@@ -62,6 +63,17 @@ const fileRecord: Rule = (v) => {
   return null;
 };
 
+/** `-device` lines as the command line spells them, each a device this build has. */
+const deviceList: Rule = (v) => {
+  if (!Array.isArray(v) || v.some((d) => typeof d !== 'string')) return `${describeValue(v)} is not a list of -device strings`;
+  try {
+    devicesFromStrings(v as string[], 'device');
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+};
+
 const RULES: [string[], Rule][] = [
   [['m'], integer(1 << 20, MAX_RAM_BYTES, PAGE)],
   [['smp'], integer(1, MAX_SMP)],
@@ -77,9 +89,7 @@ const RULES: [string[], Rule][] = [
   [['icount', 'shift'], integer(0, MAX_ICOUNT_SHIFT)],
   [['rtc'], object],
   [['rtc', 'base'], integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)],
-  [['devices'], object],
-  [['devices', 'isa-debug-exit'], bool],
-  [['devices', 'pc-testdev'], bool],
+  [['devices'], deviceList],
   [['no-reboot'], bool],
   [['kernel'], (v) => (v === null ? null : fileRecord(v))],
   [['initrd'], (v) => (Array.isArray(v) ? (v.map(fileRecord).find((p) => p !== null) ?? null) : `${describeValue(v)} is not a list`)],

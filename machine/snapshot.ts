@@ -25,6 +25,7 @@ import { FilterRegistry } from '../migration/registry.ts';
 import { builtinFilters } from '../migration/filters/builtin.ts';
 import { isFilterError } from '../migration/filters/filter-error.ts';
 import type { CpuFeatures, MachineConfig } from './machine-config.ts';
+import { formatDeviceSpec } from './device-spec.ts';
 import type { MachineState, RunState } from './machine-state.ts';
 import { checkRunState } from './machine-state.ts';
 import { CPU_FEATURE_NAMES, configValueProblems, jsonAt } from './snapshot-config.ts';
@@ -79,7 +80,7 @@ export function configToJson(c: MachineConfig): JsonObject {
     cpu: { vendor: c.cpu.vendor, features, leaf15: c.cpu.leaf15 },
     icount: { shift: c.icountShift },
     rtc: { base: c.rtcBaseSeconds },
-    devices: { 'isa-debug-exit': c.debugExit, 'pc-testdev': c.testdev },
+    devices: c.devices.map(formatDeviceSpec),
     'no-reboot': c.noReboot,
     kernel: c.kernel === null ? null : file(c.kernel),
     initrd: c.initrds.map(file),

@@ -12,6 +12,7 @@ import type { MmioDevice } from '../../src/bus/mmio-bus.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
 import type { InterruptSource, MsrHandler } from '../../src/cpu/cpu-state.ts';
 import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_LAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { ApicEndpoint, ApicWiring } from '../apic-common/apic-types.ts';
 import { DM_EXTINT, DM_FIXED, DM_INIT, DM_LOWPRI, DM_NMI, DM_SIPI } from '../apic-common/apic-types.ts';
@@ -40,6 +41,7 @@ export interface ApicOptions {
 export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevice, StateObject {
   readonly typeName = 'apic';
   readonly stateVersion = 3;
+  readonly postLoadPriority = PRIORITY_LAPIC;
   readonly cpuIndex: number;
   /** Called after IA32_APIC_BASE changes the page or the global enable (the machine remaps). */
   onBaseChange: (mmioBase: number) => void = () => {};

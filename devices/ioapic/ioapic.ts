@@ -12,6 +12,7 @@
 import type { MmioDevice } from '../../src/bus/mmio-bus.ts';
 import type { IrqSink } from '../../src/irq.ts';
 import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_IOAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { ApicMessage } from '../apic-common/apic-types.ts';
 import { SH_NONE } from '../apic-common/apic-types.ts';
@@ -49,6 +50,7 @@ const PIN_MASK = (1 << IOAPIC_NUM_PINS) - 1;
 export class Ioapic implements MmioDevice, IrqSink, StateObject {
   readonly typeName = 'ioapic';
   readonly stateVersion = 3;
+  readonly postLoadPriority = PRIORITY_IOAPIC;
   /** 4-bit IOAPIC ID (register 0x00 bits 27:24). */
   id = 0;
   /** Register select (IOREGSEL). */

@@ -8,6 +8,7 @@
  * to be latched into ESR.
  */
 import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_LAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { KvmLapicFullState } from './kvm-lapic.ts';
 
@@ -22,6 +23,7 @@ export interface KvmLapicAccess {
 export class KvmApicObject implements StateObject {
   readonly typeName = 'kvm-apic';
   readonly stateVersion = 1;
+  readonly postLoadPriority = PRIORITY_LAPIC;
   private readonly access: KvmLapicAccess;
 
   constructor(access: KvmLapicAccess) {

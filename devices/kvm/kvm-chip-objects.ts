@@ -5,6 +5,7 @@
  * back. Their state is therefore exactly KVM's struct layout.
  */
 import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_IOAPIC, PRIORITY_PIC, PRIORITY_PIT } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { KvmPicChipInput } from './kvm-pic.ts';
 import type { KvmIoapicState, KvmPitState2 } from './kvm-structs.ts';
@@ -23,6 +24,7 @@ export interface ChipAccess<T> {
 export class KvmIoapicObject implements StateObject {
   readonly typeName = 'kvm-ioapic';
   readonly stateVersion = 1;
+  readonly postLoadPriority = PRIORITY_IOAPIC;
   private readonly access: ChipAccess<KvmIoapicState>;
 
   constructor(access: ChipAccess<KvmIoapicState>) {
@@ -52,6 +54,7 @@ export class KvmIoapicObject implements StateObject {
 export class KvmI8259Object implements StateObject {
   readonly typeName = 'kvm-i8259';
   readonly stateVersion = 1;
+  readonly postLoadPriority = PRIORITY_PIC;
   private readonly access: ChipAccess<KvmPicChipInput>;
 
   constructor(access: ChipAccess<KvmPicChipInput>) {
@@ -100,6 +103,7 @@ export class KvmI8259Object implements StateObject {
 export class KvmPitObject implements StateObject {
   readonly typeName = 'kvm-pit';
   readonly stateVersion = 1;
+  readonly postLoadPriority = PRIORITY_PIT;
   private readonly access: ChipAccess<KvmPitState2>;
 
   constructor(access: ChipAccess<KvmPitState2>) {

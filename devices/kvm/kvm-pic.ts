@@ -11,7 +11,8 @@
  *   - poll mode acknowledges the request (KVM's pic_poll_read clears ISR instead).
  * Same ports (0x20/0x21, 0xA0/0xA1, ELCR 0x4D0/0x4D1) and the same CPU-side API as PicPair.
  */
-import type { IoBus, PortDevice } from '../../src/bus/io-bus.ts';
+import type { PortDevice, PortRange } from '../../src/bus/io-bus.ts';
+import { ELCR_PORT, PIC_MASTER_PORT, PIC_SLAVE_PORT } from '../../src/hw/pc-layout.ts';
 import type { IrqSink } from '../../src/irq.ts';
 import type { KvmPicState } from './kvm-structs.ts';
 import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from './kvm-structs.ts';
@@ -166,11 +167,13 @@ export class KvmPic implements IrqSink {
     };
   }
 
-  /** Map master 0x20, slave 0xA0 and ELCR 0x4D0 on the bus (byte ports). */
-  registerPorts(bus: IoBus): void {
-    bus.register(0x20, 2, this.masterPorts);
-    bus.register(0xa0, 2, this.slavePorts);
-    bus.register(0x4d0, 2, this.elcrPorts);
+  /** Master 0x20, slave 0xA0 and ELCR 0x4D0 (byte ports), which the kernel claims. */
+  portRanges(): PortRange[] {
+    return [
+      { base: PIC_MASTER_PORT, count: 2, device: this.masterPorts },
+      { base: PIC_SLAVE_PORT, count: 2, device: this.slavePorts },
+      { base: ELCR_PORT, count: 2, device: this.elcrPorts },
+    ];
   }
 
   /** Power-on reset of both chips (ELCR cleared too), slave first. */

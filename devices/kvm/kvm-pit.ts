@@ -14,7 +14,8 @@
  *   - channel 0's next output transition is derived state, recomputed by postLoad() from the
  *     restored virtual time.
  */
-import type { IoBus, PortDevice } from '../../src/bus/io-bus.ts';
+import type { PortDevice, PortRange } from '../../src/bus/io-bus.ts';
+import { PIT_PORT, PIT_PORTS, PORT61 } from '../../src/hw/pc-layout.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
 import type { IrqLine } from '../../src/irq.ts';
 import {
@@ -102,10 +103,12 @@ export class KvmPit implements PortDevice {
     };
   }
 
-  /** Map 0x40-0x43 and 0x61. */
-  registerPorts(bus: IoBus): void {
-    bus.register(0x40, 4, this);
-    bus.register(0x61, 1, this.speakerPort);
+  /** 0x40-0x43 and 0x61, which the kernel claims. */
+  portRanges(): PortRange[] {
+    return [
+      { base: PIT_PORT, count: PIT_PORTS, device: this },
+      { base: PORT61, count: 1, device: this.speakerPort },
+    ];
   }
 
   /** kvm_pit_reset: every channel mode 3, count 0x10000, gate 2 low; speaker bits cleared; IRQ0 starts. */

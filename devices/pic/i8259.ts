@@ -8,6 +8,7 @@
  */
 import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_PIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 
 /** ICW1: bit 4 marks an initialisation command word 1. */
@@ -42,6 +43,7 @@ function priorityOf(mask: number, priorityAdd: number): number {
 export class I8259 implements PortDevice, StateObject {
   readonly typeName = 'i8259';
   readonly stateVersion = 1;
+  readonly postLoadPriority = PRIORITY_PIC;
   /** True for the master (its IRQ2 takes the slave's output; special fully nested mode applies). */
   readonly master: boolean;
   /** Bits of ELCR the guest may set (QEMU: master 0xF8, slave 0xDE). */

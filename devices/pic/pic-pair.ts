@@ -6,7 +6,8 @@
  * The pair holds no state of its own: each chip is its own object (/machine/pic/master and
  * /machine/pic/slave).
  */
-import type { IoBus, PortDevice } from '../../src/bus/io-bus.ts';
+import type { PortDevice, PortRange } from '../../src/bus/io-bus.ts';
+import { ELCR_PORT, PIC_MASTER_PORT, PIC_SLAVE_PORT } from '../../src/hw/pc-layout.ts';
 import type { IrqSink } from '../../src/irq.ts';
 import { I8259 } from './i8259.ts';
 
@@ -39,11 +40,13 @@ export class PicPair implements IrqSink {
     };
   }
 
-  /** Map master 0x20, slave 0xA0 and ELCR 0x4D0 on the bus (byte ports; wider accesses are split). */
-  registerPorts(bus: IoBus): void {
-    bus.register(0x20, 2, this.master);
-    bus.register(0xa0, 2, this.slave);
-    bus.register(0x4d0, 2, this.elcrPorts);
+  /** Master 0x20, slave 0xA0 and ELCR 0x4D0 (byte ports; wider accesses are split). */
+  portRanges(): PortRange[] {
+    return [
+      { base: PIC_MASTER_PORT, count: 2, device: this.master },
+      { base: PIC_SLAVE_PORT, count: 2, device: this.slave },
+      { base: ELCR_PORT, count: 2, device: this.elcrPorts },
+    ];
   }
 
   reset(): void {

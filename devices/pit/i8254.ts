@@ -11,6 +11,7 @@ import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
 import type { IrqLine } from '../../src/irq.ts';
 import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_PIT } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import {
   counterAt,
@@ -62,6 +63,7 @@ export const STALE_TRANSITION_NS = 1_000_000_000;
 export class I8254 implements PortDevice, StateObject {
   readonly typeName = 'i8254';
   readonly stateVersion = 3;
+  readonly postLoadPriority = PRIORITY_PIT;
   readonly channels: readonly [PitChannel, PitChannel, PitChannel] = [
     new PitChannel(),
     new PitChannel(),

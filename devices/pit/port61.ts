@@ -11,6 +11,7 @@
 import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { VirtualClock } from '../../src/clock/clock.ts';
 import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_PIT } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { I8254 } from './i8254.ts';
 
@@ -30,6 +31,7 @@ export const REFRESH_PERIOD_NS = 15085;
 export class Port61 implements PortDevice, StateObject {
   readonly typeName = 'pcspk';
   readonly stateVersion = 1;
+  readonly postLoadPriority = PRIORITY_PIT;
   private readonly pit: I8254;
   private readonly clock: VirtualClock;
   /** Speaker data enable (bit 1), QEMU's pcspk data_on. */

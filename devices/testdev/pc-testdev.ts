@@ -7,7 +7,7 @@
  * QEMU also maps a 64 KiB scratch RAM at 0xFF000000 (iomem); it is not modelled (MMIO reads there
  * return all ones like any unclaimed address).
  */
-import type { IoBus, PortDevice } from '../../src/bus/io-bus.ts';
+import type { PortDevice, PortRange } from '../../src/bus/io-bus.ts';
 import { IO_16, IO_32, IO_8 } from '../../src/bus/io-bus.ts';
 import type { IrqSink } from '../../src/irq.ts';
 import type { StateObject } from '../../src/qom/object.ts';
@@ -57,11 +57,13 @@ export class PcTestdev implements StateObject {
   }
 
   /** Map all ranges at QEMU's addresses. */
-  registerPorts(bus: IoBus): void {
-    bus.register(TESTDEV_SCRATCH_PORT, 4, this.scratchPorts, IO_8 | IO_16 | IO_32);
-    bus.register(TESTDEV_FLUSH_PORT, 4, this.flushPorts, IO_32);
-    bus.register(TESTDEV_SCRATCH_BYTE_PORT, 4, this.scratchPorts, IO_8);
-    bus.register(TESTDEV_IRQ_PORT, TESTDEV_IRQ_LINES, this.irqPorts, IO_8);
+  portRanges(): PortRange[] {
+    return [
+      { base: TESTDEV_SCRATCH_PORT, count: 4, device: this.scratchPorts, widths: IO_8 | IO_16 | IO_32 },
+      { base: TESTDEV_FLUSH_PORT, count: 4, device: this.flushPorts, widths: IO_32 },
+      { base: TESTDEV_SCRATCH_BYTE_PORT, count: 4, device: this.scratchPorts, widths: IO_8 },
+      { base: TESTDEV_IRQ_PORT, count: TESTDEV_IRQ_LINES, device: this.irqPorts, widths: IO_8 },
+    ];
   }
 
   reset(): void {

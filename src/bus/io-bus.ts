@@ -16,6 +16,15 @@ export const IO_8 = 1;
 export const IO_16 = 2;
 export const IO_32 = 4;
 
+/** A range of ports a device answers, as the board maps it (PcBoard.plug). */
+export interface PortRange {
+  readonly base: number;
+  readonly count: number;
+  readonly device: PortDevice;
+  /** Access widths the device accepts (IO_8 | IO_16 | IO_32); bytes only when absent. */
+  readonly widths?: number;
+}
+
 const UNMAPPED: PortDevice = {
   ioRead: (_offset, size) => (size === 4 ? -1 >>> 0 : (1 << (size * 8)) - 1),
   ioWrite: () => {},
@@ -39,6 +48,11 @@ export class IoBus {
       this.bases[p] = base;
       this.widths[p] = widths;
     }
+  }
+
+  /** Map every range of a device (its portRanges()). */
+  map(ranges: readonly PortRange[]): void {
+    for (const r of ranges) this.register(r.base, r.count, r.device, r.widths ?? IO_8);
   }
 
   unregister(base: number, count: number): void {

@@ -10,6 +10,14 @@ export interface MmioDevice {
   mmioWrite(offset: number, size: number, value: number): void;
 }
 
+/** A physical address range a device answers, as the board maps it (PcBoard.plug). */
+export interface MmioRange {
+  readonly base: number;
+  readonly size: number;
+  readonly device: MmioDevice;
+  readonly name: string;
+}
+
 interface Range {
   readonly base: number;
   readonly end: number; // exclusive

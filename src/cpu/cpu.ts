@@ -26,6 +26,7 @@ import { runBatch } from './run-batch.ts';
 import { CS, DS, ES, EXC_DB, FS, GS, IF, RF, SS, TF, CR0_ET, FLAGS_ALWAYS1, ATTR_DB, DESC_P, DESC_S, DESC_RW, DESC_A, DESC_CODE, ATTR_G, EDX } from './constants.ts';
 import type { Visitor } from '../visit/visitor.ts';
 import type { StateObject } from '../qom/object.ts';
+import { PRIORITY_CPU } from '../qom/object.ts';
 import { visitCpu } from './cpu-visit.ts';
 import { ALU_ADD } from './cpu-alu.ts';
 import { imulHigh } from './ops-group.ts';
@@ -36,6 +37,7 @@ const MAX_BATCH = 1 << 30;
 export class Cpu extends CpuSystem implements StateObject {
   readonly typeName = 'x86-cpu';
   readonly stateVersion = 1;
+  readonly postLoadPriority = PRIORITY_CPU;
   override requestCheck(): void {
     this.batchLimit = 0;
   }

@@ -30,7 +30,7 @@ function tap(m: Machine, trace: EventTrace): void {
       exception(vector, errorCode, hasErrorCode);
     };
   }
-  const isa = board.isa;
+  const isa = board.gsi;
   const setIrq = isa.setIrq.bind(isa);
   isa.setIrq = (pin: number, level: number) => {
     note(pin === 0 && level !== 0 ? 'PIT tick' : 'line change');

@@ -26,7 +26,7 @@ function machine() {
   const tc = new TestClock();
   const pic = new PicPair();
   const bus = new IoBus();
-  pic.registerPorts(bus);
+  bus.map(pic.portRanges());
   const pit = new I8254(tc.clock, new IrqLine(pic, 0));
   const p61 = new Port61(pit, tc.clock);
   const uart = new Uart16550(new IrqLine(pic, 4), () => {});
@@ -54,7 +54,7 @@ function machine() {
   bus.register(0x3f8, 8, uart);
   bus.register(0x70, 2, rtc);
   bus.register(0x510, 2, fw, IO_8 | IO_16);
-  testdev.registerPorts(bus);
+  bus.map(testdev.portRanges());
   bus.register(0xf4, 4, objects[8] as DebugExit, IO_8 | IO_16 | IO_32);
   bus.register(0x80, 1, objects[9] as Port80);
   bus.register(0x92, 1, objects[10] as Port92);

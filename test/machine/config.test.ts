@@ -27,8 +27,7 @@ describe('command line defaults', () => {
     expect(o.kernelIrqchip).toBeUndefined();
     expect(o.serial).toEqual({ kind: 'stdio' });
     expect(o.icountShift).toBe(0);
-    expect(o.debugExit).toBe(true);
-    expect(o.testdev).toBe(true);
+    expect(o.devices.map((d) => d.driver)).toEqual(['isa-debug-exit', 'pc-testdev']);
     expect(o.noReboot).toBe(false);
     expect(o.rtcBaseSeconds).toBe(1767225600);
     expect(o.cpu).toEqual({
@@ -126,18 +125,25 @@ describe('flags and devices', () => {
     const o = parseCommandLine([...K, '-no-reboot', '-nographic', '-display', 'none', '-monitor', 'none']);
     expect(o.noReboot).toBe(true);
   });
-  it('-device isa-debug-exit and pc-testdev', () => {
-    for (const d of ['isa-debug-exit', 'isa-debug-exit,iobase=0xf4,iosize=4', 'isa-debug-exit,iosize=0x04', 'pc-testdev']) {
+  it('-device isa-debug-exit and pc-testdev: one of each, the later spec replacing the default', () => {
+    for (const d of ['isa-debug-exit', 'isa-debug-exit,iobase=0xf4,iosize=4', 'isa-debug-exit,iosize=0x04', 'pc-testdev', 'driver=pc-testdev']) {
       const o = parseCommandLine([...K, '-device', d]);
-      expect(o.debugExit && o.testdev).toBe(true);
+      expect(o.devices.map((s) => s.driver).sort()).toEqual(['isa-debug-exit', 'pc-testdev']);
     }
+    const o = parseCommandLine([...K, '-device', 'isa-debug-exit,id=exit0,iosize=4']);
+    const exit = o.devices.find((s) => s.driver === 'isa-debug-exit')!;
+    expect(exit.id).toBe('exit0');
+    expect([...exit.props]).toEqual([['iosize', '4']]);
   });
   it('refuses other devices and parameters', () => {
     expect(fails(['-device', 'isa-debug-exit,iobase=0x501'])).toBe('-device isa-debug-exit iobase: 1281 is out of range (244..244)');
-    expect(fails(['-device', 'isa-debug-exit,iosize=8'])).toBe('-device isa-debug-exit iosize: 8 is out of range (1..4)');
-    expect(fails(['-device', 'isa-debug-exit,id=x'])).toBe("-device: isa-debug-exit: unknown parameter 'id'");
-    expect(fails(['-device', 'pc-testdev,x=1'])).toBe('-device: pc-testdev takes no parameters');
-    expect(fails(['-device', 'e1000'])).toBe("-device: unknown or unsupported device 'e1000'");
+    expect(fails(['-device', 'isa-debug-exit,iosize=1'])).toBe('-device isa-debug-exit iosize: 1 is out of range (4..4)');
+    expect(fails(['-device', 'isa-debug-exit,foo=x'])).toBe("-device: isa-debug-exit: unknown property 'foo'");
+    expect(fails(['-device', 'isa-debug-exit,id=1x'])).toBe("-device: id '1x' must start with a letter and hold only letters, digits, '-', '.' and '_'");
+    expect(fails(['-device', 'pc-testdev,x=1'])).toBe("-device: pc-testdev: unknown property 'x'");
+    expect(fails(['-device', 'pc-testdev,x=1,x=2'])).toBe("-device: pc-testdev: property 'x' given twice");
+    expect(fails(['-device', 'e1000'])).toBe("-device: unknown or unsupported device 'e1000' (known: isa-debug-exit, pc-testdev)");
+    expect(fails(['-device', 'iobase=1'])).toBe('-device: give the device type first (-device TYPE,...)');
     expect(fails(['-display', 'gtk'])).toBe("-display: only 'none' is supported (godwit is headless)");
     expect(fails(['-monitor', 'stdio'])).toBe('-monitor stdio is not supported yet (only -monitor none)');
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../machine/config.ts';
+import { defaultDeviceSpecs } from '../../machine/device-spec.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
 import { readMachineConfig } from '../../machine/read-config.ts';
 import { isConfigError } from '../../src/util/errors.ts';
@@ -35,8 +36,7 @@ describe('readMachineConfig', () => {
       append: 'hi',
       icountShift: 2,
       noReboot: true,
-      debugExit: true,
-      testdev: true,
+      devices: defaultDeviceSpecs(),
       rtcBaseSeconds: 946684800,
       cpu: { vendor: 'AuthenticAMD', features: { tsc: false, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: true }, leaf15: true },
     });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { IoBus } from '../../../src/bus/io-bus.ts';
+import type { PortRange } from '../../../src/bus/io-bus.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import type { StateNode } from '../../../src/visit/state-tree.ts';
@@ -14,7 +15,7 @@ import { KvmPic } from '../../../devices/kvm/kvm-pic.ts';
 import { roundTrip } from '../helpers.ts';
 
 interface PicLike {
-  registerPorts(bus: IoBus): void;
+  portRanges(): PortRange[];
   setIrq(pin: number, level: number): void;
   hasInterrupt(): boolean;
   acknowledge(): number;
@@ -33,7 +34,7 @@ function setup(make: () => PicLike, opts: { autoEoi?: boolean } = {}) {
   const outputs: number[] = [];
   pic.onOutputChange = (level) => outputs.push(level);
   const bus = new IoBus();
-  pic.registerPorts(bus);
+  bus.map(pic.portRanges());
   const icw4 = opts.autoEoi ? 0x03 : 0x01;
   for (const [port, v] of [
     [0x20, 0x11], [0x21, 0x30], [0x21, 0x04], [0x21, icw4],
@@ -193,7 +194,7 @@ describe.each(FLAVOURS)('%s', (_name, make) => {
   it('ICW1 LTIM makes every input level-triggered; single mode skips ICW3', () => {
     const pic = make();
     const bus = new IoBus();
-    pic.registerPorts(bus);
+    bus.map(pic.portRanges());
     bus.write(0x20, 1, 0x1b); // LTIM, single, IC4
     bus.write(0x21, 1, 0x20);
     bus.write(0x21, 1, 0x01); // ICW4 straight after ICW2
@@ -260,8 +261,8 @@ describe('userspace and kvm PIC pairs', () => {
     k.onOutputChange = (l) => kOut.push(l);
     const ub = new IoBus();
     const kb = new IoBus();
-    u.registerPorts(ub);
-    k.registerPorts(kb);
+    ub.map(u.portRanges());
+    kb.map(k.portRanges());
     const next = rng(2024);
     const ports = [0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1];
     let acks = 0;
@@ -337,7 +338,7 @@ describe('userspace and kvm PIC pairs', () => {
     expect(cpuLevel).toBe(-1);
     expect(fresh.hasInterrupt()).toBe(k.hasInterrupt());
     const freshBus = new IoBus();
-    fresh.registerPorts(freshBus);
+    freshBus.map(fresh.portRanges());
     expect(freshBus.read(0x20, 1)).toBe(bus.read(0x20, 1));
     expect(freshBus.read(0x4d1, 1)).toBe(0x0c);
     for (let i = 0; i < 3; i++) {
@@ -350,7 +351,7 @@ describe('userspace and kvm PIC pairs', () => {
   it('the ltim and single_mode extensions appear only when set and survive a round trip', () => {
     const k = new KvmPic();
     const bus = new IoBus();
-    k.registerPorts(bus);
+    bus.map(k.portRanges());
     bus.write(0x20, 1, 0x1b); // LTIM + single mode, waiting for ICW2
     const [m] = kvmObjects(k);
     const fresh = new KvmPic();
@@ -359,7 +360,7 @@ describe('userspace and kvm PIC pairs', () => {
     expect(tree['ltim']).toEqual({ ltim: 1 });
     expect(tree['single_mode']).toEqual({ single_mode: 1 });
     const fb = new IoBus();
-    fresh.registerPorts(fb);
+    fb.map(fresh.portRanges());
     for (const b of [bus, fb]) {
       b.write(0x21, 1, 0x40);
       b.write(0x21, 1, 0x01); // ICW4 straight away: single mode survived
@@ -419,7 +420,7 @@ describe('userspace and kvm PIC pairs', () => {
     expect(kLevel).toBe(-1);
     expect(k.hasInterrupt()).toBe(up.hasInterrupt());
     const kb = new IoBus();
-    k.registerPorts(kb);
+    kb.map(k.portRanges());
     for (let i = 0; i < 4; i++) {
       expect(kb.read(0x20, 1)).toBe(u.bus.read(0x20, 1));
       expect(k.acknowledge()).toBe(up.acknowledge());

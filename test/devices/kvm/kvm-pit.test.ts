@@ -38,7 +38,7 @@ function kernel(startNs = 0) {
   const line = new IrqLine(sink, 0);
   const pit = new KvmPit(tc.clock, line);
   const bus = new IoBus();
-  pit.registerPorts(bus);
+  bus.map(pit.portRanges());
   return { tc, sink, line, pit, bus, setIrqEnabled: (on: boolean) => pit.setIrqEnabled(on) };
 }
 

@@ -10,7 +10,7 @@ function setup(opts: { autoEoi?: boolean } = {}): { pic: PicPair; bus: IoBus; ou
   const outputs: number[] = [];
   pic.onOutputChange = (level) => outputs.push(level);
   const bus = new IoBus();
-  pic.registerPorts(bus);
+  bus.map(pic.portRanges());
   const icw4 = opts.autoEoi ? 0x03 : 0x01;
   bus.write(0x20, 1, 0x11);
   bus.write(0x21, 1, 0x30);
@@ -179,7 +179,7 @@ describe('i8259 pair', () => {
   it('ICW1 LTIM makes every input level-triggered', () => {
     const pic = new PicPair();
     const bus = new IoBus();
-    pic.registerPorts(bus);
+    bus.map(pic.portRanges());
     bus.write(0x20, 1, 0x19);
     bus.write(0x21, 1, 0x20);
     bus.write(0x21, 1, 0x04);
@@ -212,7 +212,7 @@ describe('i8259 pair', () => {
     expect(cpuLevel).toBe(-1);
     expect(fresh.hasInterrupt()).toBe(pic.hasInterrupt());
     const freshBus = new IoBus();
-    fresh.registerPorts(freshBus);
+    freshBus.map(fresh.portRanges());
     expect(freshBus.read(0x20, 1)).toBe(bus.read(0x20, 1));
     expect(freshBus.read(0x4d1, 1)).toBe(0x0c);
     for (let i = 0; i < 3; i++) {

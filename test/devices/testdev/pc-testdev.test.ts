@@ -7,7 +7,7 @@ function setup() {
   const sink = new RecordingSink();
   const dev = new PcTestdev(sink);
   const bus = new IoBus();
-  dev.registerPorts(bus);
+  bus.map(dev.portRanges());
   return { sink, dev, bus };
 }
 

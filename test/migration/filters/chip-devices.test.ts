@@ -36,7 +36,7 @@ function userPic(): PicSide {
   const out: number[] = [];
   p.onOutputChange = (l) => out.push(l);
   const bus = new IoBus();
-  p.registerPorts(bus);
+  bus.map(p.portRanges());
   p.reset();
   return {
     bus,
@@ -58,7 +58,7 @@ function kvmPic(): PicSide {
   const out: number[] = [];
   p.onOutputChange = (l) => out.push(l);
   const bus = new IoBus();
-  p.registerPorts(bus);
+  bus.map(p.portRanges());
   p.reset();
   const objs = [
     new KvmI8259Object({ get: () => p.getChip(0), set: (s) => p.setChip(0, s) }),

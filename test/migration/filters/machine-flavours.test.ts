@@ -92,13 +92,13 @@ function build(irqchip: Irqchip, tc: TestClock): Machine {
     const io = new KvmIoapic(() => {});
     tree.add('/machine/ioapic', new KvmIoapicObject({ get: () => io.getState(), set: (s) => io.setState(s) }));
     const kp = new KvmPic();
-    kp.registerPorts(bus);
+    bus.map(kp.portRanges());
     tree.add('/machine/pic/master', new KvmI8259Object({ get: () => kp.getChip(0), set: (s) => kp.setChip(0, s) }));
     const slave = new KvmI8259Object({ get: () => kp.getChip(1), set: (s) => kp.setChip(1, s), postLoad: () => kp.postLoad() });
     tree.add('/machine/pic/slave', slave);
     post.push(() => slave.postLoad());
     const pit = new KvmPit(tc.clock, new IrqLine(irq0, 0));
-    pit.registerPorts(bus);
+    bus.map(pit.portRanges());
     const obj = new KvmPitObject({ get: () => pit.getState(), set: (s) => pit.setState(s), postLoad: () => pit.postLoad() });
     tree.add('/machine/pit', obj);
     post.push(() => obj.postLoad());
@@ -110,7 +110,7 @@ function build(irqchip: Irqchip, tc: TestClock): Machine {
     const io = new Ioapic(() => {});
     tree.add('/machine/ioapic', io);
     const pp = new PicPair();
-    pp.registerPorts(bus);
+    bus.map(pp.portRanges());
     tree.add('/machine/pic/master', pp.master);
     tree.add('/machine/pic/slave', pp.slave);
     post.push(() => pp.postLoad());

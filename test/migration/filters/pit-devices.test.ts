@@ -60,7 +60,7 @@ function kernel(tc: TestClock): Side {
   const pit = new KvmPit(tc.clock, new IrqLine(sink, 0));
   const obj = new KvmPitObject({ get: () => pit.getState(), set: (s) => pit.setState(s), postLoad: () => pit.postLoad() });
   const bus = new IoBus();
-  pit.registerPorts(bus);
+  bus.map(pit.portRanges());
   return {
     bus,
     sink,
