@@ -21,6 +21,15 @@ export const RAM_BYTES = (16 << 20) + 0x2000;
 export const IOAPIC_WINDOW = 0xfec00000;
 export const SERIAL_PORT = 0x3f8;
 
+/** Records level changes (RecordingSink) and every call, repeated levels included. */
+export class IrqLog extends RecordingSink {
+  readonly calls: [number, number][] = [];
+  override setIrq(pin: number, level: number): void {
+    this.calls.push([pin, level]);
+    super.setIrq(pin, level);
+  }
+}
+
 export class MsiRecorder implements MsiSink {
   readonly messages: [number, number][] = [];
   signalMsi(address: number, data: number): void {
@@ -78,7 +87,7 @@ const FOREIGN_PORT: PortDevice = { ioRead: () => 0x5a, ioWrite: () => {} };
 export function bench(opts: { legacy?: boolean } = {}) {
   const mem = new PhysicalMemory(RAM_BYTES);
   const io = new IoBus();
-  const irq = new RecordingSink();
+  const irq = new IrqLog();
   const msi = new MsiRecorder();
   let resets = 0;
   const rcr = new PiixRcr(() => resets++);
