@@ -51,9 +51,9 @@ export class PciBarMapper {
 
   /**
    * Recompute from `functions` (devfn, function) in devfn order. Nothing is touched when the
-   * decoding BARs are the same as last time, unless `force` (after a load).
+   * decoding BARs are the same as last time.
    */
-  update(functions: readonly (readonly [number, PciFunction])[], force = false): void {
+  update(functions: readonly (readonly [number, PciFunction])[]): void {
     const wanted: BarMapping[] = [];
     for (const [devfn, fn] of functions) {
       const command = fn.command;
@@ -66,7 +66,7 @@ export class PciBarMapper {
         if (address >= 0) wanted.push({ devfn, bar, address });
       }
     }
-    if (!force && sameMappings(wanted, this.wanted)) return;
+    if (sameMappings(wanted, this.wanted)) return;
     for (const m of this.mapped) {
       if (m.bar.space === PCI_BAR_SPACE_IO) this.io.unregister(m.address, m.bar.size);
       else this.mmio.unregister(m.address);

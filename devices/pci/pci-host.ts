@@ -198,7 +198,7 @@ export class PciHost implements StateObject {
   reset(): void {
     this.confAddr = 0;
     for (const [, fn] of this.plugged) fn.reset();
-    this.mapper.update(this.plugged, true);
+    this.mapper.update(this.plugged);
   }
 
   visit(v: Visitor): void {
@@ -209,6 +209,6 @@ export class PciHost implements StateObject {
   /** Every plugged function's state is loaded by now: re-derive INTx levels (silently) and BAR mappings. */
   postLoad(): void {
     this.router.restore((devfn) => this.slots[devfn]?.restoreIntx() ?? 0);
-    this.mapper.update(this.plugged, true);
+    this.mapper.update(this.plugged);
   }
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { PciBar } from '../../../devices/pci/pci-bar.ts';
+import { PCI_BAR_SPACE_IO, PCI_BAR_SPACE_MEMORY } from '../../../devices/pci/pci-regs.ts';
 import { DEV_IO_SIZE, DEV_MEM_SIZE, IOAPIC_WINDOW, RAM_BYTES, SERIAL_PORT, TestDevice, bench, cfgRead, cfgWrite } from './pci-harness.ts';
 import type { Bench } from './pci-harness.ts';
 
@@ -94,6 +96,18 @@ describe('PCI BARs', () => {
     cfgWrite(b, DEV, 0x18, 4, 0xffffc000);
     cfgWrite(b, DEV, 0x18, 4, 0xffff8000);
     expect(mapped(b)).toEqual(['24:0@ffc0', '24:2@ffff8000']);
+  });
+
+  it('decode only inside their space: I/O below 0x10000, memory below the sizing pattern', () => {
+    const io = new PciBar(0, PCI_BAR_SPACE_IO, 0x40, null, false);
+    expect(io.decode(0xffc1, 0x1)).toBe(0xffc0);
+    expect(io.decode(0x10001, 0x1)).toBe(-1);
+    expect(io.decode(0xffc1, 0x2)).toBe(-1);
+    const mem = new PciBar(2, PCI_BAR_SPACE_MEMORY, 0x4000, null, true);
+    expect(mem.decode(0xffff8008, 0x2)).toBe(0xffff8000);
+    expect(mem.decode(0xffffc008, 0x2)).toBe(-1);
+    expect(mem.decode(0xe0004008, 0x1)).toBe(-1);
+    expect(mem.decode(0x00000008, 0x2)).toBe(-1);
   });
 
   it('leave the IOAPIC window and other devices\' ports alone, and decode once moved off them', () => {

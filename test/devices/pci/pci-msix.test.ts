@@ -169,4 +169,16 @@ describe('MSI-X', () => {
     expect(b.mem.readSlow(0xe0000000 + 0x20c, 4)).toBe(0);
     expect(regs.log.at(-1)).toBe('r20c/4');
   });
+
+  it('masks every vector and forgets pending bits and messages on reset', () => {
+    const { b, dev, cap } = setup();
+    program(b, 0, 0xfee00000, 0x30);
+    setMasked(b, 0, false);
+    dev.fn.notify(1);
+    control(b, cap, 0x8000);
+    b.host.reset();
+    expect(dev.fn.msix!.table.every((x, i) => x === ((i & 15) === 12 ? 1 : 0))).toBe(true);
+    expect(dev.fn.msix!.pba.every((x) => x === 0)).toBe(true);
+    expect(dev.fn.msix!.enabled).toBe(false);
+  });
 });
