@@ -116,26 +116,5 @@ export function cfgWrite(b: Bench, devfn: number, register: number, size: number
   b.io.write(0xcfc + (register & 3), size, value);
 }
 
-/** xorshift32 with a scrambled seed: failures replay. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = (Math.imul(seed | 0, 0x9e3779b9) ^ 0x5bd1e995) >>> 0 || 1;
-    for (let i = 0; i < 8; i++) this.u32();
-  }
-  u32(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s;
-  }
-  /** Integer in [0, n). */
-  below(n: number): number {
-    return this.u32() % n;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.below(items.length)]!;
-  }
-}
+/** The project's seeded generator (xorshift32): failures replay. */
+export { Rng } from '../../migration/filters/gen.ts';
