@@ -67,6 +67,13 @@ export class IoBus {
     return this.devices[port & 0xffff] !== UNMAPPED;
   }
 
+  /** True when no port of [base, base + count) is registered (and the range is inside the space). */
+  isFree(base: number, count: number): boolean {
+    if (base < 0 || count <= 0 || base + count > 0x10000) return false;
+    for (let p = base; p < base + count; p++) if (this.devices[p] !== UNMAPPED) return false;
+    return true;
+  }
+
   read(port: number, size: number): number {
     port &= 0xffff;
     const dev = this.devices[port]!;

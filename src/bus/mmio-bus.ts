@@ -45,6 +45,17 @@ export class MmioBus {
     this.last = null;
   }
 
+  /**
+   * True when [base, base + length) lies inside the 32-bit space and overlaps no registered range,
+   * so that a caller with guest-chosen addresses (PCI BARs) can decide before register() refuses.
+   */
+  isFree(base: number, length: number): boolean {
+    const end = base + length;
+    if (length <= 0 || base < 0 || end > 2 ** 32) return false;
+    for (const r of this.ranges) if (base < r.end && r.base < end) return false;
+    return true;
+  }
+
   /** Release the range that starts at base (PCI BARs move). */
   unregister(base: number): void {
     this.ranges = this.ranges.filter((r) => r.base !== base);

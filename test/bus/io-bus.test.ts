@@ -42,4 +42,19 @@ describe('port bus', () => {
     expect(() => bus.register(0x5f, 2, recorder([]))).toThrow('registered twice');
     expect(() => bus.register(0xffff, 2, recorder([]))).toThrow('outside');
   });
+
+  it('tells whether a port range is free before a register would refuse it', () => {
+    const bus = new IoBus();
+    bus.register(0x60, 2, recorder([]));
+    expect(bus.isFree(0x5e, 2)).toBe(true);
+    expect(bus.isFree(0x5f, 2)).toBe(false);
+    expect(bus.isFree(0x61, 1)).toBe(false);
+    expect(bus.isFree(0x62, 0x100)).toBe(true);
+    expect(bus.isFree(0xffff, 1)).toBe(true);
+    expect(bus.isFree(0xffff, 2)).toBe(false);
+    expect(bus.isFree(-1, 1)).toBe(false);
+    expect(bus.isFree(0x100, 0)).toBe(false);
+    bus.unregister(0x60, 2);
+    expect(bus.isFree(0x5f, 2)).toBe(true);
+  });
 });
