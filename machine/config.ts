@@ -148,9 +148,11 @@ function parseDevice(opts: Options, arg: string, name: string): void {
   const [driver, ...rest] = splitCommas(arg);
   const params = parseKeyValueItems(name, rest, null);
   if (driver === 'isa-debug-exit') {
+    // godwit's device is QEMU's at iobase=0xf4 with iosize=4 (a dword write exits with the whole
+    // value); a narrower one would cut wide writes differently, so it is refused, not ignored.
     for (const [key, value] of params) {
       if (key === 'iobase') parseInteger(`${name} isa-debug-exit iobase`, value, 0xf4, 0xf4);
-      else if (key === 'iosize') parseInteger(`${name} isa-debug-exit iosize`, value, 1, 4);
+      else if (key === 'iosize') parseInteger(`${name} isa-debug-exit iosize`, value, 4, 4);
       else throw new ConfigError(`${name}: isa-debug-exit: unknown parameter '${key}'`);
     }
     opts.debugExit = true;

@@ -153,7 +153,7 @@ export class PcBoard {
     this.io.register(0x510, 2, this.fwCfg, IO_8 | IO_16);
     if (config.debugExit) {
       this.debugExit = new DebugExit((status) => events.onDebugExit(status));
-      this.io.register(0xf4, 4, this.debugExit);
+      this.debugExit.registerPorts(this.io);
     }
     if (config.testdev) {
       this.testdev = new PcTestdev(this.isa);

@@ -1,5 +1,5 @@
 /** Run a committed guest image in-process and capture what it prints on COM1. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
@@ -15,6 +15,12 @@ export function guestImage(name: string): Uint8Array {
 
 export function expectedOutput(name: string): string {
   return readFileSync(`${GUEST_DIR}expected/${name}.txt`, 'latin1');
+}
+
+/** The exit status a guest must end with: expected/<name>.status if present, else 1 (exit(0)). */
+export function expectedStatus(name: string): number {
+  const path = `${GUEST_DIR}expected/${name}.status`;
+  return existsSync(path) ? Number(readFileSync(path, 'latin1').trim()) : 1;
 }
 
 export interface GuestRun {

@@ -134,7 +134,8 @@ describe('flags and devices', () => {
   });
   it('refuses other devices and parameters', () => {
     expect(fails(['-device', 'isa-debug-exit,iobase=0x501'])).toBe('-device isa-debug-exit iobase: 1281 is out of range (244..244)');
-    expect(fails(['-device', 'isa-debug-exit,iosize=8'])).toBe('-device isa-debug-exit iosize: 8 is out of range (1..4)');
+    expect(fails(['-device', 'isa-debug-exit,iosize=8'])).toBe('-device isa-debug-exit iosize: 8 is out of range (4..4)');
+    expect(fails(['-device', 'isa-debug-exit,iosize=1'])).toBe('-device isa-debug-exit iosize: 1 is out of range (4..4)');
     expect(fails(['-device', 'isa-debug-exit,id=x'])).toBe("-device: isa-debug-exit: unknown parameter 'id'");
     expect(fails(['-device', 'pc-testdev,x=1'])).toBe('-device: pc-testdev takes no parameters');
     expect(fails(['-device', 'e1000'])).toBe("-device: unknown or unsupported device 'e1000'");
