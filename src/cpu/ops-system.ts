@@ -233,7 +233,12 @@ export function movToDr(c: Cpu): void {
   if (dr === 6) v = (v & 0xe00f) | 0xffff0ff0;
   if (dr === 7) v = (v & ~0xd800) | 0x400;
   c.dr[dr] = v;
-  if (dr <= 3 || dr === 7) c.updateBreakpoints();
+  if (dr <= 3 || dr === 7) {
+    c.updateBreakpoints();
+    // The run loop decides at a batch's start whether to check breakpoints: end the batch, so a
+    // breakpoint armed here already applies to the next instruction.
+    c.requestCheck();
+  }
 }
 
 export function cpuid(c: Cpu): void {
