@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { GUEST_DIR, expectedOutput, expectedStatus, runGuest } from './run-guest.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
-const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'exitcode'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'exitcode', 'fences'];
 const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'rflag'];
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
 
