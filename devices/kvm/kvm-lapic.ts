@@ -29,7 +29,7 @@ import {
 import { matchDestination } from '../apic-common/apic-math.ts';
 import {
   STALE_EXPIRY_NS, TIMER_PERIODIC, TIMER_TSC_DEADLINE, countShiftOf, currentCount, elapsedInCount,
-  loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, tscDeadlineExpiry,
+  loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, timerModeSwitchStops, tscDeadlineExpiry,
 } from '../../src/arith/apic-timer-math.ts';
 import {
   KVM_APIC_REG_SIZE, KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_UNINITIALIZED,
@@ -410,7 +410,8 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
     if (!this.softwareEnabled) v = (v | LVT_MASKED) >>> 0;
     const old = this.lvt(index);
     this.setLvt(index, v);
-    if (index === LVT_TIMER && timerModeOf(old) !== timerModeOf(v)) {
+    // Between one-shot and periodic the count (its deadline) goes on; onTimer reads the mode.
+    if (index === LVT_TIMER && timerModeSwitchStops(old, v)) {
       this.r32[W_TMICT] = 0;
       this.tscDeadline = 0n;
       this.armAt(-1);
@@ -563,9 +564,11 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
   /**
    * Replace the state, as KVM_SET_LAPIC does: the Version register is rewritten, PPR recomputed,
    * TMCCT ignored, reserved offsets cleared and every register masked to its valid bits; the timer
-   * is re-armed from the deadline (a missing one restarts a periodic count from now; one more than
-   * 1 s behind the clock fires now, or for a periodic count restarts). The virtual clock and the
-   * CPU's TSC must already hold their restored values.
+   * is re-armed from the deadline (one more than 1 s behind the clock fires now, or for a periodic
+   * count restarts). No deadline means no running count in any mode: unlike KVM, which has no
+   * deadline in its state and restarts a periodic count, godwit carries it, and a periodic count
+   * can be stopped (a finished one-shot switched to periodic). The virtual clock and the CPU's TSC
+   * must already hold their restored values.
    */
   setState(s: KvmLapicFullState): void {
     const src = new Uint32Array(KVM_APIC_REG_SIZE / 4);
@@ -607,10 +610,10 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
       if (this.tscDeadline === 0n) this.armAt(-1);
       else if (saved >= 0) this.armAt(Math.max(saved, stale));
       else this.armAt(tscDeadlineExpiry(this.tscDeadline, this.wiring.readTsc(), now));
-    } else if (r[W_TMICT] === 0) {
+    } else if (r[W_TMICT] === 0 || saved < 0) {
       this.armAt(-1);
     } else if (mode === TIMER_PERIODIC) {
-      if (saved >= 0 && saved >= stale) this.armAt(saved);
+      if (saved >= stale) this.armAt(saved);
       else this.startCount(now);
     } else {
       this.armAt(saved >= 0 ? Math.max(saved, stale) : -1);
