@@ -427,8 +427,12 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
     const v = Number(value);
     if (v & ~(APIC_BASE_ADDR | APIC_BASE_ENABLE | APIC_BASE_BSP)) return false; // x2APIC and reserved: #GP
     const oldBase = this.mmioBase();
+    const wasEnabled = this.isHardwareEnabled();
     this.apicbase = ((v & (APIC_BASE_ADDR | APIC_BASE_ENABLE)) | (this.apicbase & APIC_BASE_BSP)) >>> 0;
     if ((v & APIC_BASE_ENABLE) === 0) this.spuriousVec &= ~SVR_ENABLE;
+    // Enabled again: the xAPIC ID is the initial one (SDM 10.4.3: the APIC may return to its
+    // power-up state; KVM's kvm_lapic_set_base resets the ID; QEMU cannot re-enable at all).
+    else if (!wasEnabled) this.id = this.wiring.apicId & 0xff;
     if (this.mmioBase() !== oldBase) this.onBaseChange(this.mmioBase());
     this.updateIrq();
     return true;

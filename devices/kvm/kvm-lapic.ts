@@ -459,8 +459,11 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
     const v = Number(value);
     if (v & ~(APIC_BASE_ADDR | APIC_BASE_ENABLE | APIC_BASE_BSP)) return false;
     const oldBase = this.mmioBase();
+    const wasEnabled = this.isHardwareEnabled();
     this.apicBase = ((v & (APIC_BASE_ADDR | APIC_BASE_ENABLE)) | (this.apicBase & APIC_BASE_BSP)) >>> 0;
     if ((v & APIC_BASE_ENABLE) === 0) this.r32[W_SVR] = this.r32[W_SVR]! & ~SVR_ENABLE;
+    // Enabled again: the xAPIC ID is the initial one (kvm_lapic_set_base -> kvm_apic_set_xapic_id).
+    else if (!wasEnabled) this.r32[W_ID] = (this.wiring.apicId & 0xff) << 24;
     if (this.mmioBase() !== oldBase) this.onBaseChange(this.mmioBase());
     this.updateIrq();
     return true;

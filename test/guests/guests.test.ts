@@ -11,7 +11,7 @@ import { GUEST_DIR, expectedOutput, expectedStatus, runGuest } from './run-guest
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
 const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'exitcode', 'fences'];
-const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'rflag'];
+const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'rflag', 'apicmodes'];
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
 
 /** The CPU count a guest asks QEMU for in a `// qemu: -smp N` line of its source. */
