@@ -619,7 +619,7 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
       if (saved >= stale) this.armAt(saved);
       else this.startCount(now);
     } else {
-      this.armAt(saved >= 0 ? Math.max(saved, stale) : -1);
+      this.armAt(Math.max(saved, stale));
     }
     this.updateIrq();
   }

@@ -4,39 +4,16 @@
  * raises #UD.
  */
 import { describe, expect, it } from 'vitest';
-import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
 import { EAX } from '../../src/cpu/constants.ts';
-import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { flatCpu, gate } from './flat-cpu.ts';
 
-const GDT = 0x500;
-const IDT = 0x600;
-const CODE = 0x1000;
 const UD_HANDLER = 0x2000;
 
-/** Flat 32-bit protected mode; #UD goes to a handler that sets EAX to 0x0d0d and halts. */
-function makeCpu(code: number[]): Cpu {
-  const mem = new PhysicalMemory(1 << 20);
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
-  const gdt = [0, 0, 0x0000ffff, 0x00cf9a00, 0x0000ffff, 0x00cf9200];
-  gdt.forEach((v, i) => (mem.i32[(GDT >> 2) + i] = v | 0));
-  cpu.reset();
-  cpu.enterFlatProtectedMode(GDT, gdt.length * 4 - 1, 0x08, 0x10, CODE);
-  cpu.r32[4] = 0x8000;
-  cpu.idtBase = IDT;
-  cpu.idtLimit = 0x7ff;
-  const i = (IDT >> 2) + 6 * 2;
-  mem.i32[i] = (0x08 << 16) | UD_HANDLER;
-  mem.i32[i + 1] = 0x8e00;
-  mem.u8.set([0xb8, 0x0d, 0x0d, 0, 0, 0xf4], UD_HANDLER); // mov eax, 0xd0d; hlt
-  mem.u8.set([...code, 0xb8, 0x0c, 0x0c, 0, 0, 0xf4], CODE); // ...; mov eax, 0xc0c; hlt
+/** Runs `code`, then MOV EAX, 0xC0C; HLT. #UD goes to a handler that sets EAX to 0xD0D and halts. */
+function makeCpu(code: number[]) {
+  const cpu = flatCpu([...code, 0xb8, 0x0c, 0x0c, 0, 0, 0xf4]);
+  gate(cpu, 6, UD_HANDLER);
+  cpu.mem.u8.set([0xb8, 0x0d, 0x0d, 0, 0, 0xf4], UD_HANDLER);
   return cpu;
 }
 

@@ -5,15 +5,10 @@
  * INTO, single-step traps, interrupts between instructions) and 1 right after an IRET that set it.
  */
 import { describe, expect, it } from 'vitest';
-import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
+import type { Cpu } from '../../src/cpu/cpu.ts';
 import { EAX, ECX, EDI, ESI, ESP, IF, RF, TF } from '../../src/cpu/constants.ts';
-import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { CODE, flatCpu, gate, le } from './flat-cpu.ts';
 
-const GDT = 0x500;
-const IDT = 0x600;
-const CODE = 0x1000;
 const HALT = 0x2000;
 const RECORD = 0x2100;
 const LOG = 0x3000;
@@ -21,11 +16,6 @@ const LOGN = 0x2ffc;
 const PD = 0x10000;
 const PT = 0x11000;
 const MISSING = 0x40000;
-const STACK = 0x8000;
-
-function le(v: number): number[] {
-  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-}
 
 /**
  * A handler for events without an error code that appends (EIP, EFLAGS) of its frame to LOG and
@@ -47,35 +37,21 @@ interface Rig {
 }
 
 /**
- * Flat 32-bit protected mode with the first 4 MiB identity-mapped (MISSING not present). Every
- * vector goes to a handler that halts, except those listed in `recorded`.
+ * Flat 32-bit protected mode with the first 4 MiB identity-mapped (MISSING not present), `code`
+ * then HLT at CODE. Every vector goes to a handler that halts, except those listed in `recorded`.
  */
 function makeRig(code: number[], recorded: number[] = []): Rig {
-  const mem = new PhysicalMemory(1 << 20);
+  const cpu = flatCpu([...code, 0xf4]);
+  const mem = cpu.mem;
   const irq = { vector: 0x40, at: -1 };
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: {
-      hasInterrupt: () => irq.at >= 0 && cpu.retired >= irq.at,
-      acknowledge: () => {
-        irq.at = -1;
-        return irq.vector;
-      },
+  cpu.intr = {
+    hasInterrupt: () => irq.at >= 0 && cpu.retired >= irq.at,
+    acknowledge: () => {
+      irq.at = -1;
+      return irq.vector;
     },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
-  [0, 0, 0x0000ffff, 0x00cf9a00, 0x0000ffff, 0x00cf9200].forEach((v, i) => (mem.i32[(GDT >> 2) + i] = v | 0));
-  cpu.reset();
-  cpu.enterFlatProtectedMode(GDT, 23, 0x08, 0x10, CODE);
-  cpu.idtBase = IDT;
-  cpu.idtLimit = 0x7ff;
-  for (let v = 0; v < 256; v++) {
-    const target = recorded.includes(v) ? RECORD : HALT;
-    mem.i32[(IDT >> 2) + v * 2] = (0x08 << 16) | target;
-    mem.i32[(IDT >> 2) + v * 2 + 1] = v === 3 || v === 4 || v === 0x40 ? 0xee00 : 0x8e00;
-  }
+  };
+  for (let v = 0; v < 256; v++) gate(cpu, v, recorded.includes(v) ? RECORD : HALT);
   mem.u8[HALT] = 0xf4;
   mem.u8.set(RECORDER, RECORD);
   mem.i32[LOGN >> 2] = LOG;
@@ -83,8 +59,6 @@ function makeRig(code: number[], recorded: number[] = []): Rig {
   for (let p = 0; p < 1024; p++) mem.i32[(PT >> 2) + p] = p << 12 === MISSING ? 0 : (p << 12) | 3;
   cpu.cr3 = PD;
   cpu.writeCr0(cpu.cr0 | (1 << 31));
-  cpu.r32[ESP] = STACK;
-  mem.u8.set([...code, 0xf4], CODE);
   return { cpu, irq };
 }
 
@@ -220,7 +194,7 @@ describe('RF and instruction breakpoints', () => {
     const handler = [...RECORDER.slice(0, -1), 0x81, 0x4c, 0x24, 0x08, ...le(RF), 0xcf];
     const { cpu } = makeRig([0xb9, ...le(5), 0xf3, 0xaa, 0x90]);
     cpu.mem.u8.set(handler, RECORD + 0x80);
-    cpu.mem.i32[(IDT >> 2) + 2] = (0x08 << 16) | (RECORD + 0x80);
+    gate(cpu, 1, RECORD + 0x80);
     cpu.r32[EDI] = 0x6000;
     cpu.dr[0] = CODE + 5;
     cpu.dr[7] = 0x401;
