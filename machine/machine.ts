@@ -36,7 +36,9 @@ export class Machine implements RunnableMachine {
     this.host = host;
     this.events = {
       onDebugExit: (status) => {
-        this.exit = { reason: 'debug-exit', exitStatus: status, message: `guest wrote ${status >> 1} to isa-debug-exit` };
+        // The first request of a run counts: a write split by the port bus ends it at its first part.
+        if (this.exit !== null) return;
+        this.exit = { reason: 'debug-exit', exitStatus: status, message: `guest wrote ${Math.floor(status / 2)} to isa-debug-exit` };
         for (const cpu of this.board.cpus) cpu.requestStop();
       },
       onReset: () => {

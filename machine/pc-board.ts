@@ -250,7 +250,7 @@ export class PcBoard {
   writeFirmwareTables(): void {
     if (this.lapics.length === 0) return;
     const model = this.cpu.model;
-    const leaf1 = cpuidLeaf(model, 1, 0, 0);
+    const leaf1 = cpuidLeaf(model, 1, 0, 0, true); // the APIC is enabled at power-on
     const table = buildMpTable(
       {
         cpus: this.cpus.length,

@@ -29,8 +29,8 @@ import {
 } from '../../src/arith/apic-math.ts';
 import { matchDestination } from '../apic-common/apic-math.ts';
 import {
-  STALE_EXPIRY_NS, TIMER_PERIODIC, TIMER_TSC_DEADLINE, countShiftOf, currentCount, elapsedInCount, nextExpiry,
-  rebasedLoadTime, timerModeOf, tscDeadlineExpiry,
+  STALE_EXPIRY_NS, TIMER_PERIODIC, TIMER_TSC_DEADLINE, countShiftOf, currentCount, elapsedInCount,
+  loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, timerModeSwitchStops, tscDeadlineExpiry,
 } from '../../src/arith/apic-timer-math.ts';
 
 export interface ApicOptions {
@@ -366,7 +366,8 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
   }
 
   private currentCount(): number {
-    if (this.timerMode() === TIMER_TSC_DEADLINE) return 0;
+    // Not running: a one-shot count that reached 0, and (after a mode switch) a periodic one too.
+    if (this.timerMode() === TIMER_TSC_DEADLINE || this.timerExpiry < 0) return 0;
     const periodic = this.timerMode() === TIMER_PERIODIC;
     return currentCount(periodic, this.initialCount, this.countShift, this.initialCountLoadTime, this.clock.now());
   }
@@ -376,11 +377,14 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
     if (!this.softwareEnabled) v = (v | LVT_MASKED) >>> 0;
     const old = this.lvt[index]!;
     this.lvt[index] = v;
-    if (index === LVT_TIMER && timerModeOf(old) !== timerModeOf(v)) {
-      // A mode change stops the timer (KVM does this for TSC-deadline changes; godwit for all).
+    if (index === LVT_TIMER && timerModeSwitchStops(old, v)) {
       this.initialCount = 0;
       this.tscDeadline = 0n;
       this.armAt(-1);
+    } else if (index === LVT_TIMER && this.timerExpiry >= 0 && timerModeOf(old) !== timerModeOf(v)) {
+      // One-shot <-> periodic: the running count goes on to its expiry; QEMU's load time becomes
+      // the start of that count (a periodic count's current period), which both modes agree on.
+      this.initialCountLoadTime = loadTimeFromExpiry(this.timerExpiry, this.initialCount, this.countShift);
     } else if (index === LVT_LINT0 && this.wiring.pic.hasInterrupt()) {
       this.localDeliver(LVT_LINT0); // QEMU's apic_check_pic
     }
@@ -393,7 +397,7 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
     const oldShift = this.countShift;
     this.divideConf = conf;
     this.countShift = shift;
-    if (this.initialCount === 0 || this.timerMode() === TIMER_TSC_DEADLINE || shift === oldShift) return;
+    if (this.timerExpiry < 0 || this.timerMode() === TIMER_TSC_DEADLINE || shift === oldShift) return;
     const now = this.clock.now();
     const periodic = this.timerMode() === TIMER_PERIODIC;
     const e = elapsedInCount(periodic, this.initialCount, oldShift, this.initialCountLoadTime, now);
@@ -425,8 +429,12 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
     const v = Number(value);
     if (v & ~(APIC_BASE_ADDR | APIC_BASE_ENABLE | APIC_BASE_BSP)) return false; // x2APIC and reserved: #GP
     const oldBase = this.mmioBase();
+    const wasEnabled = this.isHardwareEnabled();
     this.apicbase = ((v & (APIC_BASE_ADDR | APIC_BASE_ENABLE)) | (this.apicbase & APIC_BASE_BSP)) >>> 0;
     if ((v & APIC_BASE_ENABLE) === 0) this.spuriousVec &= ~SVR_ENABLE;
+    // Enabled again: the xAPIC ID is the initial one (SDM 10.4.3: the APIC may return to its
+    // power-up state; KVM's kvm_lapic_set_base resets the ID; QEMU cannot re-enable at all).
+    else if (!wasEnabled) this.id = this.wiring.apicId & 0xff;
     if (this.mmioBase() !== oldBase) this.onBaseChange(this.mmioBase());
     this.updateIrq();
     return true;
@@ -602,8 +610,9 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
 
   /**
    * Re-arm the timer from the loaded expiry (the virtual clock and the CPU's TSC must already hold
-   * their restored values) and tell the CPU about pending interrupts. An expiry more than 1 s behind
-   * the clock, or a missing one where the count still runs, is recomputed from now.
+   * their restored values) and tell the CPU about pending interrupts. A periodic expiry more than
+   * 1 s behind the clock is recomputed from now; a one-shot one fires now. No expiry means no
+   * running count, in every mode (a TSC deadline without its expiry is recomputed from the TSC).
    */
   postLoad(): void {
     const now = this.clock.now();
@@ -612,8 +621,8 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
       if (this.tscDeadline === 0n) this.armAt(-1);
       else if (this.timerExpiry >= 0) this.armAt(Math.max(this.timerExpiry, stale));
       else this.armAt(tscDeadlineExpiry(this.tscDeadline, this.wiring.readTsc(), now));
-    } else if (this.timerMode() === TIMER_PERIODIC) {
-      if (this.timerExpiry >= 0 && this.timerExpiry >= stale) this.armAt(this.timerExpiry);
+    } else if (this.timerMode() === TIMER_PERIODIC && this.timerExpiry >= 0) {
+      if (this.timerExpiry >= stale) this.armAt(this.timerExpiry);
       else this.timerUpdate(now);
     } else if (this.timerExpiry >= 0) {
       this.armAt(Math.max(this.timerExpiry, stale));

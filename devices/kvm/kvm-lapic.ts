@@ -29,7 +29,7 @@ import {
 import { matchDestination } from '../apic-common/apic-math.ts';
 import {
   STALE_EXPIRY_NS, TIMER_PERIODIC, TIMER_TSC_DEADLINE, countShiftOf, currentCount, elapsedInCount,
-  loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, tscDeadlineExpiry,
+  loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, timerModeSwitchStops, tscDeadlineExpiry,
 } from '../../src/arith/apic-timer-math.ts';
 import {
   KVM_APIC_REG_SIZE, KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_UNINITIALIZED,
@@ -410,7 +410,8 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
     if (!this.softwareEnabled) v = (v | LVT_MASKED) >>> 0;
     const old = this.lvt(index);
     this.setLvt(index, v);
-    if (index === LVT_TIMER && timerModeOf(old) !== timerModeOf(v)) {
+    // Between one-shot and periodic the count (its deadline) goes on; onTimer reads the mode.
+    if (index === LVT_TIMER && timerModeSwitchStops(old, v)) {
       this.r32[W_TMICT] = 0;
       this.tscDeadline = 0n;
       this.armAt(-1);
@@ -458,8 +459,11 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
     const v = Number(value);
     if (v & ~(APIC_BASE_ADDR | APIC_BASE_ENABLE | APIC_BASE_BSP)) return false;
     const oldBase = this.mmioBase();
+    const wasEnabled = this.isHardwareEnabled();
     this.apicBase = ((v & (APIC_BASE_ADDR | APIC_BASE_ENABLE)) | (this.apicBase & APIC_BASE_BSP)) >>> 0;
     if ((v & APIC_BASE_ENABLE) === 0) this.r32[W_SVR] = this.r32[W_SVR]! & ~SVR_ENABLE;
+    // Enabled again: the xAPIC ID is the initial one (kvm_lapic_set_base -> kvm_apic_set_xapic_id).
+    else if (!wasEnabled) this.r32[W_ID] = (this.wiring.apicId & 0xff) << 24;
     if (this.mmioBase() !== oldBase) this.onBaseChange(this.mmioBase());
     this.updateIrq();
     return true;
@@ -563,9 +567,11 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
   /**
    * Replace the state, as KVM_SET_LAPIC does: the Version register is rewritten, PPR recomputed,
    * TMCCT ignored, reserved offsets cleared and every register masked to its valid bits; the timer
-   * is re-armed from the deadline (a missing one restarts a periodic count from now; one more than
-   * 1 s behind the clock fires now, or for a periodic count restarts). The virtual clock and the
-   * CPU's TSC must already hold their restored values.
+   * is re-armed from the deadline (one more than 1 s behind the clock fires now, or for a periodic
+   * count restarts). No deadline means no running count in any mode: unlike KVM, which has no
+   * deadline in its state and restarts a periodic count, godwit carries it, and a periodic count
+   * can be stopped (a finished one-shot switched to periodic). The virtual clock and the CPU's TSC
+   * must already hold their restored values.
    */
   setState(s: KvmLapicFullState): void {
     const src = new Uint32Array(KVM_APIC_REG_SIZE / 4);
@@ -607,13 +613,13 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
       if (this.tscDeadline === 0n) this.armAt(-1);
       else if (saved >= 0) this.armAt(Math.max(saved, stale));
       else this.armAt(tscDeadlineExpiry(this.tscDeadline, this.wiring.readTsc(), now));
-    } else if (r[W_TMICT] === 0) {
+    } else if (r[W_TMICT] === 0 || saved < 0) {
       this.armAt(-1);
     } else if (mode === TIMER_PERIODIC) {
-      if (saved >= 0 && saved >= stale) this.armAt(saved);
+      if (saved >= stale) this.armAt(saved);
       else this.startCount(now);
     } else {
-      this.armAt(saved >= 0 ? Math.max(saved, stale) : -1);
+      this.armAt(Math.max(saved, stale));
     }
     this.updateIrq();
   }

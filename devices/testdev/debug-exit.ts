@@ -1,6 +1,9 @@
 /**
- * QEMU's isa-debug-exit (0xF4, 4 ports wide on the pc machine): a write of v asks the emulator to
- * exit with status (v << 1) | 1, so a guest can never report 0. Reads return all ones.
+ * QEMU's isa-debug-exit as QEMU's pc machine is configured with `iobase=0xf4,iosize=4`: ports
+ * 0xF4-0xF7 accept byte, word and dword writes, and a write of v asks the emulator to exit with
+ * status (v << 1) | 1 of the whole value written, so a guest can never report 0. Reads return all
+ * ones. A write that runs past 0xF7 is split by the bus, and the first part to arrive ends the run
+ * (QEMU exits on it too).
  */
 import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { StateObject } from '../../src/qom/object.ts';

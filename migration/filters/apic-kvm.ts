@@ -13,11 +13,12 @@
  *
  * The timer's deadline is carried exactly: timer_deadline <-> timer_expiry. QEMU's load time is
  * rebuilt from it so that every TMCCT read afterwards is the same: a running count (one-shot or
- * periodic) began initial + 1 ticks before its next expiry; a finished one-shot count is placed one
- * whole count before the snapshot point (it reads 0); a periodic count with no deadline restarts at
- * the snapshot point (as KVM_SET_LAPIC restarts it); with no count or in TSC-deadline mode the load
- * time is 0. next_time is the deadline when armed, else 0. (A periodic count's original load time,
- * a multiple of periods earlier, is not recoverable and not needed.)
+ * periodic) began initial + 1 ticks before its next expiry; a count that is not running (a finished
+ * one-shot, possibly switched to periodic since: both flavours keep it stopped and read 0) is
+ * placed one whole count before the snapshot point; with no count or in TSC-deadline mode the load
+ * time is 0. next_time is the deadline when armed, else 0; TMCCT is 0 without a deadline. (A
+ * periodic count's original load time, a multiple of periods earlier, is not recoverable and not
+ * needed.)
  *
  * mp_state KVM_MP_STATE_INIT_RECEIVED (waiting for SIPI) <-> the `apic_sipi` group with
  * wait_for_sipi 1; its sipi_vector, meaningless while waiting, is written as 0. The TSC-deadline MSR
@@ -133,8 +134,6 @@ function kvmToApic(inputs: readonly FilterNode[], ctx: FilterContext): FilterNod
     expiry = -1;
   } else if (expiry >= 0) {
     loadTime = expiry - periodNs(initial, shift);
-  } else if (mode === TIMER_PERIODIC) {
-    loadTime = now;
   } else {
     loadTime = now - periodNs(initial, shift);
   }
@@ -196,7 +195,7 @@ function apicToKvm(inputs: readonly FilterNode[], ctx: FilterContext): FilterNod
   const mode = timerModeOf(a.lvt[0]!);
   put32(page, REG_TMICT, a.initial_count);
   const count =
-    mode === TIMER_TSC_DEADLINE
+    mode === TIMER_TSC_DEADLINE || a.timer_expiry < 0n
       ? 0
       : currentCount(mode === TIMER_PERIODIC, a.initial_count, countShiftOf(a.divide_conf), Number(a.initial_count_load_time), now);
   put32(page, REG_TMCCT, count);

@@ -5,10 +5,13 @@
  * The input clock is 1 GHz: the counter ticks once every 2^count_shift ns. A period is
  * initial_count + 1 ticks, as in QEMU.
  *
- * One deviation, shared by both flavours: the expiry is computed whether or not the LVT entry is
- * masked, and a masked expiry is dropped at delivery (as KVM does); QEMU instead leaves a masked
+ * Deviations from QEMU, shared by both flavours: the expiry is computed whether or not the LVT entry
+ * is masked, and a masked expiry is dropped at delivery (as KVM does); QEMU instead leaves a masked
  * timer unarmed. The guest sees the same interrupts except when it unmasks a one-shot timer in the
- * last tick before it fires.
+ * last tick before it fires. And a switch between one-shot and periodic keeps the running count, as
+ * hardware and KVM do (timerModeSwitchStops), where QEMU recomputes the mode from the first load:
+ * there a periodic count of several periods switched to one-shot stops at once, and a finished
+ * one-shot switched to periodic starts firing again.
  */
 
 // Timer modes (LVT timer bits 18:17; the reserved mode 3 behaves as periodic).
@@ -20,6 +23,17 @@ export const TIMER_TSC_DEADLINE = 2;
 export function timerModeOf(lvtTimer: number): number {
   const m = (lvtTimer >>> 17) & 3;
   return m === 3 ? TIMER_PERIODIC : m;
+}
+
+/**
+ * Whether an LVT timer write from `oldLvt` to `newLvt` stops the timer: only a switch to or from
+ * TSC-deadline mode does, clearing TMICT and IA32_TSC_DEADLINE (SDM vol. 3, 10.5.4.1; KVM's
+ * apic_update_lvtt). Between one-shot and periodic the running count goes on with its expiry, and
+ * the mode in force when it reaches 0 decides whether it reloads; a count that is not running (a
+ * one-shot that reached 0) reads 0 and stays stopped in either mode until TMICT is written.
+ */
+export function timerModeSwitchStops(oldLvt: number, newLvt: number): boolean {
+  return (timerModeOf(oldLvt) === TIMER_TSC_DEADLINE) !== (timerModeOf(newLvt) === TIMER_TSC_DEADLINE);
 }
 
 /** TDCR -> count_shift: divide by 2^shift (TDCR 0xB divides by 1). */

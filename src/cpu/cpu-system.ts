@@ -7,7 +7,7 @@ import { CpuDecode } from './cpu-decode.ts';
 import { FAULT, TripleFault } from './fault.ts';
 import {
   AC, ATTR_DB, CR0_ET, CR0_PE, CR0_PG, CR0_TS, CR4_DE, CR4_PGE, CR4_PSE, CR4_TSD, CS, DESC_A, DESC_CE, DESC_CODE,
-  DESC_P, DESC_RW, DESC_S, DS, ES, ESP, EXC_DF, EXC_GP, EXC_NP, EXC_PF, EXC_SS, EXC_TS, FLAGS_ALWAYS1, FS, GS,
+  DESC_P, DESC_RW, DESC_S, DS, ES, ESP, EXC_DB, EXC_DF, EXC_GP, EXC_NP, EXC_PF, EXC_SS, EXC_TS, FLAGS_ALWAYS1, FS, GS,
   ID, IF, IOPL, IOPL_SHIFT, NT, RF, SS, SYS_CALLGATE16, SYS_CALLGATE32, SYS_INTGATE16, SYS_INTGATE32, SYS_TASKGATE,
   SYS_TRAPGATE16, SYS_TRAPGATE32, SYS_TSS16_AVAIL, SYS_TSS32_AVAIL, TF, VM, ARITH_FLAGS, DF, OF,
 } from './constants.ts';
@@ -401,7 +401,9 @@ export class CpuSystem extends CpuDecode {
     this.lazy = 0;
     if (((oldFlags ^ this.flags) & (AC | VM)) !== 0) this.updatePrivilege();
     if ((this.flags & IF) !== 0 && (oldFlags & IF) === 0) this.requestCheck();
-    if ((this.flags & TF) !== 0) this.requestCheck();
+    // TF traps after the next instruction; RF (IRET, a task switch) lasts until the next one starts
+    // (run-batch.ts clears it there): both need the batch to end after this instruction.
+    if ((this.flags & (TF | RF)) !== 0) this.requestCheck();
     void old;
   }
 
@@ -410,12 +412,20 @@ export class CpuSystem extends CpuDecode {
   /**
    * Deliver an exception raised while executing (or while delivering something else): the SDM's
    * double-fault rules apply, and a fault while delivering #DF shuts the CPU down.
+   *
+   * Every vector but #DB that arrives here is a fault (the trap-class INT3 and INTO go through
+   * interrupt() directly, #MC is never raised), and the EFLAGS image of a fault has RF set, on the
+   * handler's stack or in the old TSS through a task gate (SDM vol. 3, 17.3.1.1), so that the
+   * handler's IRET restarts the instruction without tripping its instruction breakpoint again.
+   * #DB here is a single-step or data-breakpoint trap or an instruction-breakpoint fault, whose
+   * image carries RF as it is (set when a REP instruction stopped between iterations).
    */
   deliverException(vector: number, code: number, hasCode: boolean): void {
     let v = vector;
     let c = code;
     let h = hasCode;
     for (let depth = 0; ; depth++) {
+      if (v !== EXC_DB) this.flags |= RF;
       try {
         this.interrupt(v, INT_EXCEPTION, c, h);
         return;

@@ -67,17 +67,12 @@ export class Cpu extends CpuSystem implements StateObject {
       this.batchLimit = limit;
       try {
         if (this.bpActive && this.instructionBreakpointFault()) continue;
-        // RF suppresses the breakpoint of one instruction; an IRET that sets it keeps it set.
-        const rf = this.flags & RF;
         runBatch(this);
         // The single-stepped instruction retired (even if it asked for a check, like OUT): trap.
         // Data breakpoints it hit trap at the same boundary.
         const step = tf && this.batchCount === 1 && !this.intShadow;
         const hits = this.bpHits;
-        if (this.bpActive) {
-          this.bpHits = 0;
-          if (this.batchCount === 1 && rf !== 0) this.flags &= ~RF;
-        }
+        if (this.bpActive) this.bpHits = 0;
         if (step || (hits !== 0 && this.batchCount === 1)) {
           this.dr[6] = (this.dr[6]! & ~0xf) | (step ? 0x4000 : 0) | hits;
           this.instrStart = this.eip;

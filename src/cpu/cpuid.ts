@@ -1,4 +1,8 @@
-/** CPUID: a 486-class processor (family 4) with the i686 features the model switches on. */
+/**
+ * CPUID: a 486-class processor (family 4) with the i686 features the model switches on. No SSE: the
+ * CPU has no XMM state. LFENCE, MFENCE and SFENCE still run (ops-0f.ts), as Linux executes them
+ * around TSC-deadline writes without asking CPUID, and every CPU with that timer has them.
+ */
 import type { CpuModel } from './cpu-config.ts';
 
 /** Family 4 (486), model 8, stepping 0. */
@@ -15,8 +19,12 @@ export function cpuidMaxLeaf(model: CpuModel): number {
   return model.leaf15 ? 0x15 : 1;
 }
 
-/** EAX, EBX, ECX, EDX for a leaf (and subleaf), as the guest sees them. */
-export function cpuidLeaf(model: CpuModel, leaf: number, _subleaf: number, cpuIndex: number): number[] {
+/**
+ * EAX, EBX, ECX, EDX for a leaf (and subleaf), as the guest sees them. `apicEnabled` is
+ * IA32_APIC_BASE's global enable: CPUID.1:EDX.APIC reads 0 while it is clear (SDM vol. 3, 10.4.3;
+ * KVM's kvm_update_cpuid_runtime, QEMU's cpu_clear_apic_feature).
+ */
+export function cpuidLeaf(model: CpuModel, leaf: number, _subleaf: number, cpuIndex: number, apicEnabled: boolean): number[] {
   const max = cpuidMaxLeaf(model);
   if (leaf > max) leaf = max;
   switch (leaf) {
@@ -30,7 +38,7 @@ export function cpuidLeaf(model: CpuModel, leaf: number, _subleaf: number, cpuIn
       if (model.tsc) edx |= 1 << 4;
       if (model.msr) edx |= 1 << 5;
       if (model.cx8) edx |= 1 << 8;
-      if (model.apic) edx |= 1 << 9;
+      if (model.apic && apicEnabled) edx |= 1 << 9;
       if (model.pge) edx |= 1 << 13;
       if (model.cmov) edx |= 1 << 15;
       const ecx = model.tscDeadline ? 1 << 24 : 0;

@@ -5,6 +5,7 @@ import { imulHigh } from './ops-group.ts';
 import { OPS2_SIZED } from './ops-32.ts';
 import { group6, group7, lar, lsl, movFromCr, movToCr, movFromDr, movToDr, cpuid, rdmsr, wrmsr, rdtsc } from './ops-system.ts';
 import { CF, CR0_TS, EAX, EBX, ECX, EDX, EXC_UD, FS, GS, SS, ZF } from './constants.ts';
+import { REP_NONE } from './cpu-decode.ts';
 
 function ud(c: Cpu): void {
   c.fault(EXC_UD, 0, false);
@@ -50,6 +51,19 @@ OPS2[0x30] = wrmsr;
 OPS2[0x31] = rdtsc;
 OPS2[0x32] = rdmsr;
 OPS2[0xa2] = cpuid;
+/**
+ * 0F AE, group 15: only the fences, the register forms (mod = 11) of /5 LFENCE, /6 MFENCE and
+ * /7 SFENCE, whatever their r/m field. An in-order interpreter has nothing to fence, so they do
+ * nothing, and they run whatever CPUID says: Linux 6.1 executes MFENCE and LFENCE around every
+ * TSC-deadline write (__setup_APIC_LVTT, weak_wrmsr_fence) without looking at CPUID.SSE2, and
+ * every real CPU with the TSC-deadline timer has them. Everything else here (FXSAVE, LDMXCSR,
+ * CLFLUSH..., the memory forms; 66/F2/F3-prefixed forms such as TPAUSE and UMWAIT) belongs to
+ * features this CPU does not have: #UD, as is LOCK (ops-core.ts refuses it on a register form).
+ */
+OPS2[0xae] = (c) => {
+  const modrm = c.fetch8();
+  if (modrm < 0xe8 || c.rep !== REP_NONE || c.op32 !== c.csBig) c.fault(EXC_UD, 0, false);
+};
 
 // CMOVcc: the source is read (and may fault) whatever the condition.
 for (let cc = 0; cc < 16; cc++) {

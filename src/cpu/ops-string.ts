@@ -2,13 +2,13 @@
  * String instructions: MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS, with REP/REPE/REPNE.
  *
  * Each iteration of a repeated instruction retires as one instruction, so a long REP can be
- * interrupted (or stopped for a snapshot) between iterations: EIP then stays on the instruction and
- * the registers say how far it got.
+ * interrupted (or stopped for a snapshot) between iterations: EIP then stays on the instruction, the
+ * registers say how far it got, and EFLAGS.RF is set until the iterations resume.
  */
 import type { Cpu } from './cpu.ts';
 import type { Op } from './ops-core.ts';
 import { REP_NE, REP_NONE } from './cpu-decode.ts';
-import { DF, DS, EAX, ECX, EDI, EDX, ES, ESI } from './constants.ts';
+import { DF, DS, EAX, ECX, EDI, EDX, ES, ESI, RF } from './constants.ts';
 
 const MOVS = 0;
 const CMPS = 1;
@@ -189,7 +189,12 @@ function stringOp(kind: number, byte: boolean): Op {
       if (left === 0) return;
       if (compares && (c.getZF() !== 0) === (c.rep === REP_NE)) return;
       if (c.batchCount + 1 >= c.batchLimit) {
-        c.eip = c.instrStart; // resume here, after what is due at this boundary
+        // Resume here, after what is due at this boundary. Stopped between iterations, the
+        // instruction has RF set (as Bochs does, and as a VM exit saves it): an interrupt or a trap
+        // taken here pushes RF = 1 (SDM vol. 3, 17.3.1.1), and its instruction breakpoint does not
+        // fire again when the iterations resume. RF clears as the next batch starts.
+        c.eip = c.instrStart;
+        c.flags |= RF;
         return;
       }
       c.batchCount++;

@@ -240,8 +240,13 @@ export function movToDr(c: Cpu): void {
   }
 }
 
+/** IA32_APIC_BASE bit 11: the local APIC is globally enabled. */
+const APIC_BASE_ENABLE = 1n << 11n;
+
 export function cpuid(c: Cpu): void {
-  const out = cpuidLeaf(c.model, c.r32[EAX]! >>> 0, c.r32[ECX]! >>> 0, c.index);
+  const base = c.msrHandler !== null ? c.msrHandler.readMsr(MSR_APIC_BASE) : c.apicBase;
+  const apicEnabled = base !== null && (base & APIC_BASE_ENABLE) !== 0n;
+  const out = cpuidLeaf(c.model, c.r32[EAX]! >>> 0, c.r32[ECX]! >>> 0, c.index, apicEnabled);
   c.r32[EAX] = out[0]!;
   c.r32[EBX] = out[1]!;
   c.r32[ECX] = out[2]!;

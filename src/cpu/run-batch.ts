@@ -22,7 +22,7 @@
  */
 import type { Cpu } from './cpu.ts';
 import { OPS } from './ops-core.ts';
-import { ARITH_FLAGS, CS } from './constants.ts';
+import { ARITH_FLAGS, CS, RF } from './constants.ts';
 import { ALU_CMP } from './cpu-alu.ts';
 import { LF_ADD, LF_LOGIC, LF_SUB } from './cpu-state.ts';
 
@@ -36,6 +36,10 @@ function jump32(c: Cpu, eip: number, rel: number): void {
 export function runBatch(c: Cpu): void {
   const r32 = c.r32;
   const ram8 = c.ram8;
+  // RF clears as an instruction starts, after its instruction-breakpoint check (run() makes that
+  // before the batch). Only IRET, a task switch or a REP stopped between iterations set it, and
+  // each ends the batch, so clearing it for the batch's first instruction is enough.
+  c.flags &= ~RF;
   while (c.batchCount < c.batchLimit) {
     let eip = c.eip;
     c.instrStart = eip;

@@ -108,6 +108,15 @@ describe('debug registers', () => {
     expect(cpu.r32[EAX]).toBe(1); // and the instruction then ran exactly once
   });
 
+  it('an execute breakpoint armed by MOV DR7 applies from the next instruction on', () => {
+    // mov eax, CODE+17; mov dr0, eax; mov eax, 0x401; mov dr7, eax; nop; inc eax (DR0); hlt
+    const cpu = makeCpu([0xb8, ...le(CODE + 17), 0x0f, 0x23, 0xc0, 0xb8, ...le(0x401), 0x0f, 0x23, 0xf8, 0x90, 0x40, 0xf4], handler);
+    for (let i = 0; i < 10 && !cpu.halted; i++) cpu.run(100);
+    expect(cpu.halted).toBe(true);
+    expect(cpu.r32[EBX]).toBe(CODE + 17); // faulted with EIP at the breakpoint
+    expect(cpu.r32[EAX]).toBe(0x402); // and the instruction then ran exactly once
+  });
+
   it('a data write breakpoint traps after the writing instruction', () => {
     // mov [ebx+0x10], eax; nop; hlt, with DR1 = DATA+0x12 (write, 1 byte) -- the dword write covers it
     const cpu = makeCpu([0x89, 0x43, 0x10, 0x90, 0xf4], handler);

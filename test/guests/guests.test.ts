@@ -1,24 +1,25 @@
 /**
- * Every committed guest runs to its isa-debug-exit and prints exactly its expected output
- * (test/guests/expected/<name>.txt: generated natively for the instruction suite, hand-written and
- * checked under QEMU for the others; cpuinfo's is godwit's own CPUID). The interrupt-controller
+ * Every committed guest runs to its isa-debug-exit (status 1, or expected/<name>.status) and prints
+ * exactly its expected output (test/guests/expected/<name>.txt: generated natively for the
+ * instruction suite, hand-written and checked under QEMU for the others; cpuinfo's is godwit's own
+ * CPUID). The interrupt-controller
  * guests run under every kernel-irqchip setting and must retire the same instruction count.
  */
 import { describe, expect, it } from 'vitest';
-import { expectedOutput, guestCpus, runGuest } from './run-guest.ts';
+import { expectedOutput, expectedStatus, guestCpus, runGuest } from './run-guest.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
-const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'dbgtrap', 'reset'];
-const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'irqwin', 'pitstorm', 'timerslice', 'chipfuzz'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'dbgtrap', 'reset', 'exitcode', 'fences'];
+const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'irqwin', 'pitstorm', 'timerslice', 'chipfuzz', 'rflag', 'apicmodes'];
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
 
 describe('guest programs', () => {
   for (const name of GUESTS) {
-    it(`${name} prints its expected output and exits with status 1`, () => {
+    it(`${name} prints its expected output and exits with status ${expectedStatus(name)}`, () => {
       const run = runGuest(name);
       expect(run.serial).toBe(expectedOutput(name));
       expect(run.result.reason).toBe('debug-exit');
-      expect(run.result.exitStatus).toBe(1);
+      expect(run.result.exitStatus).toBe(expectedStatus(name));
     });
   }
 });
@@ -30,7 +31,7 @@ describe('interrupt-controller guests under every kernel-irqchip setting', () =>
       for (const kernelIrqchip of MODES) {
         const run = runGuest(name, { smp: guestCpus(name), kernelIrqchip, ramBytes: 32 << 20 });
         expect(run.serial, kernelIrqchip).toBe(expectedOutput(name));
-        expect(run.result.exitStatus, kernelIrqchip).toBe(1);
+        expect(run.result.exitStatus, kernelIrqchip).toBe(expectedStatus(name));
         counts.add(run.retired);
       }
       expect(counts.size).toBe(1);

@@ -35,6 +35,12 @@ export function expectedOutput(name: string): string {
   return readFileSync(`${GUEST_DIR}expected/${name}.txt`, 'latin1');
 }
 
+/** The exit status a guest must end with: expected/<name>.status if present, else 1 (exit(0)). */
+export function expectedStatus(name: string): number {
+  const path = `${GUEST_DIR}expected/${name}.status`;
+  return existsSync(path) ? Number(readFileSync(path, 'latin1').trim()) : 1;
+}
+
 export interface GuestRun {
   result: RunResult;
   serial: string;

@@ -144,6 +144,7 @@ describe('flags and devices', () => {
     expect(fails(['-device', 'pc-testdev,x=1,x=2'])).toBe("-device: pc-testdev: property 'x' given twice");
     expect(fails(['-device', 'e1000'])).toBe("-device: unknown or unsupported device 'e1000' (known: isa-debug-exit, pc-testdev)");
     expect(fails(['-device', 'iobase=1'])).toBe('-device: give the device type first (-device TYPE,...)');
+    expect(fails(['-device', 'isa-debug-exit,iosize=8'])).toBe('-device isa-debug-exit iosize: 8 is out of range (4..4)');
     expect(fails(['-display', 'gtk'])).toBe("-display: only 'none' is supported (godwit is headless)");
     expect(fails(['-monitor', 'stdio'])).toBe('-monitor stdio is not supported yet (only -monitor none)');
   });

@@ -232,6 +232,21 @@ describe.each(FLAVOURS)('%s registers', (flavour) => {
     expect(l.writeMsr(0x6e0, 1n)).toBe(false);
   });
 
+  it('gives the xAPIC ID its initial value again when IA32_APIC_BASE re-enables the APIC', () => {
+    const { cpus } = makeRig(flavour, { cpus: 2 });
+    const ap = cpus[1]!;
+    wr(ap, 0x20, 0x05000000);
+    expect(rd(ap, 0x20)).toBe(0x05000000);
+    expect(ap.writeMsr(0x1b, 0xfee00800n)).toBe(true); // enabled already: the ID stays
+    expect(rd(ap, 0x20)).toBe(0x05000000);
+    expect(ap.matchesDestination(5, 0)).toBe(true);
+    expect(ap.writeMsr(0x1b, 0xfee00000n)).toBe(true);
+    expect(ap.writeMsr(0x1b, 0xfee00800n)).toBe(true);
+    expect(rd(ap, 0x20)).toBe(0x01000000);
+    expect(ap.matchesDestination(1, 0)).toBe(true);
+    expect(ap.matchesDestination(5, 0)).toBe(false);
+  });
+
   it('passes the 8259 through LINT0 (virtual wire) as QEMU and KVM do', () => {
     const { cpus, pic, kicks } = makeRig(flavour, { cpus: 2 });
     const [bsp, ap] = [cpus[0]!, cpus[1]!];

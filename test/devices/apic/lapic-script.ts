@@ -45,7 +45,7 @@ export function script(seed: number, length: number, cpus: number, restores: boo
     if (x < 0.3) {
       const off = pick([
         0x80, 0xb0, 0xb0, 0xd0, 0xe0, 0xf0, 0x280, 0x310, 0x300, 0x300, 0x320, 0x320, 0x350, 0x360, 0x370, 0x380, 0x380,
-        0x3e0, 0x2f0,
+        0x3e0, 0x2f0, 0x20,
       ]);
       let val = (r() * 2 ** 32) >>> 0;
       if (off === 0xf0) val = r() < 0.85 ? 0x100 | vector() : vector();
@@ -59,11 +59,14 @@ export function script(seed: number, length: number, cpus: number, restores: boo
       if (off === 0x380) val = int(5000);
       if (off === 0x3e0) val = int(16);
       if (off === 0xe0) val = pick([0xffffffff, 0x0fffffff]);
+      if (off === 0x20) val = int(4) << 24;
       ops.push({ k: 'wr', cpu, off, val });
     } else if (x < 0.42) {
       ops.push({ k: 'accept', cpu, dm: pick([0, 0, 1, 4]), vec: vector(), trig: int(2) });
     } else if (x < 0.47) {
-      ops.push({ k: 'msr', cpu, index: 0x6e0, val: BigInt(int(20000)) });
+      // Mostly TSC deadlines; sometimes IA32_APIC_BASE's global enable off or (mostly) on.
+      if (r() < 0.2) ops.push({ k: 'msr', cpu, index: 0x1b, val: r() < 0.3 ? 0xfee00000n : 0xfee00800n });
+      else ops.push({ k: 'msr', cpu, index: 0x6e0, val: BigInt(int(20000)) });
     } else if (x < 0.5) {
       ops.push({ k: 'pic', level: r() < 0.5 });
     } else if (x < 0.85) {
@@ -129,7 +132,7 @@ export function play(
         rig.cpus.forEach((l, i) => {
           const regs = READABLE.map((off) => rd(l, off).toString(16));
           for (let w = 0; w < 24; w++) regs.push(rd(l, 0x100 + w * 16).toString(16));
-          log.push(`t=${rig.tc.now()} cpu${i} ${regs.join(' ')} msr ${l.readMsr(0x6e0)} sipi ${l.isWaitingForSipi()}`);
+          log.push(`t=${rig.tc.now()} cpu${i} ${regs.join(' ')} msr ${l.readMsr(0x6e0)} base ${l.readMsr(0x1b)} sipi ${l.isWaitingForSipi()}`);
         });
         break;
       case 'restore':

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Lapic, Rig } from './lapic-harness.ts';
-import { FLAVOURS, drain, enable, makeRig, rd, wr } from './lapic-harness.ts';
+import { FLAVOURS, drain, enable, makeRig, rd, saveAndRestore, wr } from './lapic-harness.ts';
 
 /** Run to `until`, taking (and EOI-ing) timer interrupts as a CPU would; returns [time, vector]s. */
 function run(rig: Rig, l: Lapic, until: number): [number, number][] {
@@ -77,7 +77,7 @@ describe.each(FLAVOURS)('%s timer', (flavour) => {
     ]);
   });
 
-  it('keeps the count over a divider change and stops on a mode change', () => {
+  it('keeps the count over a divider change', () => {
     const rig = makeRig(flavour);
     const l = rig.cpus[0]!;
     enable(l);
@@ -91,10 +91,76 @@ describe.each(FLAVOURS)('%s timer', (flavour) => {
     rig.tc.stepTo(800);
     expect(rd(l, 0x390)).toBe(500);
     expect(run(rig, l, 3000)).toEqual([[400 + 601 * 4, 0x43]]);
-    wr(l, 0x380, 1000);
-    wr(l, 0x320, 0x20043); // one-shot -> periodic: the count stops
+  });
+
+  it('keeps counting when periodic switches to one-shot, fires once at the end of the period', () => {
+    const rig = makeRig(flavour);
+    let l = rig.cpus[0]!;
+    enable(l);
+    wr(l, 0x3e0, 0xb);
+    wr(l, 0x320, 0x20047);
+    wr(l, 0x380, 99); // a period is 100 ns
+    expect(run(rig, l, 250)).toEqual([
+      [100, 0x47],
+      [200, 0x47],
+    ]);
+    wr(l, 0x320, 0x47); // one-shot, 2.5 periods after the load
+    expect(rd(l, 0x380)).toBe(99);
+    expect(rd(l, 0x390)).toBe(49);
+    rig.tc.stepTo(290);
+    wr(l, 0x3e0, 0x0); // a divider change carries on the one-shot count: 9 ticks left, 2 ns each
+    expect(rd(l, 0x390)).toBe(9);
+    expect(run(rig, l, 2000)).toEqual([[310, 0x47]]);
+    expect(rd(l, 0x390)).toBe(0);
+    wr(l, 0x320, 0x20047); // the finished count stays stopped in periodic mode
+    expect(rd(l, 0x390)).toBe(0);
+    expect(rd(l, 0x380)).toBe(99);
+    saveAndRestore(rig, 0); // and so it stays across a restore
+    l = rig.cpus[0]!;
+    wr(l, 0x3e0, 0xb);
+    expect(run(rig, l, 5000)).toEqual([]);
+    expect(rd(l, 0x390)).toBe(0);
+    wr(l, 0x380, 9); // until TMICT is written again
+    expect(run(rig, l, 5025)).toEqual([
+      [5010, 0x47],
+      [5020, 0x47],
+    ]);
+  });
+
+  it('keeps counting when one-shot switches to periodic, then reloads', () => {
+    const rig = makeRig(flavour);
+    const l = rig.cpus[0]!;
+    enable(l);
+    wr(l, 0x3e0, 0xb);
+    wr(l, 0x320, 0x48);
+    wr(l, 0x380, 99);
+    rig.tc.stepTo(30);
+    wr(l, 0x320, 0x20048);
+    expect(rd(l, 0x380)).toBe(99);
+    expect(rd(l, 0x390)).toBe(69);
+    expect(run(rig, l, 320)).toEqual([
+      [100, 0x48],
+      [200, 0x48],
+      [300, 0x48],
+    ]);
+    expect(rd(l, 0x390)).toBe(79);
+  });
+
+  it('stops on a switch to or from TSC-deadline mode, clearing TMICT and the deadline', () => {
+    const rig = makeRig(flavour, { tscDeadline: true });
+    const l = rig.cpus[0]!;
+    enable(l);
+    wr(l, 0x3e0, 0xb);
+    wr(l, 0x320, 0x20049);
+    wr(l, 0x380, 99);
+    rig.tc.stepTo(30);
+    wr(l, 0x320, 0x40049);
     expect(rd(l, 0x380)).toBe(0);
-    expect(run(rig, l, 10000)).toEqual([]);
+    expect(run(rig, l, 500)).toEqual([]);
+    l.writeMsr(0x6e0, 800n);
+    wr(l, 0x320, 0x49); // back to one-shot before the deadline
+    expect(l.readMsr(0x6e0)).toBe(0n);
+    expect(run(rig, l, 2000)).toEqual([]);
   });
 
   it('re-fires a one-shot on each TMICT write', () => {

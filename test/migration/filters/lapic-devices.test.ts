@@ -168,6 +168,14 @@ function drive(d: Dev, tc: TestClock, r: Rng): void {
     if ('step' in op) tc.stepTo(tc.now() + op.step);
     else op.act(d.l);
   }
+  if (r.below(6) === 0) {
+    // A one-shot count that finished, then switched to periodic: stopped, with TMICT set.
+    const vector = 0x30 + r.below(0xc0);
+    wr(d.l, 0x320, vector);
+    wr(d.l, 0x380, 1 + r.below(300));
+    tc.stepTo(tc.now() + 40000);
+    wr(d.l, 0x320, vector | (1 << 17));
+  }
   tc.stepTo(tc.now() + r.below(5000));
 }
 
@@ -207,7 +215,7 @@ function canonicalApic(t: StateNode, now: number): StateNode {
     if (c.tsc_deadline === undefined) e = -1;
   } else if (initial === 0) e = -1;
   else if (e >= 0) load = e - period;
-  else load = mode === 1 ? now : now - period;
+  else load = now - period;
   c.initial_count_load_time = BigInt(load);
   c.next_time = BigInt(e >= 0 ? e : 0);
   c.timer_expiry = BigInt(e);
@@ -225,6 +233,7 @@ function tally(t: Tally, apicTree: StateNode): void {
   const mode = ['oneshot', 'periodic', 'tsc', 'periodic'][(lvt0 >>> 17) & 3]!;
   const armed = (apicTree.timer_expiry as bigint) >= 0n;
   add(`${mode} ${armed ? 'armed' : 'disarmed'}`);
+  if (mode === 'periodic' && !armed && (apicTree.initial_count as number) !== 0) add('periodic count stopped');
   if (armed && (lvt0 & 0x10000) !== 0) add('masked timer armed');
   if ((apicTree.isr as number[]).some((w) => w !== 0)) add('isr');
   if ((apicTree.irr as number[]).some((w) => w !== 0)) add('irr');
@@ -294,7 +303,8 @@ function check(from: Flavour, seed: number, bsp: boolean, seen: Tally): void {
 
 function expectCoverage(seen: Tally): void {
   for (const k of [
-    'oneshot armed', 'oneshot disarmed', 'periodic armed', 'tsc armed', 'tsc disarmed', 'masked timer armed',
+    'oneshot armed', 'oneshot disarmed', 'periodic armed', 'periodic count stopped', 'tsc armed', 'tsc disarmed',
+    'masked timer armed',
     'isr', 'irr', 'wait for sipi', 'esr pending',
   ]) {
     expect(seen.get(k) ?? 0, `${k}: ${JSON.stringify([...seen])}`).toBeGreaterThanOrEqual(3);
