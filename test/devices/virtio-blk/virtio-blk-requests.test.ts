@@ -85,6 +85,23 @@ describe('virtio-blk requests', () => {
     expect(r.d.takeUsed()).toEqual([[q.head, 1537]]);
   });
 
+  it('IN with the status byte in the same buffer as the data', () => {
+    const r = new BlkRig();
+    // The last sector: a device that read one byte too many would fail.
+    const h = r.header(BLK_T_IN, DISK_SECTORS - 1);
+    const buf = r.d.buffer(514, 0xee);
+    const head = r.d.chain([
+      { addr: h, len: 16 },
+      { addr: buf, len: 513, write: true },
+    ]);
+    r.submit({ head, status: buf + 512, data: [buf] });
+    r.runAll();
+    expect(r.mem.read8(buf + 512)).toBe(BLK_S_OK);
+    expect(r.mem.read8(buf + 513)).toBe(0xee);
+    expect(firstDifference(r.bytes(buf, 512), diskImage().subarray((DISK_SECTORS - 1) * 512))).toBe(-1);
+    expect(r.d.takeUsed()).toEqual([[head, 513]]);
+  });
+
   it('OUT writes the readable bytes after the header, whatever the framing', () => {
     const r = new BlkRig();
     // Header split over two descriptors, the second also carrying the first data bytes.

@@ -29,10 +29,12 @@ const OPTIONS = { serial: 'GODWIT-SERIAL-01', maxWriteZeroesSeg: 2 };
 class Combined implements StateObject {
   readonly typeName = 'test-virtio-blk-combined';
   readonly stateVersion = 1;
-  constructor(
-    readonly common: VirtioCommon,
-    readonly blk: VirtioBlk,
-  ) {}
+  readonly common: VirtioCommon;
+  readonly blk: VirtioBlk;
+  constructor(common: VirtioCommon, blk: VirtioBlk) {
+    this.common = common;
+    this.blk = blk;
+  }
   visit(v: Visitor): void {
     v.struct('virtio', () => this.common.visit(v));
     v.struct('blk', () => this.blk.visit(v));
