@@ -13,8 +13,9 @@
  *   is shorter);
  * - DISCARD / WRITE_ZEROES: UNSUPP unless negotiated, with more segments than max_*_seg, with an
  *   unknown flag, or with UNMAP on a DISCARD; IOERR for a segment area that is not a multiple of 16
- *   bytes, more sectors than max_*_sectors, a range past the end, or a read-only disk; nothing is
- *   done unless every segment is good;
+ *   bytes, more sectors than max_*_sectors, a range past the end, or (WRITE_ZEROES) a read-only
+ *   disk; nothing is done unless every segment is good; a good DISCARD on a read-only disk is OK
+ *   and does nothing, as QEMU's default discard=ignore answers;
  * - any other type: UNSUPP; a host I/O error (BlockIoError): IOERR.
  * The used length is the number of device-writable bytes in the chain (as QEMU reports it).
  */
@@ -158,7 +159,9 @@ export class BlkRequestExecutor {
       if ((flags & ~BLK_DWZ_F_UNMAP) !== 0) return BLK_S_UNSUPP;
       if (!zero && flags & BLK_DWZ_F_UNMAP) return BLK_S_UNSUPP;
     }
-    if (this.backend.readOnly) return BLK_S_IOERR;
+    // A discard is a hint the device may ignore (QEMU's default discard=ignore answers OK on a
+    // read-only disk too); zeroing is a write.
+    if (this.backend.readOnly) return zero ? BLK_S_IOERR : BLK_S_OK;
     for (let i = 0; i < segments; i++) {
       copyFromChain(mem, chain, BLK_REQ_HEADER_SIZE + i * BLK_DWZ_SEGMENT_SIZE, seg);
       const offset = le64(seg, 0) * SECTOR_SIZE;

@@ -188,7 +188,7 @@ describe('virtio-blk requests', () => {
     ];
     ro.submit(...writes);
     ro.runAll();
-    expect(writes.map((q) => ro.status(q))).toEqual([BLK_S_IOERR, BLK_S_IOERR, BLK_S_IOERR]);
+    expect(writes.map((q) => ro.status(q))).toEqual([BLK_S_IOERR, BLK_S_IOERR, BLK_S_OK]);
     expect(calls).toEqual([]);
   });
 
@@ -263,17 +263,22 @@ describe('virtio-blk requests', () => {
     expect(firstDifference(disk(r), want)).toBe(-1);
   });
 
-  it('DISCARD and WRITE_ZEROES are UNSUPP unless negotiated, IOERR on a read-only disk', () => {
+  it('DISCARD and WRITE_ZEROES are UNSUPP unless negotiated; on a read-only disk WRITE_ZEROES is IOERR, DISCARD OK and ignored', () => {
     const r = new BlkRig({ features: featureBit(F_EVENT_IDX) });
     const reqs = [r.dwz(BLK_T_DISCARD, [{ sector: 0, count: 1 }]), r.dwz(BLK_T_WRITE_ZEROES, [{ sector: 0, count: 1 }])];
     r.submit(...reqs);
     r.runAll();
     expect(reqs.map((q) => r.status(q))).toEqual([BLK_S_UNSUPP, BLK_S_UNSUPP]);
     const ro = new BlkRig({ readOnly: true });
-    const rq = [ro.dwz(BLK_T_DISCARD, [{ sector: 0, count: 1 }]), ro.dwz(BLK_T_WRITE_ZEROES, [{ sector: 0, count: 1 }])];
+    const rq = [
+      ro.dwz(BLK_T_DISCARD, [{ sector: 0, count: 1 }]),
+      ro.dwz(BLK_T_WRITE_ZEROES, [{ sector: 0, count: 1 }]),
+      ro.dwz(BLK_T_DISCARD, [{ sector: DISK_SECTORS, count: 1 }]),
+      ro.dwz(BLK_T_DISCARD, [{ sector: 0, count: 1, flags: BLK_DWZ_F_UNMAP }]),
+    ];
     ro.submit(...rq);
     ro.runAll();
-    expect(rq.map((q) => ro.status(q))).toEqual([BLK_S_IOERR, BLK_S_IOERR]);
+    expect(rq.map((q) => ro.status(q))).toEqual([BLK_S_OK, BLK_S_IOERR, BLK_S_IOERR, BLK_S_UNSUPP]);
     expect(firstDifference(disk(ro), diskImage())).toBe(-1);
   });
 
