@@ -17,7 +17,15 @@ import type { GuestMemory } from '../../src/memory/guest-memory.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import { featuresProblem, featureWord, newFeatureState, visitFeatureState, writeDriverFeatureWord } from './features.ts';
 import type { FeatureState } from './features.ts';
-import { newQueueState, queueLayoutProblem, resetQueue, setQueueSize, visitQueueState } from './split-queue.ts';
+import {
+  legacyQueuePfn,
+  newQueueState,
+  queueLayoutProblem,
+  resetQueue,
+  setLegacyQueuePfn,
+  setQueueSize,
+  visitQueueState,
+} from './split-queue.ts';
 import type { QueueState } from './split-queue.ts';
 import type { VirtioActivation, VirtioDevice, VirtioInterrupt } from './virtio-device.ts';
 import { STATUS_DEVICE_NEEDS_RESET, STATUS_DRIVER_OK, STATUS_FEATURES_OK } from './virtio-regs.ts';
@@ -25,6 +33,12 @@ import { STATUS_DEVICE_NEEDS_RESET, STATUS_DRIVER_OK, STATUS_FEATURES_OK } from 
 /** Which register set a driver uses on a transitional device. */
 export const INTERFACE_MODERN = 0;
 export const INTERFACE_LEGACY = 1;
+
+/** The three ring addresses of a queue (queue_desc, queue_driver, queue_device). */
+export const QUEUE_DESC = 0;
+export const QUEUE_DRIVER = 1;
+export const QUEUE_DEVICE = 2;
+const ADDRESS_FIELDS = ['desc', 'driver', 'device'] as const;
 
 export class VirtioCommon {
   readonly device: VirtioDevice;
@@ -173,6 +187,36 @@ export class VirtioCommon {
   writeQueueEnable(value: number): void {
     const q = this.selectedQueue();
     if (q !== null && value === 1 && !(this.status & STATUS_DRIVER_OK)) q.ready = true;
+  }
+
+  /**
+   * One 32-bit half of a ring address of the selected queue (the 64-bit common-configuration
+   * fields are written as two dwords); ignored once the queue is enabled or the device is live.
+   */
+  writeQueueAddress(which: number, high: boolean, value: number): void {
+    const q = this.selectedQueue();
+    const field = ADDRESS_FIELDS[which];
+    if (q === null || field === undefined || q.ready || this.status & STATUS_DRIVER_OK) return;
+    const shift = high ? 32n : 0n;
+    q[field] = (q[field] & ~(0xffffffffn << shift)) | (BigInt(value >>> 0) << shift);
+  }
+
+  readQueueAddress(which: number, high: boolean): number {
+    const q = this.selectedQueue();
+    const field = ADDRESS_FIELDS[which];
+    if (q === null || field === undefined) return 0;
+    return Number((q[field] >> (high ? 32n : 0n)) & 0xffffffffn);
+  }
+
+  /** Legacy queue page frame number of the selected queue (0 disables it); ignored once live. */
+  writeLegacyQueuePfn(pfn: number): void {
+    const q = this.selectedQueue();
+    if (q !== null && !(this.status & STATUS_DRIVER_OK)) setLegacyQueuePfn(q, pfn >>> 0);
+  }
+
+  readLegacyQueuePfn(): number {
+    const q = this.selectedQueue();
+    return q === null ? 0 : legacyQueuePfn(q);
   }
 
   /** The driver notified queue `index`: passed to a live device; otherwise dropped. */

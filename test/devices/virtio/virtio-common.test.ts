@@ -1,7 +1,14 @@
 /** devices/virtio/virtio-common.ts: status, feature negotiation, queue configuration, activation and reset. */
 import { describe, expect, it } from 'vitest';
 import { PhysicalMemory } from '../../../src/memory/physical-memory.ts';
-import { INTERFACE_LEGACY, INTERFACE_MODERN, VirtioCommon } from '../../../devices/virtio/virtio-common.ts';
+import {
+  INTERFACE_LEGACY,
+  INTERFACE_MODERN,
+  QUEUE_DESC,
+  QUEUE_DEVICE,
+  QUEUE_DRIVER,
+  VirtioCommon,
+} from '../../../devices/virtio/virtio-common.ts';
 import type { VirtioActivation, VirtioDevice } from '../../../devices/virtio/virtio-device.ts';
 import {
   F_EVENT_IDX,
@@ -13,7 +20,6 @@ import {
   STATUS_DRIVER_OK as DRIVER_OK,
   STATUS_FEATURES_OK as FEATURES_OK,
 } from '../../../devices/virtio/virtio-regs.ts';
-import { setLegacyQueuePfn } from '../../../devices/virtio/split-queue.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { diffTrees } from '../../../src/visit/state-tree.ts';
@@ -186,13 +192,36 @@ describe('VirtioCommon', () => {
     expect(c.status).toBe(ACK | DRV);
     c.features.driverFeatures = saved;
     c.queueSelect = 0;
-    setLegacyQueuePfn(c.selectedQueue()!, 0x20);
+    c.writeLegacyQueuePfn(0x20);
+    expect(c.readLegacyQueuePfn()).toBe(0x20);
     c.writeStatus(ACK | DRV | DRIVER_OK, INTERFACE_LEGACY);
     expect(dev.activations.length).toBe(1);
     expect(dev.activations[0]!.features).toBe(featureBit(F_EVENT_IDX));
     expect(c.live).toBe(true);
     c.writeLegacyDriverFeatures(0);
     expect(c.features.driverFeatures).toBe(featureBit(F_EVENT_IDX));
+    c.writeLegacyQueuePfn(0x30);
+    expect(c.readLegacyQueuePfn()).toBe(0x20);
+  });
+
+  it('ring addresses are written as 32-bit halves and frozen once the queue is enabled', () => {
+    const { c } = setup();
+    c.queueSelect = 1;
+    c.writeQueueAddress(QUEUE_DESC, false, 0x12345000);
+    c.writeQueueAddress(QUEUE_DESC, true, 0xabcdef01);
+    c.writeQueueAddress(QUEUE_DRIVER, false, 0x2000);
+    c.writeQueueAddress(QUEUE_DEVICE, true, 1);
+    c.writeQueueAddress(3, false, 7);
+    expect([c.queues[1]!.desc, c.queues[1]!.driver, c.queues[1]!.device]).toEqual([0xabcdef0112345000n, 0x2000n, 1n << 32n]);
+    expect([c.readQueueAddress(QUEUE_DESC, true), c.readQueueAddress(QUEUE_DESC, false), c.readQueueAddress(3, false)]).toEqual([
+      0xabcdef01, 0x12345000, 0,
+    ]);
+    c.writeQueueEnable(1);
+    c.writeQueueAddress(QUEUE_DESC, false, 0);
+    expect(c.queues[1]!.desc).toBe(0xabcdef0112345000n);
+    c.queueSelect = 9;
+    c.writeQueueAddress(QUEUE_DESC, false, 0);
+    expect(c.readQueueAddress(QUEUE_DESC, false)).toBe(0);
   });
 
   it('status 0 resets the device, the queues and the negotiation', () => {
