@@ -37,7 +37,8 @@ import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import { runSnapshotCommand } from './cli-snapshot.ts';
 import { runDemo } from './demo.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
-import { bootRecordOf, formatChain, isSnapshotMismatchError, restoreSnapshot, saveSnapshot } from './snapshot.ts';
+import { bootRecordOf, formatChain, restoreSnapshot, saveSnapshot } from './snapshot.ts';
+import { isSnapshotMismatchError } from '../migration/mismatch-error.ts';
 import type { JsonObject } from '../migration/snapshot.ts';
 
 /** A snapshot that cannot be read, restored or written; an output that cannot be written. */

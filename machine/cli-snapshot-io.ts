@@ -43,7 +43,12 @@ export function snapshotFilesOf(deps: { io: CliIo; snapshotFiles?: SnapshotFiles
 
 /** The machine, if it can save and restore; an internal error otherwise (a front end without it). */
 export function snapshotMachineOf(machine: CliMachine): RunnableMachine & SnapshotMachine {
-  if (typeof machine.captureState !== 'function' || typeof machine.restoreState !== 'function' || machine.config === undefined) {
+  if (
+    typeof machine.captureState !== 'function' ||
+    typeof machine.describeObjects !== 'function' ||
+    typeof machine.restoreState !== 'function' ||
+    machine.config === undefined
+  ) {
     throw new Error('this machine cannot save or restore snapshots');
   }
   return machine as RunnableMachine & SnapshotMachine;

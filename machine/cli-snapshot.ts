@@ -18,6 +18,7 @@ import { exportSnapshotJson } from '../migration/json-export.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
 import type { JsonObject, Snapshot } from '../migration/snapshot.ts';
 import { isFilterError } from '../migration/filters/filter-error.ts';
+import { isSnapshotMismatchError } from '../migration/mismatch-error.ts';
 import type { CliDeps } from './cli-run.ts';
 import { parseCommandLine } from './config.ts';
 import type { KernelIrqchip } from './machine-config.ts';
@@ -27,9 +28,9 @@ import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
   bootRecordOf,
   defaultFilterRegistry,
-  isSnapshotMismatchError,
   jsonAt,
-  prepareRestore,
+  prepareMachineRestore,
+  restoreSnapshot,
   saveSnapshot,
   type SnapshotMachine,
 } from './snapshot.ts';
@@ -196,7 +197,7 @@ function verify(deps: CliDeps, args: readonly string[]): number {
     throw e;
   }
   try {
-    prepareRestore(machine, s);
+    prepareMachineRestore(machine, s);
     if (Object.hasOwn(s.clock.run, RUN_SERIAL_KEY)) SerialDigest.fromJson(s.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
   } catch (e) {
     if (isSnapshotMismatchError(e)) throw new BadSnapshot(`${file}: does not fit the machine its configuration describes: ${e.problems.join('; ')}`);
@@ -283,11 +284,9 @@ function convert(deps: CliDeps, args: readonly string[]): number {
   let converted: Snapshot;
   let steps: { filter: string; path: string }[];
   try {
-    const { plan, state } = prepareRestore(machine, source, registry);
-    steps = [...plan.steps];
-    // Load the result into the destination machine: it proves that the converted state fits, and
-    // the snapshot that machine saves is the converted one, with the destination's schemas.
-    machine.restoreState(state);
+    // Restore into the destination machine: it proves that the converted state loads, and the
+    // snapshot that machine saves is the converted one, with the destination's schemas.
+    steps = [...restoreSnapshot(machine, source, registry).plan.steps];
     const run: JsonObject = {};
     for (const [k, v] of Object.entries(source.clock.run)) if (k !== 'schedulerCpu' && k !== 'schedulerLeft') run[k] = v;
     converted = saveSnapshot(machine, run, bootRecordOf(source.config));

@@ -9,7 +9,7 @@ import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 import type { RunResult } from '../../machine/machine-api.ts';
-import { filterForRestore, planRestore, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
+import { prepareMachineRestore, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { hash64 } from '../../src/util/hash.ts';
@@ -84,7 +84,7 @@ function canonicalFlavourOf(g: GuestSpec): Machine {
 export function objectsOf(g: GuestSpec, m: Machine): string {
   const snapshot = saveSnapshot(m);
   const on = canonicalFlavourOf(g);
-  const state = filterForRestore(snapshot, planRestore(on, snapshot));
+  const { state } = prepareMachineRestore(on, snapshot);
   const objects = new Map([...state.objects].filter(([path]) => path !== '/machine/ram').map(([p, o]) => [p, { type: o.type, version: o.version, fields: o.fields }]));
   return canonical({ objects, run: state.run });
 }

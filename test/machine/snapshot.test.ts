@@ -5,14 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig, type MachineConfig } from '../../machine/machine-config.ts';
-import {
-  configProblems,
-  configToJson,
-  isSnapshotMismatchError,
-  restoreSnapshot,
-  saveSnapshot,
-  SnapshotMismatchError,
-} from '../../machine/snapshot.ts';
+import { configProblems, configToJson, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
+import { isSnapshotMismatchError, SnapshotMismatchError } from '../../migration/mismatch-error.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import { guestImage } from '../guests/run-guest.ts';
@@ -99,6 +93,18 @@ describe('restoreSnapshot', () => {
     const after = b.captureState();
     for (const [path, obj] of before.objects) expect(treesEqual(after.objects.get(path)!.fields, obj.fields), path).toBe(true);
     expect(b.retired).toBe(0);
+  });
+
+  it('learns the destination without saving its state: a machine whose captureState throws restores', () => {
+    const a = machine([]);
+    a.run({ maxInsns: 50_000 });
+    const snap = saveSnapshot(a);
+    const b = new Machine({ ...config({ kernelIrqchip: 'off' }), kernel: null }, { serialOut() {}, log() {} });
+    b.captureState = () => {
+      throw new Error('a restore saved the destination machine');
+    };
+    expect(restoreSnapshot(b, snap).chain.length).toBeGreaterThan(0);
+    expect(b.retired).toBe(50_000);
   });
 
   it('a bad run state is a StateError and changes nothing', () => {
