@@ -8,6 +8,7 @@ import { readSnapshotHeader } from '../migration/decode.ts';
 import type { CliIo } from './host/node-io.ts';
 import type { RunnableMachine } from './machine-api.ts';
 import type { SnapshotMachine } from './snapshot.ts';
+import { InternalError } from './cli-errors.ts';
 
 export interface SnapshotFiles {
   /** The file's bytes, its header checked first (SnapshotError); fs errors are rethrown with `code`. */
@@ -49,7 +50,7 @@ export function snapshotMachineOf(machine: CliMachine): RunnableMachine & Snapsh
     typeof machine.restoreState !== 'function' ||
     machine.config === undefined
   ) {
-    throw new Error('this machine cannot save or restore snapshots');
+    throw new InternalError('this machine cannot save or restore snapshots');
   }
   return machine as RunnableMachine & SnapshotMachine;
 }
