@@ -2,7 +2,7 @@
  * `godwit snapshot ...`: look at, compare, check and convert snapshot files without running a guest.
  *
  *   godwit snapshot inspect FILE [--json]    tree, types, versions, sizes; --json: the pure-JSON export
- *   godwit snapshot diff A B                 what differs (configuration, clock, schemas, objects)
+ *   godwit snapshot diff A B                 what differs, with values (exit 1 when they differ)
  *   godwit snapshot verify FILE              header, checksums, schemas, every object's fields
  *   godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
  *                                            rewrite for a machine configured differently
@@ -15,7 +15,8 @@
 import { isStateError } from '../src/util/errors.ts';
 import { decodeSnapshot, decodeSnapshotFile } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
-import { describeSnapshot, diffSnapshots, formatSnapshotDiff, formatSnapshotSummary } from '../migration/inspect.ts';
+import { describeSnapshot, formatSnapshotSummary } from '../migration/inspect.ts';
+import { diffSnapshots, formatSnapshotDiff } from '../migration/snapshot-diff.ts';
 import { exportSnapshotJson } from '../migration/json-export.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
 import type { JsonObject, Snapshot } from '../migration/snapshot.ts';
@@ -58,7 +59,10 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
 
   inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
             clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
-  diff      differences in configuration, clock, schemas and object fields
+  diff      what differs in configuration, clock, schemas and object fields, with paths and the
+            values on each side (byte strings by size, hash64 and first difference; RAM by the
+            differing 4 KiB pages), then a summary line; exit status 0 when the snapshots are the
+            same, 1 when they differ, as diff and cmp
   verify    checks what a restore checks, against the machine the snapshot's configuration
             describes: the header, every checksum, the document, every object against its schema,
             the configuration's values, the objects and filters, the run state (scheduler turn,
@@ -68,7 +72,7 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
             chain, checks that the result loads, and writes it to OUT (atomically)
 
 Exit status: 0 done, 1 a bad or unreadable snapshot (or no filter chain for convert, or an output
-that cannot be written), 2 a bad command line.
+that cannot be written; for diff, also snapshots that differ), 2 a bad command line.
 `;
 
 const encoder = new TextEncoder();
@@ -171,7 +175,11 @@ function inspect(deps: CliDeps, args: readonly string[]): Outcome {
 function diff(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional } = splitArgs('diff', args, [], []);
   const [a, b] = expectFiles('diff', positional, ['A', 'B']) as [string, string];
-  return done(formatSnapshotDiff(diffSnapshots(read(deps, a), read(deps, b))));
+  const x = readChecked(deps, a);
+  const y = readChecked(deps, b);
+  const d = diffSnapshots(x.snapshot, y.snapshot, { sourcesA: x.sources, sourcesB: y.sources });
+  // As diff and cmp: 0 when the snapshots are the same, 1 when they differ.
+  return { status: d.equal ? 0 : EXIT_FAILURE, stdout: formatSnapshotDiff(d) };
 }
 
 function verify(deps: CliDeps, args: readonly string[]): Outcome {
