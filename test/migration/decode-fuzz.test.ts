@@ -87,7 +87,7 @@ function injectionOutcome(file: Uint8Array, at: readonly string[], key: string, 
     const node = at.slice(at[0] === 'config' ? 1 : 2).reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], root) as Record<string, unknown>;
     expect(Object.hasOwn(node, key), where).toBe(true);
     expect(node[key], where).toEqual(value);
-    if (!Array.isArray(node)) expect(Object.getPrototypeOf(node), where).toBeNull();
+    expect(Object.getPrototypeOf(node), where).toBeNull();
     return 'data';
   }
   if (isInSchema(at)) {
