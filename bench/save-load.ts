@@ -15,12 +15,14 @@
  *          write  (temporary file, fsync, rename: writeFileAtomic, in the OS temp directory)
  *   load:  read   (header check, then the whole file: readSnapshotFile)
  *          decode (verify every checksum, parse, expand the blobs: decodeSnapshot)
- *          plan   (compare with the destination, find the filter chain: planRestore)
- *          filter (run the chain: filterForRestore)
+ *          prepare (check the configuration, plan and run the filter chain, check the result against
+ *                  the destination's schemas, run state and boot images: prepareMachineRestore, which
+ *                  calls migration/restore.ts's prepareRestore, as every restore does)
  *          load   (fresh objects through the input visitors, swap, post-load: Machine.restoreState)
  *
- * "Device state only" is the same machine's snapshot without /machine/ram; its load phase loads every
- * other object into a fresh machine's objects and runs post-load (restoreState needs every path).
+ * "Device state only" is the same machine's snapshot without /machine/ram, prepared against the
+ * destination's objects minus its RAM; its load phase loads every other object into a fresh machine's
+ * objects and runs post-load (restoreState needs every path).
  * Each RAM restore is checked: the destination's RAM hash must equal the source's.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -29,12 +31,13 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Machine } from '../machine/machine.ts';
 import { defaultMachineConfig, type KernelIrqchip, type MachineConfig } from '../machine/machine-config.ts';
-import { defaultFilterRegistry, filterForRestore, planRestore, saveSnapshot } from '../machine/snapshot.ts';
+import { defaultFilterRegistry, prepareMachineRestore, restoreDestination, saveSnapshot } from '../machine/snapshot.ts';
 import { readSnapshotFile, writeFileAtomic } from '../machine/snapshot-file.ts';
 import { runPostLoad } from '../machine/machine-state.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { decodeSnapshot } from '../migration/decode.ts';
 import type { Snapshot } from '../migration/snapshot.ts';
+import { prepareRestore } from '../migration/restore.ts';
 import { loadState } from '../src/visit/input-visitor.ts';
 import { hash64 } from '../src/util/hash.ts';
 
@@ -49,7 +52,7 @@ interface Options {
 
 const USAGE = 'usage: save-load [--runs N] [--touch FRACTION] [--from on|split|off] [--to on|split|off] [--sizes 64,256] [--json PATH]';
 const KERNEL = 'test/guests/bin/interrupts.elf';
-const PHASES = ['visit', 'encode', 'write', 'read', 'decode', 'plan', 'filter', 'load'] as const;
+const PHASES = ['visit', 'encode', 'write', 'read', 'decode', 'prepare', 'load'] as const;
 type Phase = (typeof PHASES)[number];
 
 function irqchip(arg: string, value: string): KernelIrqchip {
@@ -140,7 +143,7 @@ interface CaseResult {
 }
 
 function runCase(name: string, kernel: Uint8Array, ramMiB: number, deviceOnly: boolean, o: Options, dir: string): CaseResult {
-  const times: Record<Phase, number[]> = { visit: [], encode: [], write: [], read: [], decode: [], plan: [], filter: [], load: [] };
+  const times: Record<Phase, number[]> = { visit: [], encode: [], write: [], read: [], decode: [], prepare: [], load: [] };
   const source = sourceMachine(kernel, ramMiB, o.from, deviceOnly ? 0 : o.touch);
   const sourceHash = hash64(source.board.mem.u8);
   const destConfig: MachineConfig = { ...source.config, kernel: null, kernelIrqchip: o.to };
@@ -151,7 +154,7 @@ function runCase(name: string, kernel: Uint8Array, ramMiB: number, deviceOnly: b
   let ramPagesStored = 0;
   let chain = 0;
   for (let run = 0; run <= o.runs; run++) {
-    const t: Record<Phase, number[]> = run === 0 ? { visit: [], encode: [], write: [], read: [], decode: [], plan: [], filter: [], load: [] } : times;
+    const t: Record<Phase, number[]> = run === 0 ? { visit: [], encode: [], write: [], read: [], decode: [], prepare: [], load: [] } : times;
     const full = timed(t.visit, () => saveSnapshot(source));
     const snap = deviceOnly ? withoutRam(full) : full;
     const encoded = timed(t.encode, () => encodeSnapshot(snap));
@@ -163,19 +166,22 @@ function runCase(name: string, kernel: Uint8Array, ramMiB: number, deviceOnly: b
     const decoded = timed(t.decode, () => decodeSnapshot(bytes));
     const dest = new Machine(destConfig, QUIET);
     if (deviceOnly) {
-      // Plan against the destination minus its RAM, as the snapshot has none.
-      const plan = timed(t.plan, () => planRestore(withoutRamMachine(dest), decoded, registry));
-      const state = timed(t.filter, () => filterForRestore(decoded, plan, registry));
-      chain = plan.steps.length;
+      // Prepared against the destination minus its RAM, as the snapshot has none.
+      const prepared = timed(t.prepare, () => {
+        const destination = restoreDestination(dest);
+        const objects = new Map(destination.objects);
+        objects.delete('/machine/ram');
+        return prepareRestore(decoded, { ...destination, objects }, registry);
+      });
+      chain = prepared.plan.steps.length;
       const fresh = new Machine(destConfig, QUIET);
       timed(t.load, () => {
         const tree = fresh.board.objects;
-        for (const [path, saved] of state.objects) loadState(tree.get(path)!, saved.fields, path);
+        for (const [path, saved] of prepared.objects) loadState(tree.get(path)!, saved.fields, path);
         runPostLoad(tree);
       });
     } else {
-      const plan = timed(t.plan, () => planRestore(dest, decoded, registry));
-      const state = timed(t.filter, () => filterForRestore(decoded, plan, registry));
+      const { plan, state } = timed(t.prepare, () => prepareMachineRestore(dest, decoded, registry));
       chain = plan.steps.length;
       timed(t.load, () => dest.restoreState(state));
       const got = hash64(dest.board.mem.u8);
@@ -185,25 +191,6 @@ function runCase(name: string, kernel: Uint8Array, ramMiB: number, deviceOnly: b
   const med = {} as Record<Phase, number>;
   for (const p of PHASES) med[p] = median(times[p]);
   return { name, times: med, fileBytes, documentBytes, ramPagesStored, chain };
-}
-
-/** A view of a machine whose captureState leaves out RAM (for planning the device-only case). */
-function withoutRamMachine(m: Machine) {
-  return {
-    config: m.config,
-    retired: m.retired,
-    captureState: () => {
-      const s = m.captureState();
-      const objects = new Map(s.objects);
-      objects.delete('/machine/ram');
-      const schemas = new Map(s.schemas);
-      schemas.delete('/machine/ram');
-      return { ...s, objects, schemas };
-    },
-    restoreState: () => {
-      throw new Error('not used');
-    },
-  };
 }
 
 function main(argv: readonly string[]): void {
@@ -219,9 +206,9 @@ function main(argv: readonly string[]): void {
   }
   const rows: [string, string, string][] = [];
   for (const r of results) {
-    for (const p of PHASES) rows.push([`${r.name}: ${p}`, r.times[p].toFixed(p === 'plan' || p === 'filter' ? 3 : 2), 'ms']);
+    for (const p of PHASES) rows.push([`${r.name}: ${p}`, r.times[p].toFixed(p === 'prepare' ? 3 : 2), 'ms']);
     const save = r.times.visit + r.times.encode + r.times.write;
-    const load = r.times.read + r.times.decode + r.times.plan + r.times.filter + r.times.load;
+    const load = r.times.read + r.times.decode + r.times.prepare + r.times.load;
     rows.push([`${r.name}: save total`, save.toFixed(2), 'ms']);
     rows.push([`${r.name}: load total`, load.toFixed(2), 'ms']);
     rows.push([`${r.name}: snapshot file`, String(r.fileBytes), 'bytes']);

@@ -5,27 +5,24 @@
  * cli-snapshot.ts, `godwit demo` in demo.ts.
  *
  * Exit statuses: the run's (RunResult.exitStatus); 0 after --stop-at N --save PATH wrote the
- * snapshot; 1 for a snapshot that cannot be read or restored (or a run that ended before --stop-at),
- * or an output (serial file, --stats, standard output) that cannot be written, with
- * `godwit: <message>` on stderr; 2 for a bad command line or configuration, with one line
- * `godwit: <message>` on stderr; 3 for an internal error (`godwit: internal error: ...`, with the
- * stack only when GODWIT_DEBUG=1).
+ * snapshot; otherwise those of cli-errors.ts: 1 (CliFailure) for a snapshot that cannot be read or
+ * restored (or a run that ended before --stop-at), or an output (serial file, --stats, standard
+ * output) that cannot be written, with `godwit: <message>` on stderr; 2 (ConfigError) for a bad
+ * command line or configuration, with one line `godwit: <message>`; 3 for an internal error
+ * (`godwit: internal error: ...`, with the stack only when GODWIT_DEBUG=1).
  */
-import { isConfigError, isStateError } from '../src/util/errors.ts';
-import { ConfigError } from '../src/util/errors.ts';
+import { isStateError } from '../src/util/errors.ts';
 import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
 import { decodeSnapshot } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { withLimits } from '../migration/limits.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
 import type { Snapshot } from '../migration/snapshot.ts';
-import { isFilterError } from '../migration/filters/filter-error.ts';
 import { USAGE } from './cli-help.ts';
 import { parseCommandLine } from './config.ts';
 import type { ByteOutput, SerialSink } from './host/byte-output.ts';
 import { BufferedSerialSink, NULL_OUTPUT } from './host/byte-output.ts';
 import type { CliIo } from './host/node-io.ts';
-import { OutputError, ioReason, isOutputError } from './host/io-error.ts';
 import type { MachineHost, RunResult } from './machine-api.ts';
 import { MAX_BATCH_LENGTH } from './machine-api.ts';
 import type { MachineConfig } from './machine-config.ts';
@@ -37,13 +34,11 @@ import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import { runSnapshotCommand } from './cli-snapshot.ts';
 import { runDemo } from './demo.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
-import { bootRecordOf, formatChain, isSnapshotMismatchError, restoreSnapshot, saveSnapshot } from './snapshot.ts';
+import { bootRecordOf, formatChain, restoreSnapshot, saveSnapshot } from './snapshot.ts';
+import { isSnapshotMismatchError } from '../migration/mismatch-error.ts';
+import { isFilterError } from '../migration/filters/filter-error.ts';
 import type { JsonObject } from '../migration/snapshot.ts';
-
-/** A snapshot that cannot be read, restored or written; an output that cannot be written. */
-export const EXIT_SNAPSHOT = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_INTERNAL = 3;
+import { CliFailure, ConfigError, EXIT_FAILURE, errorText, exitStatusOf, firstLine, ioReason, isCliFailure } from './cli-errors.ts';
 
 /** The demo's source configuration when -machine kernel-irqchip= is not given. */
 const DEMO_KERNEL_IRQCHIP = 'on';
@@ -69,11 +64,6 @@ export interface CliDeps {
   now?: () => number;
 }
 
-/** A snapshot that cannot be read, restored or written: exit status 1 with these lines. */
-class SnapshotFailure extends Error {
-  override readonly name = 'SnapshotFailure' as const;
-}
-
 /** GODWIT_BATCH=N (1..65536): the machine loop's batch length, for tests and debugging. */
 function batchLengthOf(env: Readonly<Record<string, string | undefined>>): { batchLength?: number } {
   const text = env['GODWIT_BATCH'];
@@ -81,14 +71,6 @@ function batchLengthOf(env: Readonly<Record<string, string | undefined>>): { bat
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > MAX_BATCH_LENGTH) throw new ConfigError(`GODWIT_BATCH=${text}: not an integer 1..${MAX_BATCH_LENGTH}`);
   return { batchLength: n };
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
-}
-
-function fsReason(e: unknown): string {
-  return ioReason(e);
 }
 
 /** Reads and decodes the -incoming file before anything else happens: a bad one starts nothing. */
@@ -100,13 +82,13 @@ function readIncoming(path: string, deps: CliDeps): Snapshot {
   try {
     bytes = snapshotFilesOf(deps).read(path, { limits });
   } catch (e) {
-    if (isSnapshotError(e)) throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
-    throw new SnapshotFailure(`cannot read snapshot '${path}': ${fsReason(e)}`);
+    if (isSnapshotError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
+    throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
   }
   try {
     return decodeSnapshot(bytes, { limits });
   } catch (e) {
-    if (isSnapshotError(e) || isStateError(e)) throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
+    if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
     throw e;
   }
 }
@@ -117,7 +99,7 @@ function serialDigestOf(snapshot: Snapshot | null, path: string): SerialDigest {
   try {
     return SerialDigest.fromJson(snapshot.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
   } catch (e) {
-    throw new SnapshotFailure(`-incoming '${path}': ${firstLine(e)}`);
+    throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
   }
 }
 
@@ -127,10 +109,10 @@ function restoreIncoming(machine: CliMachine, snapshot: Snapshot, path: string, 
     if (plan.steps.length > 0) io.stderr(`godwit: -incoming '${path}': converted with ${formatChain(plan)}\n`);
   } catch (e) {
     if (isSnapshotMismatchError(e)) {
-      throw new SnapshotFailure(`cannot restore '${path}': this machine does not match the snapshot:\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
+      throw new CliFailure(`cannot restore '${path}': this machine does not match the snapshot:\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
     }
-    if (isFilterError(e)) throw new SnapshotFailure(`cannot restore '${path}': ${e.problems.join('; ')}`);
-    if (isStateError(e)) throw new SnapshotFailure(`cannot restore '${path}': ${firstLine(e)}`);
+    if (isFilterError(e)) throw new CliFailure(`cannot restore '${path}': ${e.problems.join('; ')}`);
+    if (isStateError(e)) throw new CliFailure(`cannot restore '${path}': ${firstLine(e)}`);
     throw e;
   }
 }
@@ -142,7 +124,7 @@ function saveAt(machine: CliMachine, path: string, digest: SerialDigest, boot: J
   try {
     snapshotFilesOf(deps).write(path, encoded.chunks);
   } catch (e) {
-    throw new SnapshotFailure(`cannot write snapshot '${path}': ${fsReason(e)}`);
+    throw new CliFailure(`cannot write snapshot '${path}': ${ioReason(e)}`);
   }
   deps.io.stderr(`godwit: saved ${path} (${encoded.totalLength} bytes) at instruction ${m.retired}\n`);
 }
@@ -172,21 +154,21 @@ function demo(options: Options, deps: CliDeps): number {
     try {
       snapshotFilesOf(deps).write(options.savePath, [report.snapshot]);
     } catch (e) {
-      throw new SnapshotFailure(`cannot write snapshot '${options.savePath}': ${fsReason(e)}`);
+      throw new CliFailure(`cannot write snapshot '${options.savePath}': ${ioReason(e)}`);
     }
     io.stdout.write(encoder.encode(`snapshot written to ${options.savePath}\n`));
   }
-  return report.ok ? 0 : EXIT_SNAPSHOT;
+  return report.ok ? 0 : EXIT_FAILURE;
 }
 
 /**
- * An output whose write and close errors (ENOSPC, EIO...) become one OutputError naming it: the run
+ * An output whose write and close errors (ENOSPC, EIO...) become one CliFailure naming it: the run
  * ends with exit status 1 and that line instead of an internal error.
  */
 export function guardedOutput(output: ByteOutput, what: string): ByteOutput {
   const fail = (e: unknown): never => {
-    if (isOutputError(e)) throw e;
-    throw new OutputError(`cannot write ${what}: ${ioReason(e)}`);
+    if (isCliFailure(e)) throw e;
+    throw new CliFailure(`cannot write ${what}: ${ioReason(e)}`);
   };
   return {
     write(bytes) {
@@ -220,13 +202,6 @@ function openOutputs(options: Options, io: CliIo): { serial: ByteOutput; stats: 
   const serial = s.kind === 'stdio' ? io.stdout : s.kind === 'file' ? open(s.path, 'serial output') : NULL_OUTPUT;
   const stats = options.statsPath === null ? null : open(options.statsPath, 'stats');
   return { serial, stats };
-}
-
-function describeError(e: unknown, env: CliIo['env']): string {
-  const message = e instanceof Error ? e.message : String(e);
-  const firstLine = message.split('\n')[0] ?? '';
-  const stack = env['GODWIT_DEBUG'] === '1' && e instanceof Error && e.stack !== undefined ? `\n${e.stack}` : '';
-  return `godwit: internal error: ${firstLine}${stack}\n`;
 }
 
 export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
@@ -290,7 +265,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
       } else {
         io.stderr(`godwit: ${result.message}\n`);
         message = `the run ended after ${retired} instructions, before --stop-at ${stopAt}: no snapshot written`;
-        status = EXIT_SNAPSHOT;
+        status = EXIT_FAILURE;
       }
     }
     serialSink.close();
@@ -310,15 +285,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
     } catch {
       // The output is gone; the error below is what matters.
     }
-    if (e instanceof SnapshotFailure || isOutputError(e)) {
-      io.stderr(`godwit: ${e.message}\n`);
-      return EXIT_SNAPSHOT;
-    }
-    if (isConfigError(e)) {
-      io.stderr(`godwit: ${e.message.split('\n')[0]}\n`);
-      return EXIT_USAGE;
-    }
-    io.stderr(describeError(e, io.env));
-    return EXIT_INTERNAL;
+    io.stderr(errorText(e, 'godwit', io.env));
+    return exitStatusOf(e);
   }
 }

@@ -8,6 +8,7 @@ import { readSnapshotHeader } from '../migration/decode.ts';
 import type { CliIo } from './host/node-io.ts';
 import type { RunnableMachine } from './machine-api.ts';
 import type { SnapshotMachine } from './snapshot.ts';
+import { InternalError } from './cli-errors.ts';
 
 export interface SnapshotFiles {
   /** The file's bytes, its header checked first (SnapshotError); fs errors are rethrown with `code`. */
@@ -43,8 +44,13 @@ export function snapshotFilesOf(deps: { io: CliIo; snapshotFiles?: SnapshotFiles
 
 /** The machine, if it can save and restore; an internal error otherwise (a front end without it). */
 export function snapshotMachineOf(machine: CliMachine): RunnableMachine & SnapshotMachine {
-  if (typeof machine.captureState !== 'function' || typeof machine.restoreState !== 'function' || machine.config === undefined) {
-    throw new Error('this machine cannot save or restore snapshots');
+  if (
+    typeof machine.captureState !== 'function' ||
+    typeof machine.describeObjects !== 'function' ||
+    typeof machine.restoreState !== 'function' ||
+    machine.config === undefined
+  ) {
+    throw new InternalError('this machine cannot save or restore snapshots');
   }
   return machine as RunnableMachine & SnapshotMachine;
 }

@@ -2,22 +2,25 @@
  * `godwit snapshot ...`: look at, compare, check and convert snapshot files without running a guest.
  *
  *   godwit snapshot inspect FILE [--json]    tree, types, versions, sizes; --json: the pure-JSON export
- *   godwit snapshot diff A B                 what differs (configuration, clock, schemas, objects)
+ *   godwit snapshot diff A B                 what differs, with values (exit 1 when they differ)
  *   godwit snapshot verify FILE              header, checksums, schemas, every object's fields
  *   godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
  *                                            rewrite for a machine configured differently
  *
- * Exit status: 0 done; 1 a bad or unreadable snapshot, or one that cannot be converted or written
- * (one line `godwit snapshot CMD: FILE: what and where`); 2 a bad command line.
+ * Exit status (cli-errors.ts): 0 done; 1 (CliFailure) a bad or unreadable snapshot, or one that cannot
+ * be converted or written (one line `godwit snapshot CMD: FILE: what and where`); 2 (ConfigError) a
+ * bad command line. A command returns what it prints on standard output, which runSnapshotCommand
+ * writes once the command has succeeded.
  */
-import { ConfigError, isConfigError, isStateError } from '../src/util/errors.ts';
+import { isStateError } from '../src/util/errors.ts';
 import { decodeSnapshot, decodeSnapshotFile } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
-import { describeSnapshot, diffSnapshots, formatSnapshotDiff, formatSnapshotSummary } from '../migration/inspect.ts';
+import { describeSnapshot, formatSnapshotSummary } from '../migration/inspect.ts';
+import { diffSnapshots, formatSnapshotDiff } from '../migration/snapshot-diff.ts';
 import { exportSnapshotJson } from '../migration/json-export.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
 import type { JsonObject, Snapshot } from '../migration/snapshot.ts';
-import { isFilterError } from '../migration/filters/filter-error.ts';
+import { isSnapshotMismatchError } from '../migration/mismatch-error.ts';
 import type { CliDeps } from './cli-run.ts';
 import { parseCommandLine } from './config.ts';
 import { devicesFromStrings } from './device-table.ts';
@@ -28,15 +31,27 @@ import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
   bootRecordOf,
   defaultFilterRegistry,
-  isSnapshotMismatchError,
   jsonAt,
-  prepareRestore,
+  prepareMachineRestore,
+  restoreSnapshot,
   saveSnapshot,
   type SnapshotMachine,
 } from './snapshot.ts';
 import { configValueProblems } from './snapshot-config.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
-import { ioReason } from './host/io-error.ts';
+import {
+  CliFailure,
+  ConfigError,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  errorText,
+  exitStatusOf,
+  firstLine,
+  ioReason,
+  isConfigError,
+  isRestoreError,
+  restoreErrorLine,
+} from './cli-errors.ts';
 
 export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
        godwit snapshot diff A B
@@ -45,7 +60,10 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
 
   inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
             clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
-  diff      differences in configuration, clock, schemas and object fields
+  diff      what differs in configuration, clock, schemas and object fields, with paths and the
+            values on each side (byte strings by size, hash64 and first difference; RAM by the
+            differing 4 KiB pages), then a summary line; exit status 0 when the snapshots are the
+            same, 1 when they differ, as diff and cmp
   verify    checks what a restore checks, against the machine the snapshot's configuration
             describes: the header, every checksum, the document, every object against its schema,
             the configuration's values, the objects and filters, the run state (scheduler turn,
@@ -55,37 +73,25 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
             chain, checks that the result loads, and writes it to OUT (atomically)
 
 Exit status: 0 done, 1 a bad or unreadable snapshot (or no filter chain for convert, or an output
-that cannot be written), 2 a bad command line.
+that cannot be written; for diff, also snapshots that differ), 2 a bad command line.
 `;
-
-const EXIT_BAD_SNAPSHOT = 1;
-const EXIT_USAGE = 2;
 
 const encoder = new TextEncoder();
 
-/** A snapshot-level failure, reported as `godwit snapshot CMD: FILE: message`. */
-class BadSnapshot extends Error {
-  override readonly name = 'BadSnapshot' as const;
+/** What a command ends with: its exit status and what it prints on standard output. */
+interface Outcome {
+  status: number;
+  stdout: string;
 }
 
-function firstLine(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return message.split('\n')[0] ?? '';
-}
-
-/** The problems of a mismatch or a filter failure, on one line. */
-function oneLine(e: unknown): string {
-  if (isSnapshotMismatchError(e)) return `does not fit the destination: ${e.problems.join('; ')}`;
-  if (isFilterError(e)) return e.problems.join('; ');
-  return firstLine(e);
-}
+const done = (stdout: string): Outcome => ({ status: 0, stdout });
 
 function read(deps: CliDeps, file: string): Snapshot {
   const bytes = readBytes(deps, file);
   try {
     return decodeSnapshot(bytes);
   } catch (e) {
-    if (isSnapshotError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`${file}: ${firstLine(e)}`);
     throw e;
   }
 }
@@ -94,14 +100,10 @@ function readBytes(deps: CliDeps, file: string): Uint8Array {
   try {
     return snapshotFilesOf(deps).read(file, {});
   } catch (e) {
-    if (isSnapshotError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    if (isSnapshotError(e)) throw new CliFailure(`${file}: ${firstLine(e)}`);
     // A snapshot that cannot be read is a bad snapshot (exit 1), as for -incoming.
-    throw new BadSnapshot(`cannot read '${file}': ${ioReason(e)}`);
+    throw new CliFailure(`cannot read '${file}': ${ioReason(e)}`);
   }
-}
-
-function print(deps: CliDeps, text: string): void {
-  deps.io.stdout.write(encoder.encode(text));
 }
 
 /** Positional arguments and flags of a subcommand; `valued` flags take the next word. */
@@ -145,18 +147,17 @@ function readChecked(deps: CliDeps, file: string) {
   try {
     return { bytes, ...decodeSnapshotFile(bytes) };
   } catch (e) {
-    if (isSnapshotError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${firstLine(e)}`);
+    if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`${file}: ${firstLine(e)}`);
     throw e;
   }
 }
 
-function inspect(deps: CliDeps, args: readonly string[]): number {
+function inspect(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional, seen } = splitArgs('inspect', args, ['--json'], []);
   const [file] = expectFiles('inspect', positional, ['FILE']) as [string];
   const { bytes, container, snapshot, sources } = readChecked(deps, file);
   if (seen.has('--json')) {
-    print(deps, exportSnapshotJson(snapshot, { sources }));
-    return 0;
+    return done(exportSnapshotJson(snapshot, { sources }));
   }
   const h = container.header;
   const lines = [
@@ -169,48 +170,48 @@ function inspect(deps: CliDeps, args: readonly string[]): number {
   });
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);
   lines.push(`clock.run: ${JSON.stringify(snapshot.clock.run)}`);
-  print(deps, `${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot, sources))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
-  return 0;
+  return done(`${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot, sources))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
 }
 
-function diff(deps: CliDeps, args: readonly string[]): number {
+function diff(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional } = splitArgs('diff', args, [], []);
   const [a, b] = expectFiles('diff', positional, ['A', 'B']) as [string, string];
-  print(deps, formatSnapshotDiff(diffSnapshots(read(deps, a), read(deps, b))));
-  return 0;
+  const x = readChecked(deps, a);
+  const y = readChecked(deps, b);
+  const d = diffSnapshots(x.snapshot, y.snapshot, { sourcesA: x.sources, sourcesB: y.sources });
+  // As diff and cmp: 0 when the snapshots are the same, 1 when they differ.
+  return { status: d.equal ? 0 : EXIT_FAILURE, stdout: formatSnapshotDiff(d) };
 }
 
-function verify(deps: CliDeps, args: readonly string[]): number {
+function verify(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional } = splitArgs('verify', args, [], []);
   const [file] = expectFiles('verify', positional, ['FILE']) as [string];
   const { container, snapshot: s } = readChecked(deps, file);
   // What a restore checks, minus a destination: against the machine the snapshot's configuration
   // describes (its RAM size, CPU count and models), not one that the command line describes.
   const { problems } = configValueProblems(s.config);
-  if (problems.length > 0) throw new BadSnapshot(`${file}: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new CliFailure(`${file}: ${problems.join('; ')}`);
   let machine: SnapshotMachine;
   try {
     const config = readMachineConfig(optionsFromSnapshotConfig(s.config), deps.io.readFile, null);
     machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
   } catch (e) {
-    if (isConfigError(e)) throw new BadSnapshot(`${file}: config: the machine it describes cannot be built: ${firstLine(e)}`);
+    if (isConfigError(e)) throw new CliFailure(`${file}: config: the machine it describes cannot be built: ${firstLine(e)}`);
     throw e;
   }
   try {
-    prepareRestore(machine, s);
+    prepareMachineRestore(machine, s);
     if (Object.hasOwn(s.clock.run, RUN_SERIAL_KEY)) SerialDigest.fromJson(s.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
   } catch (e) {
-    if (isSnapshotMismatchError(e)) throw new BadSnapshot(`${file}: does not fit the machine its configuration describes: ${e.problems.join('; ')}`);
-    if (isFilterError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${oneLine(e)}`);
+    if (isSnapshotMismatchError(e)) throw new CliFailure(`${file}: does not fit the machine its configuration describes: ${e.problems.join('; ')}`);
+    if (isRestoreError(e)) throw new CliFailure(`${file}: ${restoreErrorLine(e)}`);
     throw e;
   }
-  print(
-    deps,
+  return done(
     `${file}: ok (${s.objects.size} objects, ${s.schemas.size} schemas, ${container.blobs.length} blob(s); ` +
       'header, blob table, document and blob checksums match; every object fits its schema; the configuration, ' +
       'objects, run state and boot images fit the machine the snapshot describes)\n',
   );
-  return 0;
 }
 
 /** Split `--to` text into words: whitespace separates, '...' and "..." group. */
@@ -260,7 +261,7 @@ export function optionsFromSnapshotConfig(config: JsonObject): Options {
   return o;
 }
 
-function convert(deps: CliDeps, args: readonly string[]): number {
+function convert(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional, seen } = splitArgs('convert', args, [], ['--to', '-o', '--output']);
   const [file] = expectFiles('convert', positional, ['FILE']) as [string];
   const to = seen.get('--to');
@@ -284,16 +285,14 @@ function convert(deps: CliDeps, args: readonly string[]): number {
   let converted: Snapshot;
   let steps: { filter: string; path: string }[];
   try {
-    const { plan, state } = prepareRestore(machine, source, registry);
-    steps = [...plan.steps];
-    // Load the result into the destination machine: it proves that the converted state fits, and
-    // the snapshot that machine saves is the converted one, with the destination's schemas.
-    machine.restoreState(state);
+    // Restore into the destination machine: it proves that the converted state loads, and the
+    // snapshot that machine saves is the converted one, with the destination's schemas.
+    steps = [...restoreSnapshot(machine, source, registry).plan.steps];
     const run: JsonObject = {};
     for (const [k, v] of Object.entries(source.clock.run)) if (k !== 'schedulerCpu' && k !== 'schedulerLeft') run[k] = v;
     converted = saveSnapshot(machine, run, bootRecordOf(source.config));
   } catch (e) {
-    if (isSnapshotMismatchError(e) || isFilterError(e) || isStateError(e)) throw new BadSnapshot(`${file}: ${oneLine(e)}`);
+    if (isRestoreError(e)) throw new CliFailure(`${file}: ${restoreErrorLine(e)}`);
     throw e;
   }
   const encoded = encodeSnapshot(converted);
@@ -301,7 +300,7 @@ function convert(deps: CliDeps, args: readonly string[]): number {
     snapshotFilesOf(deps).write(out, encoded.chunks);
   } catch (e) {
     // As for --save: a snapshot that cannot be written is exit status 1.
-    throw new BadSnapshot(`cannot write '${out}': ${ioReason(e)}`);
+    throw new CliFailure(`cannot write '${out}': ${ioReason(e)}`);
   }
   const irq = (c: JsonObject) => String(jsonAt(c, 'machine', 'kernel-irqchip') ?? '?');
   const lines = [
@@ -317,21 +316,26 @@ function convert(deps: CliDeps, args: readonly string[]): number {
       lines.push(`  ${s.path.padEnd(width)}  ${s.filter}${description === '' ? '' : `  (${description})`}`);
     }
   }
-  print(deps, `${lines.join('\n')}\n`);
-  return 0;
+  return done(`${lines.join('\n')}\n`);
 }
 
-const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => number> = { inspect, diff, verify, convert };
+const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert };
 
-/** `godwit snapshot ARGS` (argv without `snapshot`); returns the exit status. */
+/**
+ * `godwit snapshot ARGS` (argv without `snapshot`); returns the exit status. A failure or a bad
+ * command line is one line `godwit snapshot CMD: ...` on stderr; anything else is thrown (an internal
+ * error for runCli to report), and so is an error writing standard output (`godwit: ...`, as for
+ * every command).
+ */
 export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): number {
   const [cmd, ...args] = argv;
+  const print = (text: string) => deps.io.stdout.write(encoder.encode(text));
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help' || args.includes('--help') || args.includes('-h')) {
     if (cmd === undefined) {
       deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert); see godwit snapshot --help\n`);
       return EXIT_USAGE;
     }
-    print(deps, SNAPSHOT_USAGE);
+    print(SNAPSHOT_USAGE);
     return 0;
   }
   const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
@@ -339,18 +343,17 @@ export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): numb
     deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert)\n`);
     return EXIT_USAGE;
   }
+  let outcome: Outcome;
   try {
-    return run(deps, args);
+    outcome = run(deps, args);
   } catch (e) {
-    if (e instanceof BadSnapshot) {
-      deps.io.stderr(`godwit snapshot ${cmd}: ${e.message}\n`);
-      return EXIT_BAD_SNAPSHOT;
-    }
-    if (isConfigError(e)) {
-      const message = firstLine(e);
-      deps.io.stderr(`godwit snapshot ${message.startsWith(`${cmd}:`) ? '' : `${cmd}: `}${message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    const status = exitStatusOf(e);
+    if (status !== EXIT_FAILURE && status !== EXIT_USAGE) throw e;
+    // The command's own usage errors start with its name (`convert: --to ...`), which the prefix has.
+    const named = isConfigError(e) && firstLine(e).startsWith(`${cmd}: `);
+    deps.io.stderr(errorText(named ? new ConfigError(firstLine(e).slice(cmd.length + 2)) : e, `godwit snapshot ${cmd}`, deps.io.env));
+    return status;
   }
+  print(outcome.stdout);
+  return outcome.status;
 }

@@ -9,7 +9,7 @@
 import type { KernelIrqchip, MachineConfig } from './machine-config.ts';
 import type { MachineHost, RunnableMachine, RunResult } from './machine-api.ts';
 import type { SnapshotMachine } from './snapshot.ts';
-import { defaultFilterRegistry, filterForRestore, planRestore, saveSnapshot } from './snapshot.ts';
+import { defaultFilterRegistry, restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import { encodeSnapshot, concatChunks } from '../migration/encode.ts';
 import { decodeSnapshot } from '../migration/decode.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
@@ -142,10 +142,7 @@ export function runDemo(options: DemoOptions, deps: DemoDeps): DemoReport {
     let chain: readonly string[] = [];
     let differences: string[];
     try {
-      const snapshot = decodeSnapshot(bytes);
-      const plan = planRestore(machine, snapshot, registry);
-      machine.restoreState(filterForRestore(snapshot, plan, registry));
-      chain = plan.chain;
+      chain = restoreSnapshot(machine, decodeSnapshot(bytes), registry).chain;
       const loadMs = deps.now() - l0;
       differences = compare(full, before, finish(machine, afterSerial, maxInsns));
       restores.push({ kernelIrqchip, chain, loadMs, matches: differences.length === 0, differences });

@@ -18,6 +18,7 @@ import { TripleFault } from '../src/cpu/fault.ts';
 import { Scheduler } from './scheduler.ts';
 import { NO_DEADLINE } from '../src/clock/clock.ts';
 import { hash64 } from '../src/util/hash.ts';
+import type { DescribedObject } from '../src/qom/object-tree.ts';
 
 /** Resets in a row without progress before we give up (a guest that triple-faults at once). */
 const MAX_RESET_LOOP = 16;
@@ -67,6 +68,14 @@ export class Machine implements RunnableMachine {
         schedulerLeft: this.sched.left,
       },
     };
+  }
+
+  /**
+   * Every object's type, version and schema by path, through the describe visitor: what a restore
+   * plans against, learnt without saving any state (RAM included).
+   */
+  describeObjects(): Map<string, DescribedObject> {
+    return this.boardRef.objects.describeAll();
   }
 
   /**

@@ -2,8 +2,9 @@
  * Machine <-> Snapshot (platform-neutral; machine/snapshot-file.ts does the files). Saving takes the
  * machine's state at the current instruction boundary with its configuration recorded as plain JSON;
  * restoring runs the pipeline of DESIGN.md section 8 after the container has been verified and
- * decoded: plan (compare the snapshot with this machine and find a chain of filters), filter, load
- * into fresh objects and swap (Machine.restoreState, transactional), post-load.
+ * decoded: migration/restore.ts's prepareRestore (configuration, plan, filters, schemas, run state,
+ * boot images) against this machine described as data (restoreDestination), then the load into fresh
+ * objects and the swap (Machine.restoreState, transactional), post-load.
  *
  *   const snap = saveSnapshot(machine);                    // then encodeSnapshot(snap) and write
  *   const { chain } = restoreSnapshot(other, decodeSnapshot(bytes));
@@ -15,16 +16,16 @@ import { hash64 } from '../src/util/hash.ts';
 import { StateError } from '../src/util/errors.ts';
 import type { SchemaNode } from '../src/visit/schema.ts';
 import { schemasEqual } from '../src/visit/schema.ts';
-import type { DescribedObject, SavedObject } from '../src/qom/object-tree.ts';
+import type { DescribedObject } from '../src/qom/object-tree.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
-import type { JsonObject, JsonValue, Snapshot, SnapshotObject } from '../migration/snapshot.ts';
+import type { JsonObject, JsonValue, Snapshot, SnapshotClock, SnapshotObject } from '../migration/snapshot.ts';
 import { schemaKey } from '../migration/snapshot.ts';
-import type { MigrationPlan, ObjectSignature } from '../migration/planner.ts';
-import { applyPlan, planMigration, sourceSignatures } from '../migration/planner.ts';
+import type { MigrationPlan } from '../migration/planner.ts';
 import { FilterRegistry } from '../migration/registry.ts';
 import { builtinFilters } from '../migration/filters/builtin.ts';
-import { isFilterError } from '../migration/filters/filter-error.ts';
-import type { CpuFeatures, MachineConfig } from './machine-config.ts';
+import type { RestoreDestination } from '../migration/restore.ts';
+import { prepareRestore } from '../migration/restore.ts';
+import type { MachineConfig } from './machine-config.ts';
 import { formatDeviceSpec } from './device-spec.ts';
 import type { MachineState, RunState } from './machine-state.ts';
 import { checkRunState } from './machine-state.ts';
@@ -37,33 +38,15 @@ export interface SnapshotMachine {
   /** Instructions retired since power-on, all CPUs together. */
   readonly retired: number;
   captureState(): MachineState;
+  /** Every object's type, version and schema, by path (the describe visitor: no state is saved). */
+  describeObjects(): ReadonlyMap<string, DescribedObject>;
   restoreState(state: MachineState): void;
-}
-
-/** A snapshot that this machine cannot take as it is and no chain of filters can adapt. */
-export class SnapshotMismatchError extends Error {
-  override readonly name = 'SnapshotMismatchError' as const;
-  /** One line per problem, each starting with the option or object path at fault. */
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(
-      problems.length === 1
-        ? `the snapshot does not fit this machine: ${problems[0]!}`
-        : `the snapshot does not fit this machine (${problems.length} problems):\n${problems.map((p) => `  ${p}`).join('\n')}`,
-    );
-    this.problems = [...problems];
-  }
-}
-
-export function isSnapshotMismatchError(e: unknown): e is SnapshotMismatchError {
-  return e instanceof Error && e.name === 'SnapshotMismatchError';
 }
 
 /** The registry of every built-in filter (a new one per call: registries hold no global state). */
 export function defaultFilterRegistry(): FilterRegistry {
   return new FilterRegistry().registerAll(builtinFilters());
 }
-
 
 /**
  * The configuration a snapshot records, as plain JSON with QEMU's option names: what the machine was
@@ -172,27 +155,23 @@ export function saveSnapshot(machine: SnapshotMachine, run: JsonObject = {}, boo
   };
 }
 
-/** The destination's side of the plan: each object's type, version and schema. */
-export function machineSignatures(machine: SnapshotMachine): Map<string, ObjectSignature> {
-  const out = new Map<string, ObjectSignature>();
-  for (const [path, d] of machine.captureState().schemas) out.set(path, { type: d.type, version: d.version, schema: d.schema });
-  return out;
-}
-
 /**
- * Step 3 of the restore: the chain of filters that turns the snapshot into this machine's objects.
- * Collects every configuration and object problem into one SnapshotMismatchError.
+ * The destination of a restore into `machine`, as migration/restore.ts takes it: every object's
+ * (path, type, version, schema) from the describe visitor (no state is saved to learn it), the
+ * configuration checks (configProblems), and the checks of the filtered state that need this
+ * machine: the run state (scheduler turn, virtual time) and the boot images a guest reset boots.
  */
-export function planRestore(machine: SnapshotMachine, snapshot: Snapshot, registry: FilterRegistry = defaultFilterRegistry()): MigrationPlan {
-  const problems = configProblems(snapshot.config, machine.config);
-  try {
-    const plan = planMigration(registry, sourceSignatures(snapshot), machineSignatures(machine));
-    if (problems.length === 0) return plan;
-  } catch (e) {
-    if (!isFilterError(e)) throw e;
-    problems.push(...e.problems);
-  }
-  throw new SnapshotMismatchError(problems);
+export function restoreDestination(machine: Pick<SnapshotMachine, 'config' | 'describeObjects'>): RestoreDestination {
+  const config = machine.config;
+  return {
+    objects: machine.describeObjects(),
+    configProblems: (recorded) => configProblems(recorded, config),
+    check: (prepared) => {
+      checkRunState(runStateOf(prepared.clock), config.smp);
+      const fwCfg = prepared.objects.get(FW_CFG_PATH);
+      if (fwCfg !== undefined) checkBootImages(bootImagesOfNode(fwCfg.fields), config.ramBytes);
+    },
+  };
 }
 
 function runNumber(run: JsonObject, key: string): number {
@@ -201,53 +180,29 @@ function runNumber(run: JsonObject, key: string): number {
   return value;
 }
 
-/** The machine-level run state a snapshot carries (checked against the machine by restoreState). */
-export function runStateOf(snapshot: Snapshot): RunState {
+/** The machine-level run state a snapshot's clock carries (checked against the machine by restoreState). */
+export function runStateOf(clock: SnapshotClock): RunState {
   return {
-    virtualTimeNs: snapshot.clock.virtualTimeNs,
-    schedulerCpu: runNumber(snapshot.clock.run, RUN_SCHEDULER_CPU),
-    schedulerLeft: runNumber(snapshot.clock.run, RUN_SCHEDULER_LEFT),
+    virtualTimeNs: clock.virtualTimeNs,
+    schedulerCpu: runNumber(clock.run, RUN_SCHEDULER_CPU),
+    schedulerLeft: runNumber(clock.run, RUN_SCHEDULER_LEFT),
   };
 }
 
-/** Step 4: run the plan's filters; the result is what Machine.restoreState loads. */
-export function filterForRestore(snapshot: Snapshot, plan: MigrationPlan, registry: FilterRegistry = defaultFilterRegistry()): MachineState {
-  const objects = applyPlan(registry, plan, snapshot.objects, snapshot.clock.virtualTimeNs) as Map<string, SavedObject>;
-  const schemas = new Map<string, DescribedObject>();
-  for (const [path, obj] of objects) {
-    const schema = snapshot.schemas.get(schemaKey(obj.type, obj.version));
-    if (schema !== undefined) schemas.set(path, { type: obj.type, version: obj.version, schema });
-  }
-  return { objects, schemas, run: runStateOf(snapshot) };
-}
-
 /**
- * Checks that the boot images of a filtered state (fw_cfg's kernel, initrds and command line) decode
- * and that the kernel loads into `ramBytes` of RAM: a guest that resets after the restore must be
- * able to boot them again. A StateError naming the fw_cfg field otherwise.
+ * Everything of a restore but the load: migration/restore.ts's prepareRestore against this machine
+ * (configuration, plan, filters, schemas, run state, boot images), as the MachineState that
+ * Machine.restoreState loads. `godwit snapshot verify` runs exactly this against the machine the
+ * snapshot's configuration describes. Throws SnapshotMismatchError, FilterError or StateError.
  */
-export function checkBootState(state: MachineState, ramBytes: number): void {
-  const fwCfg = state.objects.get(FW_CFG_PATH);
-  if (fwCfg === undefined) return;
-  checkBootImages(bootImagesOfNode(fwCfg.fields), ramBytes);
-}
-
-/**
- * Steps 3 and 4 of the restore and the checks that need no device: the recorded configuration,
- * plan, filter, then the run state (scheduler turn, virtual time) and the boot images against this
- * machine. The state is what Machine.restoreState loads. `godwit snapshot verify` runs exactly this
- * against the machine the snapshot's configuration describes.
- */
-export function prepareRestore(
-  machine: SnapshotMachine,
+export function prepareMachineRestore(
+  machine: Pick<SnapshotMachine, 'config' | 'describeObjects'>,
   snapshot: Snapshot,
   registry: FilterRegistry = defaultFilterRegistry(),
 ): { plan: MigrationPlan; state: MachineState } {
-  const plan = planRestore(machine, snapshot, registry);
-  const state = filterForRestore(snapshot, plan, registry);
-  checkRunState(state.run, machine.config.smp);
-  checkBootState(state, machine.config.ramBytes);
-  return { plan, state };
+  const prepared = prepareRestore(snapshot, restoreDestination(machine), registry);
+  const state: MachineState = { objects: prepared.objects, schemas: new Map(prepared.schemas), run: runStateOf(prepared.clock) };
+  return { plan: prepared.plan, state };
 }
 
 export interface RestoreResult {
@@ -257,11 +212,12 @@ export interface RestoreResult {
 }
 
 /**
- * Restores a decoded snapshot into `machine`: plan, filter, load into fresh objects and swap in,
- * post-load. On any error (SnapshotMismatchError, FilterError, StateError) the machine is unchanged.
+ * Restores a decoded snapshot into `machine`: prepareMachineRestore, then load into fresh objects and
+ * swap in, post-load (Machine.restoreState). On any error (SnapshotMismatchError, FilterError,
+ * StateError) the machine is unchanged.
  */
 export function restoreSnapshot(machine: SnapshotMachine, snapshot: Snapshot, registry: FilterRegistry = defaultFilterRegistry()): RestoreResult {
-  const { plan, state } = prepareRestore(machine, snapshot, registry);
+  const { plan, state } = prepareMachineRestore(machine, snapshot, registry);
   machine.restoreState(state);
   return { plan, chain: plan.chain };
 }

@@ -153,7 +153,9 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
       }
       const keys = Object.keys(ref);
       if (keys.length !== 2 || !Object.hasOwn(ref, 'blob') || !Object.hasOwn(ref, 'bytes')) {
-        throw new SnapshotError('bad-blob', path, 'a blob reference has exactly the keys "blob" and "bytes"');
+        const other = keys.find((k) => k !== 'blob' && k !== 'bytes');
+        const found = other === undefined ? '' : ` (found ${JSON.stringify(other.slice(0, 40))})`;
+        throw new SnapshotError('bad-blob', path, `a blob reference has exactly the keys "blob" and "bytes"${found}`);
       }
       const index = ref['blob'];
       const declared = ref['bytes'];

@@ -170,6 +170,11 @@ function eachStoredPage(stored: Uint8Array, encoding: number, length: number, f:
   }
 }
 
+/** True when a checked blob stores page `page` (every page of a raw blob; a bitmap bit otherwise). */
+export function isPageStored(stored: Uint8Array, encoding: number, page: number): boolean {
+  return encoding === BLOB_RAW || (stored[page >>> 3]! & (1 << (page & 7))) !== 0;
+}
+
 /** Number of pages a blob stores (for summaries). */
 export function storedPageCount(stored: Uint8Array, encoding: number, length: number): number {
   if (encoding === BLOB_RAW) return pageCount(length);

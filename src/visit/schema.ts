@@ -148,7 +148,7 @@ export const MAX_FIELD_NAME = 128;
 export function parseSchema(value: unknown, path: string): SchemaNode {
   const budget = { fields: 0 };
   if (!isStateNode(value)) throw new StateError(path, 'schema: expected an object');
-  const fields = parseFields((value as Record<string, unknown>)['fields'], `${path}.fields`, 0, budget);
+  const fields = parseFields(Object.hasOwn(value, 'fields') ? (value as Record<string, unknown>)['fields'] : undefined, `${path}.fields`, 0, budget);
   return { fields };
 }
 

@@ -1,15 +1,17 @@
 /**
- * Machinery for the determinism tests: run a guest on a configuration at a batch length, save it
- * through the snapshot container and restore it with the CLI's own restore function, and reduce a
- * machine to everything the guest could ever observe (instruction count, virtual time, serial
- * output, RAM, and the state of every object, in one flavour so that machines of different
- * kernel-irqchip settings compare field by field).
+ * Machinery for the determinism tests and the acid test (test/migration/acid.test.ts): run a guest
+ * on a configuration at a batch length, save it through the snapshot container and restore it with
+ * the CLI's own restore function (machine/snapshot.ts's restoreSnapshot: configuration checks, plan,
+ * filters, load) into a machine built as `-incoming` builds it, and reduce a machine to everything
+ * the guest could ever observe (instruction count, virtual time, serial output, RAM, and the state
+ * of every object, in one flavour so that machines of different kernel-irqchip settings compare
+ * field by field).
  */
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
-import type { KernelIrqchip } from '../../machine/machine-config.ts';
+import type { KernelIrqchip, MachineConfig } from '../../machine/machine-config.ts';
 import type { RunResult } from '../../machine/machine-api.ts';
-import { filterForRestore, planRestore, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
+import { prepareMachineRestore, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { hash64 } from '../../src/util/hash.ts';
@@ -37,16 +39,20 @@ export interface Observed {
   ending: string;
 }
 
-/** A machine for the guest; its serial output is appended to `out`. */
-export function makeMachine(g: GuestSpec, mode: KernelIrqchip, out: number[]): Machine {
-  const config = defaultMachineConfig({
+/** The guest's configuration under one kernel-irqchip setting. */
+function configOf(g: GuestSpec, mode: KernelIrqchip): MachineConfig {
+  return defaultMachineConfig({
     kernel: { name: `${g.name}.elf`, data: guestImage(g.name) },
     append: g.append ?? '',
     smp: g.smp,
     kernelIrqchip: mode,
     ramBytes: (g.ramMiB ?? 4) << 20,
   });
-  return new Machine(config, { serialOut: (b) => out.push(b), log: () => {} });
+}
+
+/** A machine for the guest; its serial output is appended to `out`. */
+export function makeMachine(g: GuestSpec, mode: KernelIrqchip, out: number[]): Machine {
+  return new Machine(configOf(g, mode), { serialOut: (b) => out.push(b), log: () => {} });
 }
 
 /** Upper bound for every run here: a guest that spins forever fails instead of hanging the suite. */
@@ -84,7 +90,7 @@ function canonicalFlavourOf(g: GuestSpec): Machine {
 export function objectsOf(g: GuestSpec, m: Machine): string {
   const snapshot = saveSnapshot(m);
   const on = canonicalFlavourOf(g);
-  const state = filterForRestore(snapshot, planRestore(on, snapshot));
+  const { state } = prepareMachineRestore(on, snapshot);
   const objects = new Map([...state.objects].filter(([path]) => path !== '/machine/ram').map(([p, o]) => [p, { type: o.type, version: o.version, fields: o.fields }]));
   return canonical({ objects, run: state.run });
 }
@@ -114,9 +120,13 @@ export function snapshotBytes(m: Machine): Uint8Array {
   return encodeSnapshotBytes(saveSnapshot(m));
 }
 
-/** A machine of configuration `mode` restored from snapshot bytes by the CLI's restore function. */
+/**
+ * A machine of configuration `mode` restored from snapshot bytes by the CLI's restore function,
+ * built as `godwit -incoming` builds it: without a kernel, initrd or command line (the snapshot
+ * carries them).
+ */
 export function restoreFrom(bytes: Uint8Array, g: GuestSpec, mode: KernelIrqchip, out: number[]): { machine: Machine; chain: string[] } {
-  const m = makeMachine(g, mode, out);
+  const m = new Machine({ ...configOf(g, mode), kernel: null, initrds: [], append: '' }, { serialOut: (b) => out.push(b), log: () => {} });
   const { chain } = restoreSnapshot(m, decodeSnapshot(bytes));
   return { machine: m, chain: [...chain] };
 }

@@ -6,7 +6,7 @@ import { defaultMachineConfig } from '../../machine/machine-config.ts';
 import { restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
 import type { FwCfgBootImages } from '../../devices/fw-cfg/fw-cfg.ts';
 import { guestImage } from '../guests/run-guest.ts';
-import { treesEqual } from '../../src/visit/state-tree.ts';
+import { cloneTree, treesEqual } from '../../src/visit/state-tree.ts';
 
 const enc = (t: string) => new TextEncoder().encode(t);
 
@@ -76,9 +76,12 @@ describe('boot images', () => {
     const bad = { ...snap, objects: new Map(snap.objects) };
     bad.objects.set('/machine/fw_cfg', { ...fw, fields: { ...fw.fields, kernel: enc('garbage') } });
     const dest = new Machine(config(), { serialOut() {}, log() {} });
-    const before = dest.captureState().objects;
+    // A copy: RAM's saved bytes are a view of the live memory, which a bad restore might write.
+    const before = new Map([...dest.captureState().objects].map(([path, obj]) => [path, cloneTree(obj.fields)]));
     expect(() => restoreSnapshot(dest, bad)).toThrow('/machine/fw_cfg.kernel: cannot boot: kernel format not recognised');
-    for (const [path, obj] of dest.captureState().objects) expect(treesEqual(obj.fields, before.get(path)!.fields), path).toBe(true);
+    const after = dest.captureState().objects;
+    expect([...after.keys()]).toEqual([...before.keys()]);
+    for (const [path, obj] of after) expect(treesEqual(obj.fields, before.get(path)!), path).toBe(true);
     restoreSnapshot(dest, snap);
     expect(dest.retired).toBe(10_000);
   });

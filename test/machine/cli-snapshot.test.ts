@@ -16,6 +16,7 @@ import { readSnapshotFile, writeFileAtomic } from '../../machine/snapshot-file.t
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { encodeSnapshot } from '../../migration/encode.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
+import { hash64 } from '../../src/util/hash.ts';
 
 const GUEST = 'test/guests/bin/interrupts.elf';
 
@@ -108,6 +109,7 @@ describe('--stop-at N --save PATH, then -incoming file:PATH', () => {
     expect(b.status).toBe(0);
     const c = godwit('snapshot', 'diff', at('chain.gw'), at('t.gw'));
     expect(c.stdout).toBe('snapshots are identical\n');
+    expect(c.status).toBe(0);
     const early = godwit('-incoming', `file:${at('s.gw')}`, '-m', '16', '--stop-at', '100', '--save', at('x.gw'));
     expect(early.status).toBe(2);
     expect(early.stderr).toEqual(['godwit: --stop-at 100: the snapshot was taken later, at instruction 400000\n']);
@@ -264,12 +266,37 @@ describe('godwit snapshot', () => {
     expect(r.stderr.join('')).toContain(message);
   });
 
-  it('diff: identical, and what differs between two points', () => {
-    expect(godwit('snapshot', 'diff', at('s.gw'), at('s.gw')).stdout).toBe('snapshots are identical\n');
-    const r = godwit('snapshot', 'diff', at('s.gw'), at('t.gw'));
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain('clock differs: clock.retiredInstructions\n');
-    expect(r.stdout).toMatch(/\n\/machine\/cpu\[0\]: \d+ field\(s\) differ\n/);
+  it('diff: identical is exit 0; what differs between two points, with values, is exit 1', () => {
+    const same = godwit('snapshot', 'diff', at('s.gw'), at('s.gw'));
+    expect(same).toMatchObject({ status: 0, stdout: 'snapshots are identical\n', stderr: [] });
+    expect(godwit('-kernel', GUEST, '-m', '16', '--stop-at', '1000', '--save', at('early.gw'), '-serial', 'none').status).toBe(0);
+    const r = godwit('snapshot', 'diff', at('early.gw'), at('s.gw'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toEqual([]);
+    const a = decodeSnapshot(readSnapshotFile(at('early.gw')));
+    const b = decodeSnapshot(readSnapshotFile(at('s.gw')));
+    const eip = (s: Snapshot) => `0x${(s.objects.get('/machine/cpu[0]')!.fields['eip'] as number).toString(16)}`;
+    const ram = (s: Snapshot) => hash64(s.objects.get('/machine/ram')!.fields['data'] as Uint8Array);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('clock.retiredInstructions: 1000 -> 400000');
+    expect(lines).toContain(`clock.virtualTimeNs: ${a.clock.virtualTimeNs} -> ${b.clock.virtualTimeNs}`);
+    expect(lines).toContain(`/machine/cpu[0].eip: ${eip(a)} -> ${eip(b)}`);
+    expect(r.stdout).toMatch(
+      new RegExp(`\n/machine/ram\\.data: 16777216 bytes, hash64 ${ram(a)} -> hash64 ${ram(b)}; \\d+ of 4096 pages differ \\(0x[0-9a-f]+(, 0x[0-9a-f]+)*(, \\.\\.\\.)?\\), first at byte 0x[0-9a-f]+\n`),
+    );
+    expect(lines.at(-2)).toMatch(/^snapshots differ: 0 configuration values, \d+ clock values, 0 schemas, \d+ objects \(\d+ fields\)$/);
+    expect(lines.at(-1)).toBe('');
+  });
+
+  it('diff: an unreadable or corrupt file is one line and exit 1, as for the other commands', () => {
+    writeFileSync(at('corrupt.gw'), Buffer.from(readFileSync(at('s.gw'))).fill(0x55, 200, 201));
+    const bad = godwit('snapshot', 'diff', at('s.gw'), at('corrupt.gw'));
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toEqual([`godwit snapshot diff: ${at('corrupt.gw')}: byte 72 (header.jsonChecksum): document checksum mismatch\n`]);
+    const missing = godwit('snapshot', 'diff', at('missing.gw'), at('s.gw'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toEqual([`godwit snapshot diff: cannot read '${at('missing.gw')}': ENOENT\n`]);
   });
 
   it('convert: prints the chain, writes a snapshot that restores under the new options', () => {

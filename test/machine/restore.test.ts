@@ -10,7 +10,7 @@ import type { MachineConfig } from '../../machine/machine-config.ts';
 import { guestImage } from '../guests/run-guest.ts';
 import { saveState } from '../../src/visit/output-visitor.ts';
 import { StateError } from '../../src/util/errors.ts';
-import { treesEqual } from '../../src/visit/state-tree.ts';
+import { cloneTree, treesEqual } from '../../src/visit/state-tree.ts';
 
 function machine(name: string, out: number[], overrides: Partial<MachineConfig> = {}): Machine {
   const config = defaultMachineConfig({ kernel: { name: `${name}.elf`, data: guestImage(name) }, ...overrides });
@@ -55,7 +55,8 @@ describe('save and restore on the same configuration', () => {
     const m = machine('interrupts', out);
     m.run({ maxInsns: 50_000 });
     const state = m.captureState();
-    const before = m.captureState();
+    // A copy: RAM's saved bytes are a view of the live memory, which a bad restore might write.
+    const before = { ...m.captureState(), objects: new Map([...m.captureState().objects].map(([p, o]) => [p, { ...o, fields: cloneTree(o.fields) }])) };
     const bad = { ...state, objects: new Map(state.objects) };
     const pit = bad.objects.get('/machine/pit')!;
     bad.objects.set('/machine/pit', { ...pit, fields: { ...pit.fields, bogus: 1 } });

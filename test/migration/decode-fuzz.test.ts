@@ -1,7 +1,7 @@
 /**
  * Property-based hostile inputs (seeded, so failures reproduce): whatever is done to a snapshot,
- * decoding either succeeds with a valid snapshot or throws a SnapshotError or StateError, quickly and
- * without large allocations.
+ * decoding either succeeds with a valid snapshot or throws a SnapshotError or StateError, quickly;
+ * `__proto__` and `constructor` keys anywhere are data or refused, never prototypes.
  */
 import { describe, expect, it } from 'vitest';
 import { decodeSnapshot, verifyContainer } from '../../migration/decode.ts';
@@ -21,6 +21,7 @@ const GOOD_BLOBS: ForgedBlob[] = verifyContainer(GOOD).blobs.map((b) => ({
   encoding: b.encoding,
 }));
 const DOC_START = HEADER_BYTES + 40;
+const GOOD_SCHEMAS = decodeSnapshot(GOOD).schemas;
 
 /**
  * Decodes; returns 'ok' (after checking that the result encodes and decodes again), or the error kind
@@ -40,6 +41,64 @@ function outcome(file: Uint8Array): string {
   // Whatever the decoder accepts is a valid snapshot: it encodes again, to a file that decodes.
   decodeSnapshot(encodeSnapshotBytes(decoded));
   return 'ok';
+}
+
+/** The key path of every JSON object (not array) in a parsed document, the document itself first. */
+function objectPlaces(value: unknown, at: string[] = []): string[][] {
+  if (typeof value !== 'object' || value === null) return [];
+  const out: string[][] = Array.isArray(value) ? [] : [at];
+  for (const key of Object.keys(value)) out.push(...objectPlaces((value as Record<string, unknown>)[key], [...at, key]));
+  return out;
+}
+
+/** Plain JSON (config, clock.run): any key is data. */
+function isJsonData(at: readonly string[]): boolean {
+  return at[0] === 'config' || (at[0] === 'clock' && at[1] === 'run');
+}
+
+/** Inside one schema (its node or a field description), where unknown keys are dropped. */
+function isInSchema(at: readonly string[]): boolean {
+  return at[0] === 'schemas' && at.length >= 2;
+}
+
+/**
+ * Decodes a document with `key` injected at `at`. Where keys are data (config, clock.run, and the
+ * fields of /machine/pit, whose schema has fields called __proto__ and constructor), the value must
+ * come back as an own property (or, for a field, be refused for its kind); inside a schema, keys
+ * it does not define are dropped (parseSchema returns a clean copy), so the schemas must come back
+ * exactly as they were; anywhere else decoding must fail with a SnapshotError or StateError that
+ * names the key. Returns 'data', 'dropped' or 'refused'.
+ */
+function injectionOutcome(file: Uint8Array, at: readonly string[], key: string, value: unknown, where: string): string {
+  let decoded: Snapshot;
+  try {
+    decoded = decodeSnapshot(file);
+  } catch (e) {
+    if (!isSnapshotError(e) && !isStateError(e)) throw new Error(`${where}: ${String(e)}`, { cause: e });
+    const message = `${(e as Error).message} ${isSnapshotError(e) ? e.where : ''}`;
+    expect(isJsonData(at) || isInSchema(at), `${where}: refused (${message})`).toBe(false);
+    expect(message, where).toContain(key);
+    return 'refused';
+  } finally {
+    expect(Object.prototype, where).not.toHaveProperty('polluted');
+  }
+  if (isJsonData(at)) {
+    const root: unknown = at[0] === 'config' ? decoded.config : decoded.clock.run;
+    const node = at.slice(at[0] === 'config' ? 1 : 2).reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], root) as Record<string, unknown>;
+    expect(Object.hasOwn(node, key), where).toBe(true);
+    expect(node[key], where).toEqual(value);
+    expect(Object.getPrototypeOf(node), where).toBeNull();
+    return 'data';
+  }
+  if (isInSchema(at)) {
+    expect(JSON.stringify([...decoded.schemas]), where).toBe(JSON.stringify([...GOOD_SCHEMAS]));
+    return 'dropped';
+  }
+  expect(at.join('.'), `${where}: accepted`).toBe('objects./machine/pit.fields');
+  const fields = decoded.objects.get('/machine/pit')!.fields;
+  expect(Object.hasOwn(fields, key), where).toBe(true);
+  expect(fields[key], where).toBe(value);
+  return 'data';
 }
 
 function flip(file: Uint8Array, rng: Rng, count: number, from = 0, to = file.length): Uint8Array {
@@ -122,13 +181,43 @@ describe('hostile bytes, property-based', () => {
         }
         node = next as Record<string, unknown>;
       }
-      if (rng.below(5) === 0) node[rng.below(2) === 0 ? '__proto__' : 'constructor'] = values();
       outcome(forgeFile(JSON.stringify(doc), GOOD_BLOBS));
     }
   });
 
-  it('keeps memory bounded across all of the above', () => {
-    // Decoding hostile files allocates at most what the limits allow; here a 64 KiB RAM.
-    expect(process.memoryUsage().arrayBuffers).toBeLessThan(512 * 1024 * 1024);
+  it('__proto__ and constructor at every level of the document are data or a clear error, never prototypes', () => {
+    const places = objectPlaces(JSON.parse(GOOD_DOC) as unknown);
+    // Every kind of place where the decoder reads keys: the document, config and clock.run (plain
+    // JSON), clock, the objects and schemas maps, an object entry, its fields (whose schema has
+    // __proto__ and constructor fields), nested and repeated groups, a blob reference, a schema,
+    // a field description.
+    const shown = places.map((p) => p.join('.'));
+    for (const want of ['', 'config', 'config.machine', 'config.devices.0', 'clock', 'clock.run', 'objects', 'objects./machine/pit',
+      'objects./machine/pit.fields', 'objects./machine/pit.fields.channels.1', 'objects./machine/pit.fields.timer',
+      'objects./machine/ram.fields.data', 'schemas', 'schemas.i8254@2', 'schemas.i8254@2.fields.0']) {
+      expect(shown).toContain(want);
+    }
+    const results = new Map<string, number>();
+    for (const at of places) {
+      for (const key of ['__proto__', 'constructor']) {
+        for (const value of [{ polluted: 'yes' }, 9]) {
+          const doc = JSON.parse(GOOD_DOC) as unknown;
+          const target = at.reduce<Record<string, unknown>>((node, k) => node[k] as Record<string, unknown>, doc as Record<string, unknown>);
+          // An own property named __proto__ (an assignment would set the prototype instead).
+          Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+          const text = JSON.stringify(doc);
+          expect(text).toContain(`"${key}":${JSON.stringify(value)}`);
+          const where = `${key} = ${JSON.stringify(value)} at ${at.join('.') || 'the document'}`;
+          const kind = injectionOutcome(forgeFile(text, GOOD_BLOBS), at, key, value, where);
+          results.set(kind, (results.get(kind) ?? 0) + 1);
+        }
+      }
+    }
+    // Data where keys are data, dropped inside schemas, refused everywhere else; no prototype touched.
+    expect(results.get('data')).toBeGreaterThan(10);
+    expect(results.get('dropped')).toBeGreaterThan(10);
+    expect(results.get('refused')).toBeGreaterThan(40);
+    expect(Object.prototype).not.toHaveProperty('polluted');
   });
+
 });

@@ -156,11 +156,10 @@ describe('checksums', () => {
 });
 
 describe('blob table and blobs', () => {
-  it('rejects a 1 TB RAM blob before allocating it, and RAM larger than the caller allows', () => {
+  it('rejects a 1 TB RAM blob, and RAM larger than the caller allows', () => {
+    // That nothing is allocated for them first is checked under a memory cap in memory-bounds.test.ts.
     const file = resealAll(setU64(copy(), HEADER_BYTES + B_LENGTH, 1n << 40n));
-    const before = process.memoryUsage().arrayBuffers;
     expect(snapshotError(() => decodeSnapshot(file))).toMatchObject({ code: 'limit', where: 'byte 112 (blob 0.length)' });
-    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
     const small = withLimits({ maxBlobBytes: 32 * 1024 });
     expect(snapshotError(() => decodeSnapshot(GOOD, { limits: small }))).toMatchObject({ code: 'limit' });
   });

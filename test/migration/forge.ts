@@ -16,7 +16,8 @@ import {
   writeBlobEntry,
   writeHeader,
 } from '../../migration/header.ts';
-import { BLOB_RAW } from '../../migration/header.ts';
+import { BLOB_RAW, BLOB_SPARSE } from '../../migration/header.ts';
+import { bitmapBytes } from '../../migration/sparse-blob.ts';
 
 /** Recomputes the header checksum (after a header field was changed). */
 export function resealHeader(file: Uint8Array): Uint8Array {
@@ -89,4 +90,33 @@ export function documentOf(file: Uint8Array): string {
   const count = view.getUint32(H_BLOB_COUNT, true);
   const jsonOffset = HEADER_BYTES + count * BLOB_ENTRY_BYTES;
   return new TextDecoder().decode(file.subarray(jsonOffset, jsonOffset + Number(view.getBigUint64(H_JSON_LENGTH, true))));
+}
+
+/**
+ * A document with one object `/machine/bI` of type `blobI@1` per length, each a `bytes` field of that
+ * length referring to blob I.
+ */
+export function blobDocument(lengths: number[]): string {
+  const objects: Record<string, unknown> = {};
+  const schemas: Record<string, unknown> = {};
+  lengths.forEach((length, i) => {
+    objects[`/machine/b${i}`] = { type: `blob${i}`, version: 1, fields: { data: { blob: i, bytes: length } } };
+    schemas[`blob${i}@1`] = { fields: [{ name: 'data', kind: 'bytes', length }] };
+  });
+  return JSON.stringify({ config: {}, clock: { virtualTimeNs: '0', retiredInstructions: '0', run: {} }, objects, schemas });
+}
+
+/** A sparse blob of `length` bytes storing the given pages (page -> fill byte). */
+export function sparseBlob(length: number, pages: ReadonlyMap<number, number> = new Map()): ForgedBlob & { length: number } {
+  const map = bitmapBytes(length);
+  const sorted = [...pages.keys()].sort((a, b) => a - b);
+  const size = (p: number) => Math.min(4096, length - p * 4096);
+  const stored = new Uint8Array(map + sorted.reduce((n, p) => n + size(p), 0));
+  let at = map;
+  for (const p of sorted) {
+    stored[p >>> 3]! |= 1 << (p & 7);
+    stored.fill(pages.get(p)!, at, at + size(p));
+    at += size(p);
+  }
+  return { stored, length, encoding: BLOB_SPARSE };
 }

@@ -184,6 +184,13 @@ describe('parseSchema', () => {
     expect(() => parseSchema(null, 's')).toThrow('s: schema: expected an object');
     const inherited = Object.create({ fields: [] }) as SchemaNode;
     expect(() => parseSchema(inherited, 's')).toThrow('schema: expected an object');
+    // Only own keys count, even with a polluted Object.prototype.
+    Object.defineProperty(Object.prototype, 'fields', { value: [], configurable: true });
+    try {
+      expect(() => parseSchema({}, 's')).toThrow('s.fields: schema: expected a field list');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['fields'];
+    }
   });
 
   it('tells a snapshot reader which fields are 64-bit', () => {

@@ -4,6 +4,7 @@ import { Apic } from '../../../devices/apic/apic.ts';
 import { describeState } from '../../../src/visit/describe-visitor.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
+import { validateAgainstSchema } from '../../../src/visit/schema.ts';
 import { roundTrip } from '../helpers.ts';
 import { enable, makeRig, newLapic, rd, wr } from './lapic-harness.ts';
 
@@ -46,7 +47,17 @@ describe('apic state', () => {
     const apTree = saveState(b);
     expect(apTree['apic_sipi']).toEqual({ sipi_vector: 0, wait_for_sipi: 1 });
     expect(apTree['esr_pending']).toBeUndefined();
-    expect(Object.keys(describeState(a))).toBeDefined();
+    // The schema names every field the visitor can save, the optional groups included, and both
+    // saved trees fit it.
+    const schema = describeState(a);
+    expect(schema.fields.map((f) => `${f.name}:${f.kind}`)).toEqual([
+      'apicbase:u32', 'id:u8', 'arb_id:u8', 'tpr:u8', 'spurious_vec:u32', 'log_dest:u8', 'dest_mode:u8', 'isr:u32[]',
+      'tmr:u32[]', 'irr:u32[]', 'lvt:u32[]', 'esr:u32', 'icr:u32[]', 'divide_conf:u32', 'count_shift:i32', 'initial_count:u32',
+      'initial_count_load_time:i64', 'next_time:i64', 'timer_expiry:i64', 'apic_sipi:optional', 'tsc_deadline:optional',
+      'esr_pending:optional',
+    ]);
+    validateAgainstSchema(tree, schema, '/machine/cpu[0]/lapic');
+    validateAgainstSchema(apTree, describeState(b), '/machine/cpu[1]/lapic');
   });
 
   it('round-trips save -> load -> save', () => {
