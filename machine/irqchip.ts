@@ -27,7 +27,7 @@ import type { KvmIoapic } from '../devices/kvm/kvm-ioapic.ts';
 import type { KvmPit } from '../devices/kvm/kvm-pit.ts';
 import { KvmApicObject } from '../devices/kvm/kvm-apic-object.ts';
 import { KvmI8259Object, KvmIoapicObject, KvmPitObject } from '../devices/kvm/kvm-chip-objects.ts';
-import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../devices/kvm/kvm-structs.ts';
+import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../src/hw/kvm-structs.ts';
 
 
 export type LocalApic = Apic | KvmLapic;

@@ -8,7 +8,7 @@ import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_IOAPIC, PRIORITY_PIC, PRIORITY_PIT } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { KvmPicChipInput } from './kvm-pic.ts';
-import type { KvmIoapicState, KvmPitState2 } from './kvm-structs.ts';
+import type { KvmIoapicState, KvmPitState2 } from '../../src/hw/kvm-structs.ts';
 
 /** How a stateless chip object reaches its chip. */
 export interface ChipAccess<T> {

@@ -27,25 +27,16 @@ import {
   outputAt,
   ticksForNs,
   toBcd16,
-} from '../../src/arith/pit-math.ts';
-import type { KvmPitChannelState, KvmPitState2 } from './kvm-structs.ts';
-import { KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON } from './kvm-structs.ts';
+} from '../../src/hw/pit-math.ts';
+import type { KvmPitChannelState, KvmPitState2 } from '../../src/hw/kvm-structs.ts';
+import { KVM_PIT_FLAGS_GODWIT_CHECK_MASK, KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON } from '../../src/hw/kvm-structs.ts';
+import { REFRESH_PERIOD_NS, RW_STATE_LSB, RW_STATE_MSB, RW_STATE_WORD0, RW_STATE_WORD1 } from '../../src/hw/i8254.ts';
 
-/** godwit extension in kvm_pit_state2.flags: port 0x61 bits 3:2 as last written. */
-export const KVM_PIT_FLAGS_GODWIT_CHECK_MASK = 0x0c;
 /** Flags bits this PIT keeps. */
 const FLAGS_KNOWN = KVM_PIT_FLAGS_HPET_LEGACY | KVM_PIT_FLAGS_SPEAKER_DATA_ON | KVM_PIT_FLAGS_GODWIT_CHECK_MASK;
 
-// rw_mode / read_state / write_state / count_latched values (RW_STATE_* in i8254.c).
-const RW_STATE_LSB = 1;
-const RW_STATE_MSB = 2;
-const RW_STATE_WORD0 = 3;
-const RW_STATE_WORD1 = 4;
-
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Half period of port 0x61's refresh toggle in virtual ns (as devices/pit/port61.ts). */
-const REFRESH_PERIOD_NS = 15085;
 
 function newChannel(gate: number, now: number): KvmPitChannelState {
   return {

@@ -8,7 +8,7 @@
 import type { VirtualClock } from '../../src/clock/clock.ts';
 import type { IrqLine } from '../../src/irq.ts';
 import type { ApicWiring } from '../apic-common/apic-types.ts';
-import { msiToMessage } from '../apic-common/apic-types.ts';
+import { msiToMessage } from '../../src/hw/apic-message.ts';
 import type { ApicBus } from '../apic-common/apic-bus.ts';
 import { KvmLapic } from './kvm-lapic.ts';
 import type { KvmLapicFullState } from './kvm-lapic.ts';
@@ -18,8 +18,8 @@ import type { KvmPicChip, KvmPicChipInput } from './kvm-pic.ts';
 import { KvmIoapic } from './kvm-ioapic.ts';
 import { KvmPit } from './kvm-pit.ts';
 import type { ChipAccess } from './kvm-chip-objects.ts';
-import type { KvmIoapicState, KvmPitState2 } from './kvm-structs.ts';
-import { KVM_IRQCHIP_IOAPIC, KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from './kvm-structs.ts';
+import type { KvmIoapicState, KvmPitState2 } from '../../src/hw/kvm-structs.ts';
+import { KVM_IRQCHIP_IOAPIC, KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../../src/hw/kvm-structs.ts';
 
 export type IrqchipMode = 'on' | 'split' | 'off';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Apic } from '../../../devices/apic/apic.ts';
-import { countShiftOf } from '../../../src/arith/apic-timer-math.ts';
+import { countShiftOf } from '../../../src/hw/lapic-timer.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { newNode } from '../../../src/visit/state-tree.ts';

@@ -3,7 +3,8 @@
  * and when, an ApicBus for IPIs, and a common surface so one behaviour suite runs against both.
  */
 import { ApicBus } from '../../../devices/apic-common/apic-bus.ts';
-import type { ApicMessage, ApicWiring } from '../../../devices/apic-common/apic-types.ts';
+import type { ApicMessage } from '../../../src/hw/apic-message.ts';
+import type { ApicWiring } from '../../../devices/apic-common/apic-types.ts';
 import { Apic } from '../../../devices/apic/apic.ts';
 import { KvmLapic } from '../../../devices/kvm/kvm-lapic.ts';
 import { KvmApicObject } from '../../../devices/kvm/kvm-apic-object.ts';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { describeState } from '../../../src/visit/describe-visitor.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
-import type { ApicMessage } from '../../../devices/apic-common/apic-types.ts';
+import type { ApicMessage } from '../../../src/hw/apic-message.ts';
 import { Ioapic } from '../../../devices/ioapic/ioapic.ts';
 import { KvmIoapicObject } from '../../../devices/kvm/kvm-chip-objects.ts';
 import { KvmIoapic } from '../../../devices/kvm/kvm-ioapic.ts';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { KvmApicObject } from '../../../devices/kvm/kvm-apic-object.ts';
 import type { KvmLapic } from '../../../devices/kvm/kvm-lapic.ts';
-import { KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE } from '../../../devices/kvm/kvm-structs.ts';
+import { KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE } from '../../../src/hw/kvm-structs.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { roundTrip } from '../helpers.ts';

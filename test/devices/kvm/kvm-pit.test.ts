@@ -12,10 +12,10 @@ import { loadState } from '../../../src/visit/input-visitor.ts';
 import type { StateNode } from '../../../src/visit/state-tree.ts';
 import { I8254 } from '../../../devices/pit/i8254.ts';
 import { Port61 } from '../../../devices/pit/port61.ts';
-import { nsForTicks } from '../../../src/arith/pit-math.ts';
+import { nsForTicks } from '../../../src/hw/pit-math.ts';
 import { KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
 import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
-import { KVM_PIT_FLAGS_HPET_LEGACY } from '../../../devices/kvm/kvm-structs.ts';
+import { KVM_PIT_FLAGS_HPET_LEGACY } from '../../../src/hw/kvm-structs.ts';
 import { RecordingSink, roundTrip, TestClock } from '../helpers.ts';
 
 function userspace(startNs = 0) {

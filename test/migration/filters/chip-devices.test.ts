@@ -13,7 +13,7 @@ import { KvmPic } from '../../../devices/kvm/kvm-pic.ts';
 import { Ioapic } from '../../../devices/ioapic/ioapic.ts';
 import { KvmIoapic } from '../../../devices/kvm/kvm-ioapic.ts';
 import { KvmI8259Object, KvmIoapicObject } from '../../../devices/kvm/kvm-chip-objects.ts';
-import type { ApicMessage } from '../../../devices/apic-common/apic-types.ts';
+import type { ApicMessage } from '../../../src/hw/apic-message.ts';
 import { i8259ToKvmI8259, kvmI8259ToI8259 } from '../../../migration/filters/i8259-kvm.ts';
 import { ioapicToKvmIoapic, kvmIoapicToIoapic } from '../../../migration/filters/ioapic-kvm.ts';
 import type { Filter } from '../../../migration/filters/filter.ts';

@@ -23,7 +23,7 @@ import { Port61 } from '../../../devices/pit/port61.ts';
 import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
 import { KvmI8259Object, KvmIoapicObject, KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
 import type { ApicWiring } from '../../../devices/apic-common/apic-types.ts';
-import { DM_FIXED } from '../../../devices/apic-common/apic-types.ts';
+import { DM_FIXED } from '../../../src/hw/apic-message.ts';
 import { FilterRegistry } from '../../../migration/registry.ts';
 import { builtinFilters } from '../../../migration/filters/builtin.ts';
 import { convertSnapshot, planMigration, sourceSignatures } from '../../../migration/planner.ts';

@@ -16,7 +16,7 @@ import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
 import { KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
 import { i8254ToKvmPit, kvmPitToI8254 } from '../../../migration/filters/pit-kvm.ts';
 import type { FilterNode } from '../../../migration/filters/filter.ts';
-import { nextTransitionNs } from '../../../src/arith/pit-math.ts';
+import { nextTransitionNs } from '../../../src/hw/pit-math.ts';
 import { RecordingSink, TestClock } from '../../devices/helpers.ts';
 import { Rng } from './gen.ts';
 
