@@ -10,7 +10,7 @@
  */
 import type { MmioDevice } from '../../src/bus/mmio-bus.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
-import type { InterruptSource, MsrHandler } from '../../src/cpu/cpu-state.ts';
+import type { InterruptSource, MsrHandler } from '../../src/cpu/device-interfaces.ts';
 import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_LAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';

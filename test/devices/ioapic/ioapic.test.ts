@@ -10,7 +10,7 @@ import type { ApicMessage } from '../../../src/hw/apic-message.ts';
 import { DM_EXTINT, DM_FIXED, DM_LOWPRI, DM_NMI, SH_NONE } from '../../../src/hw/apic-message.ts';
 import { Ioapic } from '../../../devices/ioapic/ioapic.ts';
 import { APIC_WINDOW_SIZE as IOAPIC_MMIO_SIZE, IOAPIC_BASE as IOAPIC_DEFAULT_BASE } from '../../../src/hw/pc-layout.ts';
-import { KvmIoapic } from '../../../devices/kvm/kvm-ioapic.ts';
+import { KvmIoapic } from '../../../devices/kernel/kvm-ioapic.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { roundTrip } from '../helpers.ts';

@@ -11,7 +11,7 @@
  */
 import type { MmioDevice } from '../../src/bus/mmio-bus.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
-import type { InterruptSource, MsrHandler } from '../../src/cpu/cpu-state.ts';
+import type { InterruptSource, MsrHandler } from '../../src/cpu/device-interfaces.ts';
 import type { ApicEndpoint, ApicWiring } from '../apic-common/apic-types.ts';
 import { DM_EXTINT, DM_FIXED, DM_INIT, DM_LOWPRI, DM_NMI, DM_SIPI } from '../../src/hw/apic-message.ts';
 import {

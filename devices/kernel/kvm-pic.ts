@@ -133,7 +133,7 @@ export class KvmPic implements IrqSink {
     newChip(MASTER_ELCR_MASK),
     newChip(SLAVE_ELCR_MASK),
   ];
-  /** INT output of each chip as last signalled (derived; re-derived by setChip/postLoad). */
+  /** INT output of each chip as last signalled (derived; re-derived by setChip). */
   private readonly output = [0, 0];
   /** Port device for 0x20/0x21. */
   readonly masterPorts: PortDevice;
@@ -141,7 +141,7 @@ export class KvmPic implements IrqSink {
   readonly slavePorts: PortDevice;
   /** Port device for 0x4D0/0x4D1 (offset 0 master ELCR, offset 1 slave ELCR). */
   readonly elcrPorts: PortDevice;
-  /** Called whenever the INTR output to the CPU changes (not by postLoad: see there). */
+  /** Called whenever the INTR output to the CPU changes (not by setChip: see there). */
   onOutputChange: (level: number) => void = () => {};
 
   constructor() {
@@ -337,7 +337,8 @@ export class KvmPic implements IrqSink {
 
   /**
    * KVM_SET_IRQCHIP: take a copy of `s` brought into range (missing extension bits are 0, elcr_mask
-   * is the chip's own). The chip's output is re-derived silently; postLoad() tells the CPU.
+   * is the chip's own). The chip's output is re-derived silently: nothing is driven, because the
+   * receivers' state already records what the output did (a LAPIC's IRR for LINT0).
    */
   setChip(id: number, s: KvmPicChipInput): void {
     if (id !== KVM_IRQCHIP_PIC_MASTER && id !== KVM_IRQCHIP_PIC_SLAVE) return;
@@ -362,15 +363,5 @@ export class KvmPic implements IrqSink {
     d.single_mode = bit(s.single_mode);
     d.ltim = bit(s.ltim);
     this.output[idx] = picGetIrq(d, idx === 0) >= 0 ? 1 : 0;
-  }
-
-  /**
-   * After both chips are set: re-derive the outputs, silently. What the INTR output already did is
-   * in the loaded state of its receiver (a LAPIC's IRR for LINT0), and the CPU examines INTR when it
-   * next runs: re-driving it would invent an edge.
-   */
-  postLoad(): void {
-    this.output[1] = picGetIrq(this.pics[1], false) >= 0 ? 1 : 0;
-    this.output[0] = picGetIrq(this.pics[0], true) >= 0 ? 1 : 0;
   }
 }
