@@ -47,7 +47,7 @@ export interface ApicMessage {
 export const MSI_ADDRESS_MASK = 0xfff00000;
 export const MSI_ADDRESS_BASE = 0xfee00000;
 
-/** MSI address/data decoded into an APIC message (see shared/reference/irqchip.md). */
+/** MSI address/data decoded into an APIC message (Intel SDM vol. 3, 11.11). */
 export function msiToMessage(address: number, data: number): ApicMessage {
   return {
     dest: (address >>> 12) & 0xff,

@@ -1,6 +1,6 @@
 /**
- * Local APIC register offsets, bits, valid-bit masks and reset values (xAPIC, shared/reference/
- * irqchip.md), shared by the userspace `apic` and the in-kernel LAPIC. Constants only.
+ * Local APIC register offsets, bits, valid-bit masks and reset values (xAPIC, Intel SDM
+ * vol. 3, chapter 11), shared by the userspace `apic` and the in-kernel LAPIC. Constants only.
  */
 
 // Register offsets in the 4 KiB MMIO page (and in KVM's 1 KiB register image).
