@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from './cli-run.ts';
 import { nodeIo } from './host/node-io.ts';
 import { Machine } from './machine.ts';
-import { readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
+import { openSnapshotFile, readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
 
 /** The package root: this file is machine/cli.ts in the sources and dist/godwit.js in the bundle. */
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -32,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     createMachine: (config, host) => new Machine(config, host),
     demoKernel: { path: DEMO_KERNEL, name: DEMO_KERNEL_NAME },
     version: packageVersion(),
-    snapshotFiles: { read: readSnapshotFile, write: (path, chunks) => writeFileAtomic(path, chunks) },
+    snapshotFiles: { read: readSnapshotFile, write: (path, chunks) => writeFileAtomic(path, chunks), open: openSnapshotFile },
     now: () => performance.now(),
   });
 }
