@@ -15,7 +15,7 @@
 import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual } from './checksum.ts';
 import { BLOB_ALIGN, BLOB_CHUNKED } from './header.ts';
 import { SnapshotError } from './snapshot-error.ts';
-import { CHUNK_PAGES, chunkTableOffset, isZero, pageCount, popcount8, storedPagesOffset, type EncodedBlob } from './sparse-blob.ts';
+import { CHUNK_PAGES, chunkTableOffset, collectPages, isZero, pageCount, popcount8, storedPagesOffset, type EncodedBlob } from './sparse-blob.ts';
 
 const PAGE = BLOB_ALIGN;
 export { CHUNK_PAGES };
@@ -47,23 +47,9 @@ export function encodeChunkedBlob(data: Uint8Array): EncodedBlob {
   let storedBytes = 0;
   for (let c = 0; c < layout.chunks; c++) {
     const sum = new Checksum64();
-    let runStart = -1;
-    const last = Math.min((c + 1) * CHUNK_PAGES, layout.pages);
-    for (let p = c * CHUNK_PAGES; p < last; p++) {
-      const start = p * PAGE;
-      const end = Math.min(start + PAGE, data.length);
-      if (isZero(data, start, end)) {
-        if (runStart >= 0) chunks.push(data.subarray(runStart, start));
-        runStart = -1;
-        continue;
-      }
-      index[p >>> 3]! |= 1 << (p & 7);
-      stored++;
-      storedBytes += end - start;
-      sum.update(data.subarray(start, end));
-      if (runStart < 0) runStart = start;
-    }
-    if (runStart >= 0) chunks.push(data.subarray(runStart, Math.min(last * PAGE, data.length)));
+    const got = collectPages(data, c * CHUNK_PAGES, Math.min((c + 1) * CHUNK_PAGES, layout.pages), index, chunks, (page) => sum.update(page));
+    stored += got.pages;
+    storedBytes += got.bytes;
     index.set(sum.digest(), layout.tableOffset + c * CHECKSUM_BYTES);
   }
   return { encoding: BLOB_CHUNKED, chunks, storedLength: layout.dataOffset + storedBytes, storedPages: stored, sum: checksumOf(index) };

@@ -62,15 +62,23 @@ export function isZero(data: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-/** Encodes a byte string: sparse when at least one page is zero, else raw. */
-export function encodeBlob(data: Uint8Array): EncodedBlob {
-  const pages = pageCount(data.length);
-  const bitmap = new Uint8Array(bitmapBytes(data.length));
-  const chunks: Uint8Array[] = [bitmap];
-  let stored = 0;
-  let storedBytes = 0;
+/**
+ * Finds the non-zero pages of data's pages [first, last): sets their bits in `bitmap`, appends runs
+ * of consecutive ones to `chunks` (views of data), and passes each to `onPage`. Returns the pages
+ * and bytes stored.
+ */
+export function collectPages(
+  data: Uint8Array,
+  first: number,
+  last: number,
+  bitmap: Uint8Array,
+  chunks: Uint8Array[],
+  onPage: (page: Uint8Array) => void = () => {},
+): { pages: number; bytes: number } {
+  let pages = 0;
+  let bytes = 0;
   let runStart = -1;
-  for (let p = 0; p < pages; p++) {
+  for (let p = first; p < last; p++) {
     const start = p * PAGE;
     const end = Math.min(start + PAGE, data.length);
     if (isZero(data, start, end)) {
@@ -79,13 +87,23 @@ export function encodeBlob(data: Uint8Array): EncodedBlob {
       continue;
     }
     bitmap[p >>> 3]! |= 1 << (p & 7);
-    stored++;
-    storedBytes += end - start;
+    pages++;
+    bytes += end - start;
+    onPage(data.subarray(start, end));
     if (runStart < 0) runStart = start;
   }
-  if (runStart >= 0) chunks.push(data.subarray(runStart, data.length));
-  if (stored === pages) return { encoding: BLOB_RAW, chunks: data.length === 0 ? [] : [data], storedLength: data.length, storedPages: pages };
-  return { encoding: BLOB_SPARSE, chunks, storedLength: bitmap.length + storedBytes, storedPages: stored };
+  if (runStart >= 0) chunks.push(data.subarray(runStart, Math.min(last * PAGE, data.length)));
+  return { pages, bytes };
+}
+
+/** Encodes a byte string: sparse when at least one page is zero, else raw. */
+export function encodeBlob(data: Uint8Array): EncodedBlob {
+  const pages = pageCount(data.length);
+  const bitmap = new Uint8Array(bitmapBytes(data.length));
+  const chunks: Uint8Array[] = [bitmap];
+  const stored = collectPages(data, 0, pages, bitmap, chunks);
+  if (stored.pages === pages) return { encoding: BLOB_RAW, chunks: data.length === 0 ? [] : [data], storedLength: data.length, storedPages: pages };
+  return { encoding: BLOB_SPARSE, chunks, storedLength: bitmap.length + stored.bytes, storedPages: stored.pages };
 }
 
 /**

@@ -40,7 +40,7 @@ export interface Observed {
 }
 
 /** The guest's configuration under one kernel-irqchip setting. */
-function configOf(g: GuestSpec, mode: KernelIrqchip): MachineConfig {
+export function configOf(g: GuestSpec, mode: KernelIrqchip): MachineConfig {
   return defaultMachineConfig({
     kernel: { name: `${g.name}.elf`, data: guestImage(g.name) },
     append: g.append ?? '',
