@@ -88,6 +88,9 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
   return { header, blobs, document };
 }
 
+/** Strict UTF-8 (a decoder keeps no state between whole-input decode calls). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset. */
 export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): unknown {
   if (doc.length > limits.maxDocumentBytes) {
@@ -96,7 +99,7 @@ export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base
   scanJsonLimits(doc, limits, base);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(doc);
+    text = STRICT_UTF8.decode(doc);
   } catch {
     throw new SnapshotError('bad-json', `byte ${base} (document)`, 'document is not valid UTF-8');
   }

@@ -20,13 +20,19 @@ const CLOSE_ARRAY = 0x5d;
 const COLON = 0x3a;
 
 const decoder = new TextDecoder('utf-8');
+/** Keys up to this many bytes (quotes included) are turned into strings byte by byte. */
+const SHORT_KEY = 256;
 
 /** The text of the string token doc[start..end] (quotes included) as JSON.parse reads it, or null. */
 function keyText(doc: Uint8Array, start: number, end: number): string | null {
   const raw = doc.subarray(start, end + 1);
   let plain = true;
   for (let i = 0; i < raw.length; i++) if (raw[i] === BACKSLASH || raw[i]! >= 0x80) plain = false;
-  if (plain) return decoder.decode(raw.subarray(1, raw.length - 1));
+  if (plain) {
+    // ASCII without escapes: each byte is a character. Short keys (the usual) without a decoder call.
+    if (raw.length <= SHORT_KEY) return String.fromCharCode.apply(null, raw.subarray(1, raw.length - 1) as unknown as number[]);
+    return decoder.decode(raw.subarray(1, raw.length - 1));
+  }
   try {
     return JSON.parse(decoder.decode(raw)) as string;
   } catch {
