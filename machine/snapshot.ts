@@ -31,6 +31,7 @@ import type { MachineState, RunState } from './machine-state.ts';
 import { checkRunState } from './machine-state.ts';
 import { CPU_FEATURE_NAMES, configValueProblems, jsonAt } from './snapshot-config.ts';
 import { FW_CFG_PATH, bootImagesOfNode, checkBootImages } from './boot-images.ts';
+import type { FwCfgBootImages } from '../devices/fw-cfg/fw-cfg.ts';
 
 /** What saving and restoring need of a machine (machine/machine.ts's Machine has it). */
 export interface SnapshotMachine {
@@ -169,9 +170,47 @@ export function restoreDestination(machine: Pick<SnapshotMachine, 'config' | 'de
     check: (prepared) => {
       checkRunState(runStateOf(prepared.clock), config.smp);
       const fwCfg = prepared.objects.get(FW_CFG_PATH);
-      if (fwCfg !== undefined) checkBootImages(bootImagesOfNode(fwCfg.fields), config.ramBytes);
+      if (fwCfg !== undefined) checkBootImagesOnce(bootImagesOfNode(fwCfg.fields), config.ramBytes);
     },
   };
+}
+
+/** Boot images up to this many bytes in all are remembered once found bootable. */
+const REMEMBERED_IMAGE_BYTES = 1 << 20;
+/** Copies of the boot images last found bootable, with the RAM size they were checked against. */
+let lastBootable: { images: FwCfgBootImages; ramBytes: number } | null = null;
+const IMAGE_KEYS = ['kernel', 'kernelName', 'cmdline', 'initrd', 'initrdFiles'] as const;
+
+/**
+ * checkBootImages, skipped when the images are byte for byte those last found bootable in as much RAM
+ * (restoring the same guest again: comparing costs less than a dry run of the boot).
+ */
+function checkBootImagesOnce(images: FwCfgBootImages, ramBytes: number): void {
+  const last = lastBootable;
+  if (last !== null && last.ramBytes === ramBytes && IMAGE_KEYS.every((k) => bytesEqual(last.images[k], images[k]))) return;
+  checkBootImages(images, ramBytes);
+  let total = 0;
+  for (const k of IMAGE_KEYS) total += images[k].length;
+  if (total > REMEMBERED_IMAGE_BYTES) return;
+  const copy = (k: (typeof IMAGE_KEYS)[number]) => images[k].slice();
+  lastBootable = {
+    images: { kernel: copy('kernel'), kernelName: copy('kernelName'), cmdline: copy('cmdline'), initrd: copy('initrd'), initrdFiles: copy('initrdFiles') },
+    ramBytes,
+  };
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+    const words = a.length >>> 2;
+    const wa = new Int32Array(a.buffer, a.byteOffset, words);
+    const wb = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let w = 0; w < words; w++) if (wa[w] !== wb[w]) return false;
+    i = words << 2;
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function runNumber(run: JsonObject, key: string): number {

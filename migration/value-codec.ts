@@ -46,9 +46,30 @@ function encodeValue(value: StateValue, putBlob: BlobWriter, path: string): Json
       return value.toString();
     default:
       if (value instanceof Uint8Array) return value.length >= BLOB_THRESHOLD ? putBlob(value, path) : toHex(value);
-      if (Array.isArray(value)) return value.map((v, i) => encodeValue(v, putBlob, `${path}[${i}]`));
+      if (Array.isArray(value)) return encodeArray(value, putBlob, path);
       return encodeFields(value, putBlob, path);
   }
+}
+
+/**
+ * An array's JSON: an array of numbers and booleans is its own JSON (it is only read, to be written
+ * out); other elements are encoded one by one, with their paths.
+ */
+function encodeArray(value: StateValue[], putBlob: BlobWriter, path: string): JsonValue {
+  let i = 0;
+  while (i < value.length) {
+    const t = typeof value[i];
+    if (t !== 'number' && t !== 'boolean') break;
+    i++;
+  }
+  if (i === value.length) return value as JsonValue[];
+  const out = (value as JsonValue[]).slice(0, i);
+  for (; i < value.length; i++) {
+    const v = value[i]!;
+    const t = typeof v;
+    out.push(t === 'number' || t === 'boolean' ? (v as number | boolean) : t === 'bigint' ? v.toString() : encodeValue(v, putBlob, `${path}[${i}]`));
+  }
+  return out;
 }
 
 /**
