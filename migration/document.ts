@@ -5,7 +5,7 @@
  * they differ only in how large byte strings are written and read (BlobWriter, BlobReader).
  */
 import { isStateNode } from '../src/visit/state-tree.ts';
-import { parseSchema, validateAgainstSchema, type SchemaNode } from '../src/visit/schema.ts';
+import { parseJsonSchema, validateAgainstSchema, type SchemaNode } from '../src/visit/schema.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
 import { isValidObjectPath } from '../src/qom/object-tree.ts';
 import { compareStrings, isValidTypeName } from '../src/qom/type-registry.ts';
@@ -143,7 +143,7 @@ export function parseDocument(json: unknown, readBlob: BlobReader, limits: Snaps
   for (const key of Object.keys(schemasJson).sort(compareStrings)) {
     const parsed = parseSchemaKey(key);
     if (parsed === null || !isValidTypeName(parsed.type)) bad(`document.schemas[${JSON.stringify(key)}]`, 'expected a key of the form type@version');
-    schemas.set(key, parseSchema(own(schemasJson, key), `schemas[${key}]`));
+    schemas.set(key, parseJsonSchema(own(schemasJson, key), `schemas[${key}]`));
   }
 
   const objectsJson = own(top, 'objects');

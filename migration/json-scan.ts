@@ -42,6 +42,41 @@ function keyText(doc: Uint8Array, start: number, end: number): string | null {
 
 /** `base` is the document's offset in the file, so errors give file offsets. */
 export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: number): void {
+  scan(doc, limits, base, true);
+}
+
+/**
+ * The limits of scanJsonLimits without the duplicate keys: the number of object keys in the
+ * document, for a caller that checks duplicates after parsing (fewer keys parsed than counted: run
+ * scanJsonLimits, which finds the first). Throws what scanJsonLimits would throw, or maybe a later
+ * problem of the limits when a duplicate comes first: a caller reports scanJsonLimits' error.
+ */
+export function countJsonKeys(doc: Uint8Array, limits: SnapshotLimits, base: number): number {
+  return scan(doc, limits, base, false);
+}
+
+/** Keys of every object in parsed JSON (JSON.parse keeps one of duplicate keys). */
+export function parsedKeyCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const e: unknown = value[i];
+      if (typeof e === 'object' && e !== null) n += parsedKeyCount(e);
+    }
+    return n;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    n++;
+    const e = record[key];
+    if (typeof e === 'object' && e !== null) n += parsedKeyCount(e);
+  }
+  return n;
+}
+
+function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates: boolean): number {
+  let keyCount = 0;
   const isObject = new Uint8Array(limits.maxDepth + 1);
   const commas = new Float64Array(limits.maxDepth + 1);
   /** Per open object: whether the next string is a key, and the keys seen. */
@@ -64,6 +99,8 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
       if (i - start - 1 > limits.maxStringBytes) fail(start, `string of ${i - start - 1} bytes, limit ${limits.maxStringBytes}`);
       if (depth > 0 && isObject[depth] === 1 && expectKey[depth] === 1) {
         expectKey[depth] = 0;
+        keyCount++;
+        if (!duplicates) continue;
         const key = i < doc.length ? keyText(doc, start, i) : null;
         if (key !== null) {
           const seen = (keys[depth] ??= new Set());
@@ -98,4 +135,5 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
       }
     }
   }
+  return keyCount;
 }

@@ -159,6 +159,28 @@ export function parseSchema(value: unknown, path: string): SchemaNode {
   return internSchema({ fields });
 }
 
+/** Schemas parseSchema accepted, by the JSON text they were parsed from (parseJsonSchema). */
+const parsedByText = new Map<string, SchemaNode>();
+/** Most texts kept; past it the table starts over. */
+const MAX_PARSED_TEXTS = 1024;
+
+/**
+ * parseSchema for a value straight from JSON.parse (no functions, no cycles): a text already parsed
+ * gives the same schema without checking it again (a restore of the same machine reads the same
+ * schemas every time).
+ */
+export function parseJsonSchema(value: unknown, path: string): SchemaNode {
+  const text = JSON.stringify(value);
+  const known = typeof text === 'string' ? parsedByText.get(text) : undefined;
+  if (known !== undefined) return known;
+  const schema = parseSchema(value, path);
+  if (typeof text === 'string') {
+    if (parsedByText.size >= MAX_PARSED_TEXTS) parsedByText.clear();
+    parsedByText.set(text, schema);
+  }
+  return schema;
+}
+
 function parseFields(value: unknown, path: string, depth: number, budget: { fields: number }): SchemaField[] {
   if (depth > MAX_SCHEMA_DEPTH) throw new StateError(path, 'schema: nested too deeply');
   if (!Array.isArray(value)) throw new StateError(path, 'schema: expected a field list');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeState, parseSchema } from '../../src/visit/describe-visitor.ts';
-import { walkAgainstSchema } from '../../src/visit/schema.ts';
+import { parseJsonSchema, walkAgainstSchema } from '../../src/visit/schema.ts';
 import { fitsSchema, internSchema } from '../../src/visit/schema-cache.ts';
 import { saveState } from '../../src/visit/output-visitor.ts';
 import { cloneTree, newNode, type StateNode } from '../../src/visit/state-tree.ts';
@@ -139,5 +139,17 @@ describe('compiled schema checks', () => {
     expect(parseSchema(JSON.parse(JSON.stringify(schema)), 'again')).toBe(parsed);
     const other = parseSchema({ fields: [{ name: 'a', kind: 'u8' }] }, 'other');
     expect(other).not.toBe(parsed);
+  });
+
+  it('parse a schema text once; a bad text is refused every time', () => {
+    const text = JSON.stringify(schema);
+    const first = parseJsonSchema(JSON.parse(text), 'a');
+    expect(parseJsonSchema(JSON.parse(text), 'b')).toBe(first);
+    const bad = '{"fields":[{"name":"a","kind":"u8"},{"name":"a","kind":"u8"}]}';
+    for (let i = 0; i < 2; i++) expect(() => parseJsonSchema(JSON.parse(bad), 'schemas[x@1]')).toThrow('schemas[x@1].fields[1]: schema: duplicate field "a"');
+    // A schema described (never parsed) with a name parseSchema refuses: the text is still checked.
+    const long = { fields: [{ name: 'n'.repeat(200), kind: 'u8' as const }] };
+    internSchema(long);
+    expect(() => parseJsonSchema(JSON.parse(JSON.stringify(long)), 's')).toThrow('s.fields[0]: schema: bad field name');
   });
 });
