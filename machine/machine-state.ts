@@ -27,8 +27,10 @@ export interface MachineState {
  * higher first, equal priorities in path order.
  */
 export function postLoadOrder(tree: ObjectTree): string[] {
-  const priority = (path: string) => tree.get(path)!.postLoadPriority ?? PRIORITY_DEFAULT;
-  return tree.paths().sort((a, b) => priority(b) - priority(a) || (a < b ? -1 : a > b ? 1 : 0));
+  // Each object's priority read once (objects of many classes: a read per comparison is slow).
+  const priority = new Map<string, number>();
+  for (const [path, obj] of tree.entries()) priority.set(path, obj.postLoadPriority ?? PRIORITY_DEFAULT);
+  return [...priority.keys()].sort((a, b) => priority.get(b)! - priority.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export function runPostLoad(tree: ObjectTree): void {

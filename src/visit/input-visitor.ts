@@ -14,23 +14,42 @@ import { arrayShapeError, firstBadElement, scalarError, structArrayError, struct
 /** One node being walked. */
 interface Frame {
   readonly node: StateNode;
-  /** Path of the node: the object path, then `.field` and `[index]` parts. */
-  readonly path: string;
-  /** Names visited in this node, to reject duplicates and find unknown fields. */
-  readonly visited: Set<string>;
+  /** The enclosing node's frame; null at the object's top node. */
+  readonly parent: Frame | null;
+  /** The object's path at the top; else the field name of this node in its parent. */
+  readonly name: string;
+  /** This node's index in a struct array, or -1. */
+  readonly index: number;
+  /** Names visited in this node, to reject duplicates and find unknown fields (a list: nodes are small). */
+  readonly visited: string[];
   /** How many visited names were present in the node. */
   present: number;
   /** The node has no prototype (our own trees), so a plain read tells whether a key is there. */
   readonly bare: boolean;
 }
 
-function newFrame(node: StateNode, path: string): Frame {
-  return { node, path, visited: new Set(), present: 0, bare: Object.getPrototypeOf(node) === null };
+function newFrame(node: StateNode, parent: Frame | null, name: string, index: number): Frame {
+  return { node, parent, name, index, visited: [], present: 0, bare: Object.getPrototypeOf(node) === null };
+}
+
+/** The path of a frame's node, for messages: `/machine/pit.channels[1]` (built only when needed). */
+function pathOf(frame: Frame): string {
+  if (frame.parent === null) return frame.name;
+  const at = `${pathOf(frame.parent)}.${frame.name}`;
+  return frame.index < 0 ? at : `${at}[${frame.index}]`;
 }
 
 /** Whether the node has its own field `name` (never an inherited one such as `constructor`). */
 function has(frame: Frame, name: string): boolean {
   return frame.bare ? frame.node[name] !== undefined : Object.hasOwn(frame.node, name);
+}
+
+/** How many own keys the node has (no array built for our own nodes). */
+function keyCount(frame: Frame): number {
+  if (!frame.bare) return Object.keys(frame.node).length;
+  let n = 0;
+  for (const _key in frame.node) n++;
+  return n;
 }
 
 export class InputVisitor implements Visitor {
@@ -39,12 +58,12 @@ export class InputVisitor implements Visitor {
   private readonly stack: Frame[] = [];
 
   constructor(node: StateNode, path: string) {
-    this.frame = newFrame(node, path);
+    this.frame = newFrame(node, null, path, -1);
   }
 
   /** Call after the walk: rejects fields of the top node that were never visited. */
   finish(): void {
-    if (this.stack.length !== 0) throw new Error(`${this.frame.path}: visitor finished inside a group`);
+    if (this.stack.length !== 0) throw new Error(`${pathOf(this.frame)}: visitor finished inside a group`);
     this.checkUnvisited(this.frame);
   }
 
@@ -114,7 +133,7 @@ export class InputVisitor implements Visitor {
     const source = this.take(name);
     const problem = structError(source);
     if (problem !== null) this.fail(name, problem);
-    this.walk(source as StateNode, `${this.frame.path}.${name}`, body);
+    this.walk(source as StateNode, name, -1, body);
   }
 
   structArray(name: string, length: number, body: (index: number) => void): void {
@@ -122,12 +141,11 @@ export class InputVisitor implements Visitor {
     const problem = structArrayError(length, source);
     if (problem !== null) this.fail(name, problem);
     const elements = source as StateValue[];
-    const base = `${this.frame.path}.${name}`;
     for (let i = 0; i < length; i++) {
       const element = elements[i];
       const elementProblem = structError(element);
-      if (elementProblem !== null) throw new StateError(`${base}[${i}]`, elementProblem);
-      this.walk(element as StateNode, `${base}[${i}]`, () => body(i));
+      if (elementProblem !== null) throw new StateError(`${pathOf(this.frame)}.${name}[${i}]`, elementProblem);
+      this.walk(element as StateNode, name, i, () => body(i));
     }
   }
 
@@ -139,7 +157,7 @@ export class InputVisitor implements Visitor {
     const source = frame.node[name];
     const problem = structError(source);
     if (problem !== null) this.fail(name, problem);
-    this.walk(source as StateNode, `${frame.path}.${name}`, body);
+    this.walk(source as StateNode, name, -1, body);
     return true;
   }
 
@@ -181,13 +199,13 @@ export class InputVisitor implements Visitor {
 
   private markVisited(name: string): void {
     const visited = this.frame.visited;
-    if (visited.has(name)) throw new Error(`${this.frame.path}.${name}: visited twice (device bug)`);
-    visited.add(name);
+    if (visited.includes(name)) throw new Error(`${pathOf(this.frame)}.${name}: visited twice (device bug)`);
+    visited.push(name);
   }
 
-  private walk(node: StateNode, path: string, body: () => void): void {
+  private walk(node: StateNode, name: string, index: number, body: () => void): void {
     this.stack.push(this.frame);
-    const frame = newFrame(node, path);
+    const frame = newFrame(node, this.frame, name, index);
     this.frame = frame;
     body();
     this.checkUnvisited(frame);
@@ -195,19 +213,18 @@ export class InputVisitor implements Visitor {
   }
 
   private checkUnvisited(frame: Frame): void {
-    const keys = Object.keys(frame.node);
-    if (keys.length === frame.present) return;
-    for (const key of keys) {
-      if (!frame.visited.has(key)) throw new StateError(`${frame.path}.${key}`, 'unknown field');
+    if (keyCount(frame) === frame.present) return;
+    for (const key of Object.keys(frame.node)) {
+      if (!frame.visited.includes(key)) throw new StateError(`${pathOf(frame)}.${key}`, 'unknown field');
     }
   }
 
   private fail(name: string, message: string): never {
-    throw new StateError(`${this.frame.path}.${name}`, message);
+    throw new StateError(`${pathOf(this.frame)}.${name}`, message);
   }
 
   private elementFail(kind: ScalarKind, name: string, index: number, value: unknown): never {
-    throw new StateError(`${this.frame.path}.${name}[${index}]`, scalarError(kind, value)!);
+    throw new StateError(`${pathOf(this.frame)}.${name}[${index}]`, scalarError(kind, value)!);
   }
 }
 
