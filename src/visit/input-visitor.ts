@@ -44,14 +44,6 @@ function has(frame: Frame, name: string): boolean {
   return frame.bare ? frame.node[name] !== undefined : Object.hasOwn(frame.node, name);
 }
 
-/** How many own keys the node has (no array built for our own nodes). */
-function keyCount(frame: Frame): number {
-  if (!frame.bare) return Object.keys(frame.node).length;
-  let n = 0;
-  for (const _key in frame.node) n++;
-  return n;
-}
-
 export class InputVisitor implements Visitor {
   readonly mode = 'load' as const;
   private frame: Frame;
@@ -213,8 +205,9 @@ export class InputVisitor implements Visitor {
   }
 
   private checkUnvisited(frame: Frame): void {
-    if (keyCount(frame) === frame.present) return;
-    for (const key of Object.keys(frame.node)) {
+    const keys = Object.keys(frame.node);
+    if (keys.length === frame.present) return;
+    for (const key of keys) {
       if (!frame.visited.includes(key)) throw new StateError(`${pathOf(frame)}.${key}`, 'unknown field');
     }
   }
