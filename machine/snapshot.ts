@@ -49,6 +49,18 @@ export function defaultFilterRegistry(): FilterRegistry {
   return new FilterRegistry().registerAll(builtinFilters());
 }
 
+/** hash64 of each configuration file seen (the files of a configuration never change). */
+const fileHashes = new WeakMap<Uint8Array, string>();
+
+function fileHash(data: Uint8Array): string {
+  let hash = fileHashes.get(data);
+  if (hash === undefined) {
+    hash = hash64(data);
+    fileHashes.set(data, hash);
+  }
+  return hash;
+}
+
 /**
  * The configuration a snapshot records, as plain JSON with QEMU's option names: what the machine was
  * built from (the kernel and initrds by name, size and hash64, since they are already in RAM).
@@ -56,7 +68,7 @@ export function defaultFilterRegistry(): FilterRegistry {
 export function configToJson(c: MachineConfig): JsonObject {
   const features: JsonObject = {};
   for (const f of CPU_FEATURE_NAMES) features[f] = c.cpu.features[f];
-  const file = (f: { name: string; data: Uint8Array }): JsonObject => ({ name: f.name, bytes: f.data.length, hash64: hash64(f.data) });
+  const file = (f: { name: string; data: Uint8Array }): JsonObject => ({ name: f.name, bytes: f.data.length, hash64: fileHash(f.data) });
   return {
     m: c.ramBytes,
     smp: c.smp,

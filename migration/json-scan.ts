@@ -19,6 +19,10 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COLON = 0x3a;
 
+/** 1 for the bytes the scan acts on (quotes, brackets, braces, colons, commas). */
+const STRUCTURAL = new Uint8Array(256);
+for (const c of [QUOTE, COMMA, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, COLON]) STRUCTURAL[c] = 1;
+
 const decoder = new TextDecoder('utf-8');
 /** Keys up to this many bytes (quotes included) are turned into strings byte by byte. */
 const SHORT_KEY = 256;
@@ -89,6 +93,8 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
   };
   for (let i = 0; i < doc.length; i++) {
     const c = doc[i]!;
+    // Digits, letters and spaces (most of a document) need nothing.
+    if (STRUCTURAL[c] === 0) continue;
     if (c === QUOTE) {
       const start = i;
       i++;

@@ -4,6 +4,7 @@ import { configValueProblems } from '../../machine/snapshot-config.ts';
 import { configProblems, configToJson } from '../../machine/snapshot.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
 import type { JsonObject } from '../../migration/snapshot.ts';
+import { hash64 } from '../../src/util/hash.ts';
 
 const good = (): JsonObject =>
   configToJson(defaultMachineConfig({ kernel: { name: 'k.elf', data: Uint8Array.of(1) }, initrds: [{ name: 'm', data: Uint8Array.of(2) }] }));
@@ -47,5 +48,20 @@ describe('configValueProblems', () => {
       'config.machine.kernel-irqchip: string "bogus" is not on, split or off',
       '-m: the RAM size is 64 MiB in the snapshot, 128 MiB on this machine',
     ]);
+  });
+});
+
+describe('configToJson', () => {
+  it('records each file by name, size and hash64, every file its own hash however often it is written', () => {
+    const a = Uint8Array.of(1, 2, 3);
+    const b = Uint8Array.of(1, 2, 4);
+    const one = defaultMachineConfig({ kernel: { name: 'k', data: a }, initrds: [{ name: 'm', data: b }] });
+    const two = defaultMachineConfig({ kernel: { name: 'k', data: b }, initrds: [{ name: 'm', data: a }] });
+    for (let i = 0; i < 2; i++) {
+      expect(configToJson(one)['kernel']).toEqual({ name: 'k', bytes: 3, hash64: hash64(a) });
+      expect(configToJson(one)['initrd']).toEqual([{ name: 'm', bytes: 3, hash64: hash64(b) }]);
+      expect(configToJson(two)['kernel']).toEqual({ name: 'k', bytes: 3, hash64: hash64(b) });
+    }
+    expect(hash64(a)).not.toBe(hash64(b));
   });
 });
