@@ -117,6 +117,51 @@ export function configProblems(source: JsonObject, dest: MachineConfig): string[
   return out;
 }
 
+/** configProblems' answers per destination configuration, by the recorded configuration's text. */
+const configAnswers = new WeakMap<MachineConfig, Map<string, readonly string[]>>();
+/** Most recorded configurations remembered per destination. */
+const MAX_CONFIG_ANSWERS = 16;
+
+/** A JSON.stringify replacer that throws on anything whose text could stand for another value. */
+function onlyPlainJson(_key: string, value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value) || Object.is(value, -0)) throw new Error('not plain JSON');
+      return value;
+    case 'object':
+      if (value === null || Array.isArray(value)) return value;
+      if (Object.getPrototypeOf(value) === null || Object.getPrototypeOf(value) === Object.prototype) return value;
+      throw new Error('not plain JSON');
+    default:
+      throw new Error('not plain JSON');
+  }
+}
+
+/**
+ * configProblems, remembered: it depends on nothing but the recorded configuration (plain JSON,
+ * compared as text) and the destination's configuration (never changed once built).
+ */
+function configProblemsOnce(source: JsonObject, dest: MachineConfig): string[] {
+  let text: string;
+  try {
+    text = JSON.stringify(source, onlyPlainJson);
+  } catch {
+    return configProblems(source, dest);
+  }
+  let answers = configAnswers.get(dest);
+  if (answers === undefined) configAnswers.set(dest, (answers = new Map()));
+  let known = answers.get(text);
+  if (known === undefined) {
+    known = configProblems(source, dest);
+    if (answers.size >= MAX_CONFIG_ANSWERS) answers.clear();
+    answers.set(text, known);
+  }
+  return known.slice();
+}
+
 /** The snapshot's clock.run keys that carry the scheduler's turn. */
 const RUN_SCHEDULER_CPU = 'schedulerCpu';
 const RUN_SCHEDULER_LEFT = 'schedulerLeft';
@@ -178,7 +223,7 @@ export function restoreDestination(machine: Pick<SnapshotMachine, 'config' | 'de
   const config = machine.config;
   return {
     objects: machine.describeObjects(),
-    configProblems: (recorded) => configProblems(recorded, config),
+    configProblems: (recorded) => configProblemsOnce(recorded, config),
     check: (prepared) => {
       checkRunState(runStateOf(prepared.clock), config.smp);
       const fwCfg = prepared.objects.get(FW_CFG_PATH);
