@@ -59,23 +59,35 @@ export class InputVisitor implements Visitor {
     this.checkUnvisited(this.frame);
   }
 
-  u8(name: string, value: number): number {
-    return this.scalar('u8', name, value) as number;
+  u8(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v & 0xff) === v)) this.fail(name, scalarError('u8', v)!);
+    return v;
   }
-  u16(name: string, value: number): number {
-    return this.scalar('u16', name, value) as number;
+  u16(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v & 0xffff) === v)) this.fail(name, scalarError('u16', v)!);
+    return v;
   }
-  u32(name: string, value: number): number {
-    return this.scalar('u32', name, value) as number;
+  u32(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !(v >>> 0 === v)) this.fail(name, scalarError('u32', v)!);
+    return v;
   }
-  i8(name: string, value: number): number {
-    return this.scalar('i8', name, value) as number;
+  i8(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v << 24) >> 24 === v)) this.fail(name, scalarError('i8', v)!);
+    return v;
   }
-  i16(name: string, value: number): number {
-    return this.scalar('i16', name, value) as number;
+  i16(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v << 16) >> 16 === v)) this.fail(name, scalarError('i16', v)!);
+    return v;
   }
-  i32(name: string, value: number): number {
-    return this.scalar('i32', name, value) as number;
+  i32(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v | 0) === v)) this.fail(name, scalarError('i32', v)!);
+    return v;
   }
   u64(name: string, value: bigint): bigint {
     return this.scalar('u64', name, value) as bigint;
@@ -83,8 +95,10 @@ export class InputVisitor implements Visitor {
   i64(name: string, value: bigint): bigint {
     return this.scalar('i64', name, value) as bigint;
   }
-  bool(name: string, value: boolean): boolean {
-    return this.scalar('bool', name, value) as boolean;
+  bool(name: string, _value: boolean): boolean {
+    const v = this.take(name);
+    if (typeof v !== 'boolean') this.fail(name, scalarError('bool', v)!);
+    return v;
   }
 
   u8Array(name: string, value: Uint8Array): Uint8Array {

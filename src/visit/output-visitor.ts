@@ -24,27 +24,33 @@ export class OutputVisitor implements Visitor {
   }
 
   u8(name: string, value: number): number {
-    this.scalar('u8', name, value);
+    if (typeof value !== 'number' || !((value & 0xff) === value)) this.scalar('u8', name, value);
+    else this.put(name, value);
     return value;
   }
   u16(name: string, value: number): number {
-    this.scalar('u16', name, value);
+    if (typeof value !== 'number' || !((value & 0xffff) === value)) this.scalar('u16', name, value);
+    else this.put(name, value);
     return value;
   }
   u32(name: string, value: number): number {
-    this.scalar('u32', name, value);
+    if (typeof value !== 'number' || !(value >>> 0 === value)) this.scalar('u32', name, value);
+    else this.put(name, value);
     return value;
   }
   i8(name: string, value: number): number {
-    this.scalar('i8', name, value);
+    if (typeof value !== 'number' || !((value << 24) >> 24 === value)) this.scalar('i8', name, value);
+    else this.put(name, value);
     return value;
   }
   i16(name: string, value: number): number {
-    this.scalar('i16', name, value);
+    if (typeof value !== 'number' || !((value << 16) >> 16 === value)) this.scalar('i16', name, value);
+    else this.put(name, value);
     return value;
   }
   i32(name: string, value: number): number {
-    this.scalar('i32', name, value);
+    if (typeof value !== 'number' || !((value | 0) === value)) this.scalar('i32', name, value);
+    else this.put(name, value);
     return value;
   }
   u64(name: string, value: bigint): bigint {
