@@ -27,10 +27,11 @@ export interface MachineState {
  * higher first, equal priorities in path order.
  */
 export function postLoadOrder(tree: ObjectTree): string[] {
-  // Each object's priority read once (objects of many classes: a read per comparison is slow).
-  const priority = new Map<string, number>();
-  for (const [path, obj] of tree.entries()) priority.set(path, obj.postLoadPriority ?? PRIORITY_DEFAULT);
-  return [...priority.keys()].sort((a, b) => priority.get(b)! - priority.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+  // Entries come in path order and the sort is stable: sorting by priority alone keeps equal
+  // priorities in path order. Each priority is read once (objects of many classes).
+  const order = tree.entries().map(([path, obj]) => ({ path, priority: obj.postLoadPriority ?? PRIORITY_DEFAULT }));
+  order.sort((a, b) => b.priority - a.priority);
+  return order.map((e) => e.path);
 }
 
 export function runPostLoad(tree: ObjectTree): void {

@@ -84,7 +84,8 @@ export class ObjectTree {
 
   /** All paths, sorted by code units. */
   paths(): string[] {
-    if (this.sorted === null) this.sorted = [...this.objects.keys()].sort(compareStrings);
+    // The default sort compares strings by code units, as compareStrings does, natively.
+    if (this.sorted === null) this.sorted = [...this.objects.keys()].sort();
     return this.sorted.slice();
   }
 
