@@ -28,8 +28,11 @@ export interface MachineState {
  * higher first, equal priorities in path order.
  */
 export function postLoadOrder(tree: ObjectTree): string[] {
-  const priority = (path: string) => tree.get(path)!.postLoadPriority ?? PRIORITY_DEFAULT;
-  return tree.paths().sort((a, b) => priority(b) - priority(a) || (a < b ? -1 : a > b ? 1 : 0));
+  // Entries come in path order and the sort is stable: sorting by priority alone keeps equal
+  // priorities in path order. Each priority is read once (objects of many classes).
+  const order = tree.entries().map(([path, obj]) => ({ path, priority: obj.postLoadPriority ?? PRIORITY_DEFAULT }));
+  order.sort((a, b) => b.priority - a.priority);
+  return order.map((e) => e.path);
 }
 
 export function runPostLoad(tree: ObjectTree): void {

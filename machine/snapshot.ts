@@ -31,6 +31,7 @@ import type { MachineState, RunState } from './machine-state.ts';
 import { checkRunState } from './machine-state.ts';
 import { CPU_FEATURE_NAMES, configValueProblems, jsonAt } from './snapshot-config.ts';
 import { FW_CFG_PATH, bootImagesOfNode, checkBootImages } from './boot-images.ts';
+import type { FwCfgBootImages } from '../devices/fw-cfg/fw-cfg.ts';
 
 /** What saving and restoring need of a machine (machine/machine.ts's Machine has it). */
 export interface SnapshotMachine {
@@ -48,6 +49,18 @@ export function defaultFilterRegistry(): FilterRegistry {
   return new FilterRegistry().registerAll(builtinFilters());
 }
 
+/** hash64 of each configuration file seen (the files of a configuration never change). */
+const fileHashes = new WeakMap<Uint8Array, string>();
+
+function fileHash(data: Uint8Array): string {
+  let hash = fileHashes.get(data);
+  if (hash === undefined) {
+    hash = hash64(data);
+    fileHashes.set(data, hash);
+  }
+  return hash;
+}
+
 /**
  * The configuration a snapshot records, as plain JSON with QEMU's option names: what the machine was
  * built from (the kernel and initrds by name, size and hash64, since they are already in RAM).
@@ -55,7 +68,7 @@ export function defaultFilterRegistry(): FilterRegistry {
 export function configToJson(c: MachineConfig): JsonObject {
   const features: JsonObject = {};
   for (const f of CPU_FEATURE_NAMES) features[f] = c.cpu.features[f];
-  const file = (f: { name: string; data: Uint8Array }): JsonObject => ({ name: f.name, bytes: f.data.length, hash64: hash64(f.data) });
+  const file = (f: { name: string; data: Uint8Array }): JsonObject => ({ name: f.name, bytes: f.data.length, hash64: fileHash(f.data) });
   return {
     m: c.ramBytes,
     smp: c.smp,
@@ -102,6 +115,51 @@ export function configProblems(source: JsonObject, dest: MachineConfig): string[
   }
   check(['cpu', 'leaf15'], '-cpu', 'leaf15', dest.cpu.leaf15, (v) => (v === true ? 'on' : v === false ? 'off' : JSON.stringify(v)));
   return out;
+}
+
+/** configProblems' answers per destination configuration, by the recorded configuration's text. */
+const configAnswers = new WeakMap<MachineConfig, Map<string, readonly string[]>>();
+/** Most recorded configurations remembered per destination. */
+const MAX_CONFIG_ANSWERS = 16;
+
+/** A JSON.stringify replacer that throws on anything whose text could stand for another value. */
+function onlyPlainJson(_key: string, value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value) || Object.is(value, -0)) throw new Error('not plain JSON');
+      return value;
+    case 'object':
+      if (value === null || Array.isArray(value)) return value;
+      if (Object.getPrototypeOf(value) === null || Object.getPrototypeOf(value) === Object.prototype) return value;
+      throw new Error('not plain JSON');
+    default:
+      throw new Error('not plain JSON');
+  }
+}
+
+/**
+ * configProblems, remembered: it depends on nothing but the recorded configuration (plain JSON,
+ * compared as text) and the destination's configuration (never changed once built).
+ */
+function configProblemsOnce(source: JsonObject, dest: MachineConfig): string[] {
+  let text: string;
+  try {
+    text = JSON.stringify(source, onlyPlainJson);
+  } catch {
+    return configProblems(source, dest);
+  }
+  let answers = configAnswers.get(dest);
+  if (answers === undefined) configAnswers.set(dest, (answers = new Map()));
+  let known = answers.get(text);
+  if (known === undefined) {
+    known = configProblems(source, dest);
+    if (answers.size >= MAX_CONFIG_ANSWERS) answers.clear();
+    answers.set(text, known);
+  }
+  return known.slice();
 }
 
 /** The snapshot's clock.run keys that carry the scheduler's turn. */
@@ -165,13 +223,51 @@ export function restoreDestination(machine: Pick<SnapshotMachine, 'config' | 'de
   const config = machine.config;
   return {
     objects: machine.describeObjects(),
-    configProblems: (recorded) => configProblems(recorded, config),
+    configProblems: (recorded) => configProblemsOnce(recorded, config),
     check: (prepared) => {
       checkRunState(runStateOf(prepared.clock), config.smp);
       const fwCfg = prepared.objects.get(FW_CFG_PATH);
-      if (fwCfg !== undefined) checkBootImages(bootImagesOfNode(fwCfg.fields), config.ramBytes);
+      if (fwCfg !== undefined) checkBootImagesOnce(bootImagesOfNode(fwCfg.fields), config.ramBytes);
     },
   };
+}
+
+/** Boot images up to this many bytes in all are remembered once found bootable. */
+const REMEMBERED_IMAGE_BYTES = 1 << 20;
+/** Copies of the boot images last found bootable, with the RAM size they were checked against. */
+let lastBootable: { images: FwCfgBootImages; ramBytes: number } | null = null;
+const IMAGE_KEYS = ['kernel', 'kernelName', 'cmdline', 'initrd', 'initrdFiles'] as const;
+
+/**
+ * checkBootImages, skipped when the images are byte for byte those last found bootable in as much RAM
+ * (restoring the same guest again: comparing costs less than a dry run of the boot).
+ */
+function checkBootImagesOnce(images: FwCfgBootImages, ramBytes: number): void {
+  const last = lastBootable;
+  if (last !== null && last.ramBytes === ramBytes && IMAGE_KEYS.every((k) => bytesEqual(last.images[k], images[k]))) return;
+  checkBootImages(images, ramBytes);
+  let total = 0;
+  for (const k of IMAGE_KEYS) total += images[k].length;
+  if (total > REMEMBERED_IMAGE_BYTES) return;
+  const copy = (k: (typeof IMAGE_KEYS)[number]) => images[k].slice();
+  lastBootable = {
+    images: { kernel: copy('kernel'), kernelName: copy('kernelName'), cmdline: copy('cmdline'), initrd: copy('initrd'), initrdFiles: copy('initrdFiles') },
+    ramBytes,
+  };
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+    const words = a.length >>> 2;
+    const wa = new Int32Array(a.buffer, a.byteOffset, words);
+    const wb = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let w = 0; w < words; w++) if (wa[w] !== wb[w]) return false;
+    i = words << 2;
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function runNumber(run: JsonObject, key: string): number {

@@ -18,7 +18,7 @@ import { describeValue } from '../src/visit/field-checks.ts';
 import { StateError } from '../src/util/errors.ts';
 import { checksumOf, checksumsEqual } from './checksum.ts';
 import { parseDocument } from './document.ts';
-import { scanJsonLimits } from './json-scan.ts';
+import { countJsonKeys, parsedKeyCount, scanJsonLimits } from './json-scan.ts';
 import {
   B_SUM,
   BLOB_CHUNKED,
@@ -126,23 +126,40 @@ export function checkChunkedIndex(start: Uint8Array, blob: BlobEntry, i: number)
   return new ChunkIndex(start, blob.length, blob.storedLength, `blob ${i} at byte ${blob.offset}`);
 }
 
+/** Strict UTF-8 (a decoder keeps no state between whole-input decode calls). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset. */
 export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): unknown {
   if (doc.length > limits.maxDocumentBytes) {
     throw new SnapshotError('limit', `byte ${base} (document)`, `document of ${doc.length} bytes, limit ${limits.maxDocumentBytes}`);
   }
-  scanJsonLimits(doc, limits, base);
+  // The limits first, duplicate keys after parsing: a parsed document with fewer keys than the bytes
+  // hold had a duplicate. Whenever anything is wrong, the full scan runs first, so the error is the
+  // one it reports at the first bad byte, as if it had run alone before parsing.
+  let keys: number;
+  try {
+    keys = countJsonKeys(doc, limits, base);
+  } catch (e) {
+    scanJsonLimits(doc, limits, base);
+    throw e;
+  }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(doc);
+    text = STRICT_UTF8.decode(doc);
   } catch {
+    scanJsonLimits(doc, limits, base);
     throw new SnapshotError('bad-json', `byte ${base} (document)`, 'document is not valid UTF-8');
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    json = JSON.parse(text) as unknown;
   } catch (e) {
+    scanJsonLimits(doc, limits, base);
     throw new SnapshotError('bad-json', `byte ${base} (document)`, `document is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
   }
+  if (parsedKeyCount(json) !== keys) scanJsonLimits(doc, limits, base);
+  return json;
 }
 
 /** A byte string as the file stores it: what inspecting it costs (not what it expands to). */

@@ -5,7 +5,7 @@
  * they differ only in how large byte strings are written and read (BlobWriter, BlobReader).
  */
 import { isStateNode } from '../src/visit/state-tree.ts';
-import { parseSchema, validateAgainstSchema, type SchemaNode } from '../src/visit/schema.ts';
+import { parseJsonSchema, validateAgainstSchema, type SchemaNode } from '../src/visit/schema.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
 import { isValidObjectPath } from '../src/qom/object-tree.ts';
 import { compareStrings, isValidTypeName } from '../src/qom/type-registry.ts';
@@ -76,13 +76,48 @@ export function buildDocument(s: Snapshot, putBlob: BlobWriter): JsonObject {
   };
 }
 
-/** `doc` as JSON text; values that are not JSON (a bigint in config) are a StateError. */
+/**
+ * `doc` as JSON text; values that are not JSON (a bigint in config) are a StateError. Without
+ * indentation, each schema's text is made once (schemas are interned and never change) and the
+ * document is put together around it: the same text as JSON.stringify(doc).
+ */
 export function stringifyDocument(doc: JsonObject, indent?: number): string {
   try {
-    return JSON.stringify(doc, null, indent);
+    if (indent !== undefined) return JSON.stringify(doc, null, indent);
+    let out = '';
+    for (const key of Object.keys(doc)) {
+      const value = doc[key];
+      const text = key === 'schemas' && isStateNode(value) ? schemasText(value as unknown as JsonObject) : JSON.stringify(value);
+      if (text === undefined) continue;
+      out += `${out === '' ? '{' : ','}${JSON.stringify(key)}:${text}`;
+    }
+    return out === '' ? '{}' : `${out}}`;
   } catch (e) {
     throw new StateError('document', `cannot be written as JSON: ${(e as Error).message}`);
   }
+}
+
+/** The JSON text of each schema object written so far. */
+const schemaTexts = new WeakMap<object, string>();
+
+function schemasText(schemas: JsonObject): string {
+  let out = '';
+  for (const key of Object.keys(schemas)) {
+    const schema = schemas[key];
+    let text: string | undefined;
+    if (typeof schema === 'object' && schema !== null) {
+      text = schemaTexts.get(schema);
+      if (text === undefined) {
+        text = JSON.stringify(schema);
+        schemaTexts.set(schema, text);
+      }
+    } else {
+      text = JSON.stringify(schema);
+    }
+    if (text === undefined) continue;
+    out += `${out === '' ? '{' : ','}${JSON.stringify(key)}:${text}`;
+  }
+  return out === '' ? '{}' : `${out}}`;
 }
 
 function bad(where: string, message: string): never {
@@ -143,7 +178,7 @@ export function parseDocument(json: unknown, readBlob: BlobReader, limits: Snaps
   for (const key of Object.keys(schemasJson).sort(compareStrings)) {
     const parsed = parseSchemaKey(key);
     if (parsed === null || !isValidTypeName(parsed.type)) bad(`document.schemas[${JSON.stringify(key)}]`, 'expected a key of the form type@version');
-    schemas.set(key, parseSchema(own(schemasJson, key), `schemas[${key}]`));
+    schemas.set(key, parseJsonSchema(own(schemasJson, key), `schemas[${key}]`));
   }
 
   const objectsJson = own(top, 'objects');

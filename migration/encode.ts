@@ -18,6 +18,8 @@ import type { Snapshot } from './snapshot.ts';
 import { encodeBlob, type EncodedBlob } from './sparse-blob.ts';
 import { CHUNK_BYTES, encodeChunkedBlob } from './chunked-blob.ts';
 
+const UTF8 = new TextEncoder();
+
 export interface EncodedSnapshot {
   /** The file, in order. */
   chunks: Uint8Array[];
@@ -43,7 +45,7 @@ export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
     blobs.push(blob);
     return { blob: blobs.length - 1, bytes: bytes.length };
   });
-  const json = new TextEncoder().encode(stringifyDocument(doc));
+  const json = UTF8.encode(stringifyDocument(doc));
 
   const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
   const blobsOffset = alignUp(jsonOffset + json.length);

@@ -19,14 +19,24 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COLON = 0x3a;
 
+/** 1 for the bytes the scan acts on (quotes, brackets, braces, colons, commas). */
+const STRUCTURAL = new Uint8Array(256);
+for (const c of [QUOTE, COMMA, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, COLON]) STRUCTURAL[c] = 1;
+
 const decoder = new TextDecoder('utf-8');
+/** Keys up to this many bytes (quotes included) are turned into strings byte by byte. */
+const SHORT_KEY = 256;
 
 /** The text of the string token doc[start..end] (quotes included) as JSON.parse reads it, or null. */
 function keyText(doc: Uint8Array, start: number, end: number): string | null {
   const raw = doc.subarray(start, end + 1);
   let plain = true;
   for (let i = 0; i < raw.length; i++) if (raw[i] === BACKSLASH || raw[i]! >= 0x80) plain = false;
-  if (plain) return decoder.decode(raw.subarray(1, raw.length - 1));
+  if (plain) {
+    // ASCII without escapes: each byte is a character. Short keys (the usual) without a decoder call.
+    if (raw.length <= SHORT_KEY) return String.fromCharCode.apply(null, raw.subarray(1, raw.length - 1) as unknown as number[]);
+    return decoder.decode(raw.subarray(1, raw.length - 1));
+  }
   try {
     return JSON.parse(decoder.decode(raw)) as string;
   } catch {
@@ -36,6 +46,41 @@ function keyText(doc: Uint8Array, start: number, end: number): string | null {
 
 /** `base` is the document's offset in the file, so errors give file offsets. */
 export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: number): void {
+  scan(doc, limits, base, true);
+}
+
+/**
+ * The limits of scanJsonLimits without the duplicate keys: the number of object keys in the
+ * document, for a caller that checks duplicates after parsing (fewer keys parsed than counted: run
+ * scanJsonLimits, which finds the first). Throws what scanJsonLimits would throw, or maybe a later
+ * problem of the limits when a duplicate comes first: a caller reports scanJsonLimits' error.
+ */
+export function countJsonKeys(doc: Uint8Array, limits: SnapshotLimits, base: number): number {
+  return scan(doc, limits, base, false);
+}
+
+/** Keys of every object in parsed JSON (JSON.parse keeps one of duplicate keys). */
+export function parsedKeyCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const e: unknown = value[i];
+      if (typeof e === 'object' && e !== null) n += parsedKeyCount(e);
+    }
+    return n;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    n++;
+    const e = record[key];
+    if (typeof e === 'object' && e !== null) n += parsedKeyCount(e);
+  }
+  return n;
+}
+
+function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates: boolean): number {
+  let keyCount = 0;
   const isObject = new Uint8Array(limits.maxDepth + 1);
   const commas = new Float64Array(limits.maxDepth + 1);
   /** Per open object: whether the next string is a key, and the keys seen. */
@@ -48,6 +93,8 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
   };
   for (let i = 0; i < doc.length; i++) {
     const c = doc[i]!;
+    // Digits, letters and spaces (most of a document) need nothing.
+    if (STRUCTURAL[c] === 0) continue;
     if (c === QUOTE) {
       const start = i;
       i++;
@@ -58,6 +105,8 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
       if (i - start - 1 > limits.maxStringBytes) fail(start, `string of ${i - start - 1} bytes, limit ${limits.maxStringBytes}`);
       if (depth > 0 && isObject[depth] === 1 && expectKey[depth] === 1) {
         expectKey[depth] = 0;
+        keyCount++;
+        if (!duplicates) continue;
         const key = i < doc.length ? keyText(doc, start, i) : null;
         if (key !== null) {
           const seen = (keys[depth] ??= new Set());
@@ -92,4 +141,5 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
       }
     }
   }
+  return keyCount;
 }

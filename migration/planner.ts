@@ -106,6 +106,52 @@ export function planMigration(
 ): MigrationPlan {
   const maxSteps = options.maxSteps ?? 8;
   const maxStates = options.maxStates ?? 20000;
+  let cache = planCaches.get(registry);
+  if (cache === undefined || cache.filters !== registry.size) {
+    cache = { filters: registry.size, plans: new Map() };
+    planCaches.set(registry, cache);
+  }
+  const key = `${maxSteps} ${maxStates}\n${signaturesKey(source)}\n${signaturesKey(destination)}`;
+  const known = cache.plans.get(key);
+  if (known !== undefined) return known;
+  const plan = searchPlan(registry, source, destination, maxSteps, maxStates);
+  if (cache.plans.size >= MAX_CACHED_PLANS) cache.plans.clear();
+  cache.plans.set(key, plan);
+  return plan;
+}
+
+/**
+ * Plans already found, per registry and (source set, destination set, options): a plan depends on
+ * nothing else (a registry only grows, so its size tells whether it changed). Failures are not kept.
+ */
+const planCaches = new WeakMap<FilterRegistry, { filters: number; plans: Map<string, MigrationPlan> }>();
+/** Most plans kept per registry; past it the cache starts over. */
+const MAX_CACHED_PLANS = 64;
+/** A number for each schema object (schemas are interned: equal schemas are one object). */
+const schemaIds = new WeakMap<SchemaNode, number>();
+let nextSchemaId = 0;
+
+/** The signatures as one string: path, type, version and the schema's identity of each, in map order. */
+function signaturesKey(signatures: ReadonlyMap<string, ObjectSignature>): string {
+  let key = '';
+  for (const [path, s] of signatures) {
+    let id = -1;
+    if (s.schema !== undefined) {
+      id = schemaIds.get(s.schema) ?? -1;
+      if (id < 0) schemaIds.set(s.schema, (id = nextSchemaId++));
+    }
+    key += `${path} ${s.type} ${s.version} ${id}\n`;
+  }
+  return key;
+}
+
+function searchPlan(
+  registry: FilterRegistry,
+  source: ReadonlyMap<string, ObjectSignature>,
+  destination: ReadonlyMap<string, ObjectSignature>,
+  maxSteps: number,
+  maxStates: number,
+): MigrationPlan {
   const problems: string[] = [];
   let firstPath = '';
   const problem = (path: string, text: string) => {
@@ -117,7 +163,7 @@ export function planMigration(
   for (const path of [...source.keys()].sort(compareStrings)) {
     const s = source.get(path)!;
     const d = destination.get(path);
-    if (d === undefined || !sameSignature(s, d) || s.schema === undefined || d.schema === undefined) continue;
+    if (d === undefined || !sameSignature(s, d) || s.schema === undefined || d.schema === undefined || s.schema === d.schema) continue;
     for (const diff of schemaDifferences(s.schema, d.schema, path)) problem(path, diff);
   }
 

@@ -51,6 +51,11 @@ export class FilterRegistry {
     return this;
   }
 
+  /** How many filters are registered (a registry only grows). */
+  get size(): number {
+    return this.filters.size;
+  }
+
   get(name: string): Filter | undefined {
     return this.filters.get(name);
   }

@@ -13,6 +13,10 @@ import { validateAgainstSchema, type SchemaField, type SchemaNode } from '../src
 import { arrayShapeError, describeValue, structArrayError, structError } from '../src/visit/field-checks.ts';
 import { StateError } from '../src/util/errors.ts';
 import type { JsonObject, JsonValue } from './snapshot.ts';
+import { fromHex, parseBigintText, toHex } from './value-text.ts';
+import { fastDecodeFields } from './compiled-decode.ts';
+
+export { fromHex, parseBigintText, toHex } from './value-text.ts';
 
 /** Byte strings of at least this many bytes travel as blobs. */
 export const BLOB_THRESHOLD = 4096;
@@ -25,33 +29,6 @@ export type BlobWriter = (bytes: Uint8Array, path: string) => JsonValue;
  * throws naming `path`.
  */
 export type BlobReader = (ref: unknown, length: number, path: string, upTo: boolean) => Uint8Array;
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-export function toHex(bytes: Uint8Array): string {
-  const parts = new Array<string>(bytes.length);
-  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i]!]!;
-  return parts.join('');
-}
-
-/** Lowercase hex of exactly `length` bytes, or null. */
-export function fromHex(text: string, length: number): Uint8Array | null {
-  if (text.length !== length * 2) return null;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    const hi = hexDigit(text.charCodeAt(2 * i));
-    const lo = hexDigit(text.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) return null;
-    out[i] = (hi << 4) | lo;
-  }
-  return out;
-}
-
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  return -1;
-}
 
 /** Encodes a state tree node into JSON. `path` names the object in blob writer calls. */
 export function encodeFields(node: StateNode, putBlob: BlobWriter, path: string): JsonObject {
@@ -69,16 +46,30 @@ function encodeValue(value: StateValue, putBlob: BlobWriter, path: string): Json
       return value.toString();
     default:
       if (value instanceof Uint8Array) return value.length >= BLOB_THRESHOLD ? putBlob(value, path) : toHex(value);
-      if (Array.isArray(value)) return value.map((v, i) => encodeValue(v, putBlob, `${path}[${i}]`));
+      if (Array.isArray(value)) return encodeArray(value, putBlob, path);
       return encodeFields(value, putBlob, path);
   }
 }
 
-const INTEGER_TEXT = /^-?(?:0|[1-9][0-9]{0,19})$/;
-
-/** Parses a 64-bit integer written as a decimal string; null when it is not one. */
-export function parseBigintText(value: unknown): bigint | null {
-  return typeof value === 'string' && INTEGER_TEXT.test(value) ? BigInt(value) : null;
+/**
+ * An array's JSON: an array of numbers and booleans is its own JSON (it is only read, to be written
+ * out); other elements are encoded one by one, with their paths.
+ */
+function encodeArray(value: StateValue[], putBlob: BlobWriter, path: string): JsonValue {
+  let i = 0;
+  while (i < value.length) {
+    const t = typeof value[i];
+    if (t !== 'number' && t !== 'boolean') break;
+    i++;
+  }
+  if (i === value.length) return value as JsonValue[];
+  const out = (value as JsonValue[]).slice(0, i);
+  for (; i < value.length; i++) {
+    const v = value[i]!;
+    const t = typeof v;
+    out.push(t === 'number' || t === 'boolean' ? (v as number | boolean) : t === 'bigint' ? v.toString() : encodeValue(v, putBlob, `${path}[${i}]`));
+  }
+  return out;
 }
 
 /**
@@ -86,6 +77,12 @@ export function parseBigintText(value: unknown): bigint | null {
  * StateError naming `path` and the field (`/machine/pit.channels[1].mode`).
  */
 export function decodeFields(json: unknown, schema: SchemaNode, readBlob: BlobReader, path: string): StateNode {
+  // The compiled decoder returns what the walk below would, or null when only the walk can tell.
+  return fastDecodeFields(json, schema) ?? decodeFieldsWalk(json, schema, readBlob, path);
+}
+
+/** decodeFields' reference: decode, then validate, naming the first fault (the compiled decoder's judge). */
+export function decodeFieldsWalk(json: unknown, schema: SchemaNode, readBlob: BlobReader, path: string): StateNode {
   const node = decodeGroup(json, schema.fields, readBlob, path);
   validateAgainstSchema(node, schema, path);
   return node;

@@ -99,7 +99,12 @@ export class FieldReader {
 
   private numberArray(kind: NumberKind, name: string, length: number): number[] {
     const values = this.array(name, length);
-    for (let i = 0; i < values.length; i++) this.number(kind, `${name}[${i}]`, values[i]!);
+    const [lo, hi] = NUMBER_RANGE[kind];
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      // The element's name is built only for the message.
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) this.number(kind, `${name}[${i}]`, v!);
+    }
     return (values as number[]).slice();
   }
 

@@ -13,6 +13,7 @@ import { saveState } from '../visit/output-visitor.ts';
 import { loadState } from '../visit/input-visitor.ts';
 import { describeState } from '../visit/describe-visitor.ts';
 import type { SchemaNode } from '../visit/schema.ts';
+import { internSchema } from '../visit/schema-cache.ts';
 import { StateError, WiringError } from '../util/errors.ts';
 import { compareStrings, isValidTypeName } from './type-registry.ts';
 
@@ -53,6 +54,8 @@ export class ObjectTree {
   private readonly objects = new Map<string, StateObject>();
   /** Paths in sorted order, rebuilt after an add. */
   private sorted: string[] | null = null;
+  /** describeAll's result, kept until an add: a schema does not change while the machine runs. */
+  private described: ReadonlyMap<string, DescribedObject> | null = null;
 
   get size(): number {
     return this.objects.size;
@@ -68,6 +71,7 @@ export class ObjectTree {
     }
     this.objects.set(path, obj);
     this.sorted = null;
+    this.described = null;
   }
 
   has(path: string): boolean {
@@ -80,7 +84,8 @@ export class ObjectTree {
 
   /** All paths, sorted by code units. */
   paths(): string[] {
-    if (this.sorted === null) this.sorted = [...this.objects.keys()].sort(compareStrings);
+    // The default sort compares strings by code units, as compareStrings does, natively.
+    if (this.sorted === null) this.sorted = [...this.objects.keys()].sort();
     return this.sorted.slice();
   }
 
@@ -98,13 +103,20 @@ export class ObjectTree {
     return out;
   }
 
-  /** The schema of every object, in path order. */
+  /**
+   * The schema of every object, in path order. Described once per tree (an object's schema depends on
+   * its configuration, never on its state), each schema interned (internSchema), so that equal
+   * schemas are one object and what is computed from them is cached by identity.
+   */
   describeAll(): Map<string, DescribedObject> {
-    const out = new Map<string, DescribedObject>();
-    for (const [path, obj] of this.entries()) {
-      out.set(path, { type: obj.typeName, version: obj.stateVersion, schema: describeState(obj, path) });
+    if (this.described === null) {
+      const out = new Map<string, DescribedObject>();
+      for (const [path, obj] of this.entries()) {
+        out.set(path, { type: obj.typeName, version: obj.stateVersion, schema: internSchema(describeState(obj, path)) });
+      }
+      this.described = out;
     }
-    return out;
+    return new Map(this.described);
   }
 
   /**

@@ -113,8 +113,36 @@ export function varBytesError(maxLength: number, value: unknown): string | null 
 
 /** Index of the first bad element of a number/bigint array whose shape passed, or -1. */
 export function firstBadElement(kind: ScalarKind, values: readonly unknown[]): number {
-  for (let i = 0; i < values.length; i++) if (scalarError(kind, values[i]) !== null) return i;
-  return -1;
+  // The array kinds' elements in a loop each (the same tests as scalarOk, on int32 arithmetic).
+  switch (kind) {
+    case 'u8':
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || (v & 0xff) !== v) return i;
+      }
+      return -1;
+    case 'u16':
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || (v & 0xffff) !== v) return i;
+      }
+      return -1;
+    case 'u32':
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || v >>> 0 !== v) return i;
+      }
+      return -1;
+    case 'i32':
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (typeof v !== 'number' || (v | 0) !== v) return i;
+      }
+      return -1;
+    default:
+      for (let i = 0; i < values.length; i++) if (!scalarOk(kind, values[i])) return i;
+      return -1;
+  }
 }
 
 export function structError(value: unknown): string | null {

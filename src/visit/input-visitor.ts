@@ -14,18 +14,29 @@ import { arrayShapeError, firstBadElement, scalarError, structArrayError, struct
 /** One node being walked. */
 interface Frame {
   readonly node: StateNode;
-  /** Path of the node: the object path, then `.field` and `[index]` parts. */
-  readonly path: string;
-  /** Names visited in this node, to reject duplicates and find unknown fields. */
-  readonly visited: Set<string>;
+  /** The enclosing node's frame; null at the object's top node. */
+  readonly parent: Frame | null;
+  /** The object's path at the top; else the field name of this node in its parent. */
+  readonly name: string;
+  /** This node's index in a struct array, or -1. */
+  readonly index: number;
+  /** Names visited in this node, to reject duplicates and find unknown fields (a list: nodes are small). */
+  readonly visited: string[];
   /** How many visited names were present in the node. */
   present: number;
   /** The node has no prototype (our own trees), so a plain read tells whether a key is there. */
   readonly bare: boolean;
 }
 
-function newFrame(node: StateNode, path: string): Frame {
-  return { node, path, visited: new Set(), present: 0, bare: Object.getPrototypeOf(node) === null };
+function newFrame(node: StateNode, parent: Frame | null, name: string, index: number): Frame {
+  return { node, parent, name, index, visited: [], present: 0, bare: Object.getPrototypeOf(node) === null };
+}
+
+/** The path of a frame's node, for messages: `/machine/pit.channels[1]` (built only when needed). */
+function pathOf(frame: Frame): string {
+  if (frame.parent === null) return frame.name;
+  const at = `${pathOf(frame.parent)}.${frame.name}`;
+  return frame.index < 0 ? at : `${at}[${frame.index}]`;
 }
 
 /** Whether the node has its own field `name` (never an inherited one such as `constructor`). */
@@ -39,32 +50,44 @@ export class InputVisitor implements Visitor {
   private readonly stack: Frame[] = [];
 
   constructor(node: StateNode, path: string) {
-    this.frame = newFrame(node, path);
+    this.frame = newFrame(node, null, path, -1);
   }
 
   /** Call after the walk: rejects fields of the top node that were never visited. */
   finish(): void {
-    if (this.stack.length !== 0) throw new Error(`${this.frame.path}: visitor finished inside a group`);
+    if (this.stack.length !== 0) throw new Error(`${pathOf(this.frame)}: visitor finished inside a group`);
     this.checkUnvisited(this.frame);
   }
 
-  u8(name: string, value: number): number {
-    return this.scalar('u8', name, value) as number;
+  u8(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v & 0xff) === v)) this.fail(name, scalarError('u8', v)!);
+    return v;
   }
-  u16(name: string, value: number): number {
-    return this.scalar('u16', name, value) as number;
+  u16(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v & 0xffff) === v)) this.fail(name, scalarError('u16', v)!);
+    return v;
   }
-  u32(name: string, value: number): number {
-    return this.scalar('u32', name, value) as number;
+  u32(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !(v >>> 0 === v)) this.fail(name, scalarError('u32', v)!);
+    return v;
   }
-  i8(name: string, value: number): number {
-    return this.scalar('i8', name, value) as number;
+  i8(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v << 24) >> 24 === v)) this.fail(name, scalarError('i8', v)!);
+    return v;
   }
-  i16(name: string, value: number): number {
-    return this.scalar('i16', name, value) as number;
+  i16(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v << 16) >> 16 === v)) this.fail(name, scalarError('i16', v)!);
+    return v;
   }
-  i32(name: string, value: number): number {
-    return this.scalar('i32', name, value) as number;
+  i32(name: string, _value: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !((v | 0) === v)) this.fail(name, scalarError('i32', v)!);
+    return v;
   }
   u64(name: string, value: bigint): bigint {
     return this.scalar('u64', name, value) as bigint;
@@ -72,8 +95,10 @@ export class InputVisitor implements Visitor {
   i64(name: string, value: bigint): bigint {
     return this.scalar('i64', name, value) as bigint;
   }
-  bool(name: string, value: boolean): boolean {
-    return this.scalar('bool', name, value) as boolean;
+  bool(name: string, _value: boolean): boolean {
+    const v = this.take(name);
+    if (typeof v !== 'boolean') this.fail(name, scalarError('bool', v)!);
+    return v;
   }
 
   u8Array(name: string, value: Uint8Array): Uint8Array {
@@ -114,7 +139,7 @@ export class InputVisitor implements Visitor {
     const source = this.take(name);
     const problem = structError(source);
     if (problem !== null) this.fail(name, problem);
-    this.walk(source as StateNode, `${this.frame.path}.${name}`, body);
+    this.walk(source as StateNode, name, -1, body);
   }
 
   structArray(name: string, length: number, body: (index: number) => void): void {
@@ -122,12 +147,11 @@ export class InputVisitor implements Visitor {
     const problem = structArrayError(length, source);
     if (problem !== null) this.fail(name, problem);
     const elements = source as StateValue[];
-    const base = `${this.frame.path}.${name}`;
     for (let i = 0; i < length; i++) {
       const element = elements[i];
       const elementProblem = structError(element);
-      if (elementProblem !== null) throw new StateError(`${base}[${i}]`, elementProblem);
-      this.walk(element as StateNode, `${base}[${i}]`, () => body(i));
+      if (elementProblem !== null) throw new StateError(`${pathOf(this.frame)}.${name}[${i}]`, elementProblem);
+      this.walk(element as StateNode, name, i, () => body(i));
     }
   }
 
@@ -139,7 +163,7 @@ export class InputVisitor implements Visitor {
     const source = frame.node[name];
     const problem = structError(source);
     if (problem !== null) this.fail(name, problem);
-    this.walk(source as StateNode, `${frame.path}.${name}`, body);
+    this.walk(source as StateNode, name, -1, body);
     return true;
   }
 
@@ -181,13 +205,13 @@ export class InputVisitor implements Visitor {
 
   private markVisited(name: string): void {
     const visited = this.frame.visited;
-    if (visited.has(name)) throw new Error(`${this.frame.path}.${name}: visited twice (device bug)`);
-    visited.add(name);
+    if (visited.includes(name)) throw new Error(`${pathOf(this.frame)}.${name}: visited twice (device bug)`);
+    visited.push(name);
   }
 
-  private walk(node: StateNode, path: string, body: () => void): void {
+  private walk(node: StateNode, name: string, index: number, body: () => void): void {
     this.stack.push(this.frame);
-    const frame = newFrame(node, path);
+    const frame = newFrame(node, this.frame, name, index);
     this.frame = frame;
     body();
     this.checkUnvisited(frame);
@@ -198,16 +222,16 @@ export class InputVisitor implements Visitor {
     const keys = Object.keys(frame.node);
     if (keys.length === frame.present) return;
     for (const key of keys) {
-      if (!frame.visited.has(key)) throw new StateError(`${frame.path}.${key}`, 'unknown field');
+      if (!frame.visited.includes(key)) throw new StateError(`${pathOf(frame)}.${key}`, 'unknown field');
     }
   }
 
   private fail(name: string, message: string): never {
-    throw new StateError(`${this.frame.path}.${name}`, message);
+    throw new StateError(`${pathOf(this.frame)}.${name}`, message);
   }
 
   private elementFail(kind: ScalarKind, name: string, index: number, value: unknown): never {
-    throw new StateError(`${this.frame.path}.${name}[${index}]`, scalarError(kind, value)!);
+    throw new StateError(`${pathOf(this.frame)}.${name}[${index}]`, scalarError(kind, value)!);
   }
 }
 

@@ -24,27 +24,33 @@ export class OutputVisitor implements Visitor {
   }
 
   u8(name: string, value: number): number {
-    this.scalar('u8', name, value);
+    if (typeof value !== 'number' || !((value & 0xff) === value)) this.scalar('u8', name, value);
+    else this.put(name, value);
     return value;
   }
   u16(name: string, value: number): number {
-    this.scalar('u16', name, value);
+    if (typeof value !== 'number' || !((value & 0xffff) === value)) this.scalar('u16', name, value);
+    else this.put(name, value);
     return value;
   }
   u32(name: string, value: number): number {
-    this.scalar('u32', name, value);
+    if (typeof value !== 'number' || !(value >>> 0 === value)) this.scalar('u32', name, value);
+    else this.put(name, value);
     return value;
   }
   i8(name: string, value: number): number {
-    this.scalar('i8', name, value);
+    if (typeof value !== 'number' || !((value << 24) >> 24 === value)) this.scalar('i8', name, value);
+    else this.put(name, value);
     return value;
   }
   i16(name: string, value: number): number {
-    this.scalar('i16', name, value);
+    if (typeof value !== 'number' || !((value << 16) >> 16 === value)) this.scalar('i16', name, value);
+    else this.put(name, value);
     return value;
   }
   i32(name: string, value: number): number {
-    this.scalar('i32', name, value);
+    if (typeof value !== 'number' || !((value | 0) === value)) this.scalar('i32', name, value);
+    else this.put(name, value);
     return value;
   }
   u64(name: string, value: bigint): bigint {
@@ -61,19 +67,19 @@ export class OutputVisitor implements Visitor {
   }
 
   u8Array(name: string, value: Uint8Array): Uint8Array {
-    this.put(name, Array.from(value));
+    this.put(name, numbers(value));
     return value;
   }
   u16Array(name: string, value: Uint16Array): Uint16Array {
-    this.put(name, Array.from(value));
+    this.put(name, numbers(value));
     return value;
   }
   u32Array(name: string, value: Uint32Array): Uint32Array {
-    this.put(name, Array.from(value));
+    this.put(name, numbers(value));
     return value;
   }
   i32Array(name: string, value: Int32Array): Int32Array {
-    this.put(name, Array.from(value));
+    this.put(name, numbers(value));
     return value;
   }
   u64Array(name: string, value: BigUint64Array): BigUint64Array {
@@ -134,6 +140,13 @@ export class OutputVisitor implements Visitor {
     this.node = outerNode;
     this.path = outerPath;
   }
+}
+
+/** A typed array's elements as a plain array (a loop: Array.from is slower on typed arrays). */
+function numbers(value: Uint8Array | Uint16Array | Uint32Array | Int32Array): number[] {
+  const out = new Array<number>(value.length);
+  for (let i = 0; i < value.length; i++) out[i] = value[i]!;
+  return out;
 }
 
 /** Saves `obj` into a fresh state tree. `path` only prefixes error messages. */

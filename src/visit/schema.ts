@@ -21,6 +21,7 @@ import {
   structError,
   varBytesError,
 } from './field-checks.ts';
+import { fitsSchema, internSchema } from './schema-cache.ts';
 
 export interface ScalarField {
   readonly name: string;
@@ -59,7 +60,7 @@ export interface SchemaNode {
 
 /** Exact equality of two schemas (same fields, same order). */
 export function schemasEqual(a: SchemaNode, b: SchemaNode): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -67,6 +68,12 @@ export function schemasEqual(a: SchemaNode, b: SchemaNode): boolean {
  * lengths, missing fields and unknown fields, at any depth. Throws a StateError naming the path.
  */
 export function validateAgainstSchema(node: unknown, schema: SchemaNode, path: string): void {
+  // The compiled check accepts only what the walk accepts; the walk finds and names the fault.
+  if (!fitsSchema(node, schema)) walkAgainstSchema(node, schema, path);
+}
+
+/** validateAgainstSchema's reference: a walk that names the first fault (the compiled check's judge). */
+export function walkAgainstSchema(node: unknown, schema: SchemaNode, path: string): void {
   const problem = structError(node);
   if (problem !== null) throw new StateError(path, problem);
   validateFields(node as StateNode, schema.fields, path);
@@ -143,13 +150,35 @@ export const MAX_FIELD_NAME = 128;
 
 /**
  * Checks an untrusted schema (decoded from a snapshot) and returns a clean copy holding only the
- * known properties. Rejects unknown kinds, bad lengths, duplicate names, excessive depth or size.
+ * known properties, interned (internSchema: equal schemas are one object). Rejects unknown kinds, bad lengths, duplicate names, excessive depth or size.
  */
 export function parseSchema(value: unknown, path: string): SchemaNode {
   const budget = { fields: 0 };
   if (!isStateNode(value)) throw new StateError(path, 'schema: expected an object');
   const fields = parseFields(Object.hasOwn(value, 'fields') ? (value as Record<string, unknown>)['fields'] : undefined, `${path}.fields`, 0, budget);
-  return { fields };
+  return internSchema({ fields });
+}
+
+/** Schemas parseSchema accepted, by the JSON text they were parsed from (parseJsonSchema). */
+const parsedByText = new Map<string, SchemaNode>();
+/** Most texts kept; past it the table starts over. */
+const MAX_PARSED_TEXTS = 1024;
+
+/**
+ * parseSchema for a value straight from JSON.parse (no functions, no cycles): a text already parsed
+ * gives the same schema without checking it again (a restore of the same machine reads the same
+ * schemas every time).
+ */
+export function parseJsonSchema(value: unknown, path: string): SchemaNode {
+  const text = JSON.stringify(value);
+  const known = typeof text === 'string' ? parsedByText.get(text) : undefined;
+  if (known !== undefined) return known;
+  const schema = parseSchema(value, path);
+  if (typeof text === 'string') {
+    if (parsedByText.size >= MAX_PARSED_TEXTS) parsedByText.clear();
+    parsedByText.set(text, schema);
+  }
+  return schema;
 }
 
 function parseFields(value: unknown, path: string, depth: number, budget: { fields: number }): SchemaField[] {

@@ -68,6 +68,21 @@ describe('boot images', () => {
     expect(() => checkBootImages(good, 1 << 20)).toThrow(/^\/machine\/fw_cfg\.kernel: /);
   });
 
+  it('a restore after a good one still checks the images: one changed byte is found', () => {
+    const m = new Machine(config(), { serialOut() {}, log() {} });
+    m.run({ maxInsns: 10_000 });
+    const snap = saveSnapshot(m);
+    const dest = new Machine(config(), { serialOut() {}, log() {} });
+    restoreSnapshot(dest, snap);
+    restoreSnapshot(dest, snap);
+    const fw = snap.objects.get('/machine/fw_cfg')!;
+    const kernel = (fw.fields['kernel'] as Uint8Array).slice();
+    kernel[1] = kernel[1]! ^ 0xff; // the ELF magic, same length
+    const bad = { ...snap, objects: new Map(snap.objects) };
+    bad.objects.set('/machine/fw_cfg', { ...fw, fields: { ...fw.fields, kernel } });
+    expect(() => restoreSnapshot(dest, bad)).toThrow(/^\/machine\/fw_cfg\.kernel: cannot boot: /);
+  });
+
   it('a restore refuses a snapshot whose kernel could not boot again, and leaves the machine as it was', () => {
     const m = new Machine(config(), { serialOut() {}, log() {} });
     m.run({ maxInsns: 10_000 });

@@ -1,9 +1,10 @@
 /** machine/snapshot-config.ts: a snapshot's recorded configuration, checked as the command line checks it. */
 import { describe, expect, it } from 'vitest';
 import { configValueProblems } from '../../machine/snapshot-config.ts';
-import { configProblems, configToJson } from '../../machine/snapshot.ts';
+import { configProblems, configToJson, restoreDestination } from '../../machine/snapshot.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
 import type { JsonObject } from '../../migration/snapshot.ts';
+import { hash64 } from '../../src/util/hash.ts';
 
 const good = (): JsonObject =>
   configToJson(defaultMachineConfig({ kernel: { name: 'k.elf', data: Uint8Array.of(1) }, initrds: [{ name: 'm', data: Uint8Array.of(2) }] }));
@@ -47,5 +48,41 @@ describe('configValueProblems', () => {
       'config.machine.kernel-irqchip: string "bogus" is not on, split or off',
       '-m: the RAM size is 64 MiB in the snapshot, 128 MiB on this machine',
     ]);
+  });
+});
+
+describe('configToJson', () => {
+  it('records each file by name, size and hash64, every file its own hash however often it is written', () => {
+    const a = Uint8Array.of(1, 2, 3);
+    const b = Uint8Array.of(1, 2, 4);
+    const one = defaultMachineConfig({ kernel: { name: 'k', data: a }, initrds: [{ name: 'm', data: b }] });
+    const two = defaultMachineConfig({ kernel: { name: 'k', data: b }, initrds: [{ name: 'm', data: a }] });
+    for (let i = 0; i < 2; i++) {
+      expect(configToJson(one)['kernel']).toEqual({ name: 'k', bytes: 3, hash64: hash64(a) });
+      expect(configToJson(one)['initrd']).toEqual([{ name: 'm', bytes: 3, hash64: hash64(b) }]);
+      expect(configToJson(two)['kernel']).toEqual({ name: 'k', bytes: 3, hash64: hash64(b) });
+    }
+    expect(hash64(a)).not.toBe(hash64(b));
+  });
+});
+
+describe('restoreDestination configProblems', () => {
+  const dest = defaultMachineConfig({ ramBytes: 4 << 20 });
+  const problems = (recorded: JsonObject) => restoreDestination({ config: dest, describeObjects: () => new Map() }).configProblems!(recorded);
+
+  it('answers every recorded configuration for itself, however often it is asked', () => {
+    const good = configToJson(dest);
+    for (let i = 0; i < 2; i++) expect(problems(good)).toEqual([]);
+    const more = { ...good, m: 8 << 20 };
+    expect(problems(more)).toEqual(['-m: the RAM size is 8 MiB in the snapshot, 4 MiB on this machine']);
+    expect(problems(good)).toEqual([]);
+    // Values whose JSON text is another value's (NaN and null) are told apart.
+    const nan = problems({ ...good, m: Number.NaN });
+    expect(problems({ ...good, m: null })).not.toEqual([]);
+    expect(nan).toEqual(configProblems({ ...good, m: Number.NaN }, dest));
+    expect(problems({ ...good, m: null })).toEqual(configProblems({ ...good, m: null }, dest));
+    // The answer is a copy: changing it changes nothing for the next caller.
+    (problems(more) as string[]).push('x');
+    expect(problems(more)).toHaveLength(1);
   });
 });

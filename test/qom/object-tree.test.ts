@@ -104,6 +104,27 @@ describe('ObjectTree', () => {
     expect(described.get('/machine/pic/master')!.schema.fields.map((f) => f.name)).toEqual(['imr', 'irr']);
   });
 
+  it('describes each object once, shares equal schemas, and describes again after an add', () => {
+    const tree = buildTree();
+    let described = 0;
+    const pic = tree.get('/machine/pic/master') as Pic;
+    pic.visit = function (this: Pic, v: Visitor) {
+      if (v.mode === 'describe') described++;
+      Pic.prototype.visit.call(this, v);
+    };
+    const first = tree.describeAll();
+    const second = tree.describeAll();
+    expect(described).toBe(1);
+    expect(second).not.toBe(first);
+    expect([...second.entries()]).toEqual([...first.entries()]);
+    // Two i8259s: one schema object.
+    expect(first.get('/machine/pic/master')!.schema).toBe(first.get('/machine/pic/slave')!.schema);
+    tree.add('/machine/pic/third', new Pic());
+    const third = tree.describeAll();
+    expect(described).toBe(2);
+    expect(third.get('/machine/pic/third')!.schema).toBe(first.get('/machine/pic/master')!.schema);
+  });
+
   it('round-trips: save -> load into a fresh tree -> save', () => {
     const source = buildTree();
     (source.get('/machine/pic/master') as Pic).irr = 0x21;

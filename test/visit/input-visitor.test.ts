@@ -4,6 +4,7 @@ import { saveState } from '../../src/visit/output-visitor.ts';
 import { cloneTree, diffTrees, newNode, treesEqual, type StateNode, type StateValue } from '../../src/visit/state-tree.ts';
 import type { Visitable, Visitor } from '../../src/visit/visitor.ts';
 import { isStateError } from '../../src/util/errors.ts';
+import { scalarError } from '../../src/visit/field-checks.ts';
 import { filledSample, SampleDevice } from './sample-device.ts';
 
 const PATH = '/machine/cpu[0]/lapic';
@@ -211,6 +212,28 @@ describe('InputVisitor errors name the full path', () => {
       },
     };
     expect(() => loadState(dup, Object.assign(newNode(), { a: 1 }), '/m')).toThrow('/m.a: visited twice');
+  });
+});
+
+describe('InputVisitor scalars', () => {
+  it('accept exactly what the scalar checks accept, and say what they say', () => {
+    const kinds = ['u8', 'u16', 'u32', 'i8', 'i16', 'i32', 'bool'] as const;
+    const values: StateValue[] = [0, -0, 1, -1, 0.5, NaN, Infinity, 127, 128, -128, -129, 255, 256, 0x7fff, 0x8000, -0x8000, -0x8001,
+      0xffff, 0x10000, 0x7fffffff, 0x80000000, -0x80000000, -0x80000001, 0xffffffff, 0x100000000, 2 ** 53, 1n, true, false, [], newNode()];
+    for (const kind of kinds) {
+      for (const value of values) {
+        const expected = scalarError(kind, value);
+        let got: string | null = null;
+        let loaded: unknown;
+        try {
+          loadState({ visit: (v: Visitor) => void (loaded = (v[kind] as (n: string, x: never) => unknown)('f', 0 as never)) }, Object.assign(newNode(), { f: value }), '/x');
+        } catch (e) {
+          got = (e as Error).message;
+        }
+        expect([kind, value, got]).toEqual([kind, value, expected === null ? null : `/x.f: ${expected}`]);
+        if (expected === null) expect(Object.is(loaded, value)).toBe(true);
+      }
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { scalarError } from '../../src/visit/field-checks.ts';
 import { saveState, OutputVisitor } from '../../src/visit/output-visitor.ts';
 import type { Visitable, Visitor } from '../../src/visit/visitor.ts';
 import type { StateNode } from '../../src/visit/state-tree.ts';
@@ -74,6 +75,24 @@ describe('OutputVisitor', () => {
     expect(() => saveState(visitable((v) => v.i32('f', 0x80000000)))).toThrow('expected i32');
     expect(() => saveState(visitable((v) => v.u64('f', -1n)))).toThrow('expected u64, got -1n');
     expect(() => saveState(visitable((v) => v.u16('f', 1.5)))).toThrow('expected u16, got 1.5');
+  });
+
+  it('saves exactly the values the loader accepts, at every edge of every number kind', () => {
+    const kinds = ['u8', 'u16', 'u32', 'i8', 'i16', 'i32'] as const;
+    const values = [0, -0, 1, -1, 0.5, NaN, Infinity, 127, 128, -128, -129, 255, 256, 0x7fff, 0x8000, -0x8000, -0x8001, 0xffff, 0x10000,
+      0x7fffffff, 0x80000000, -0x80000000, -0x80000001, 0xffffffff, 0x100000000, 2 ** 53];
+    for (const kind of kinds) {
+      for (const value of values) {
+        const expected = scalarError(kind, value);
+        let got: string | null = null;
+        try {
+          saveState(visitable((v) => v[kind]('f', value)), '/x');
+        } catch (e) {
+          got = (e as Error).message;
+        }
+        expect([kind, value, got]).toEqual([kind, value, expected === null ? null : `/x.f: cannot save: ${expected} (device bug)`]);
+      }
+    }
   });
 
   it('saves __proto__ and constructor as ordinary fields', () => {

@@ -174,6 +174,30 @@ describe('planner search', () => {
     expect(e.problems).toEqual(['/o: no chain of filters turns t v0 into t v10']);
   });
 
+  it('keeps a plan per registry and inputs: the same inputs give the same plan, any change plans again', () => {
+    const reg = new FilterRegistry().registerAll([rename('a-b', ['a', 1], ['b', 1]), rename('b-c', ['b', 1], ['c', 1])]);
+    const first = planMigration(reg, sigs([['/o', 'a', 1]]), sigs([['/o', 'c', 1]]));
+    expect(planMigration(reg, sigs([['/o', 'a', 1]]), sigs([['/o', 'c', 1]]))).toBe(first);
+    expect(first.chain).toEqual(['a-b', 'b-c']);
+    // A new filter may shorten the chain; other options, other inputs: planned again.
+    reg.register(rename('a-c', ['a', 1], ['c', 1]));
+    expect(planMigration(reg, sigs([['/o', 'a', 1]]), sigs([['/o', 'c', 1]])).chain).toEqual(['a-c']);
+    expect(() => planMigration(reg, sigs([['/o', 'a', 1]]), sigs([['/o', 'c', 1]]), { maxSteps: 0 })).toThrow(FilterError);
+    expect(planMigration(reg, sigs([['/o', 'a', 1]]), sigs([['/o', 'b', 1]])).chain).toEqual(['a-b']);
+    // Another registry with the same number of filters has its own plans.
+    const other = new FilterRegistry().registerAll([rename('a-x', ['a', 1], ['b', 1]), rename('b-y', ['b', 1], ['c', 1]), rename('c-z', ['c', 1], ['d', 1])]);
+    expect(planMigration(other, sigs([['/o', 'a', 1]]), sigs([['/o', 'c', 1]])).chain).toEqual(['a-x', 'b-y']);
+    // The schemas are part of the inputs: a RAM of another size is found even after a plan that fitted.
+    const ram = (bytes: number): SchemaNode => ({ fields: [{ name: 'data', kind: 'bytes', length: bytes }] });
+    const src = sigs([['/machine/ram', 'ram', 1]]);
+    const dst = sigs([['/machine/ram', 'ram', 1]]);
+    src.set('/machine/ram', { type: 'ram', version: 1, schema: ram(64) });
+    dst.set('/machine/ram', { type: 'ram', version: 1, schema: ram(64) });
+    expect(planMigration(reg, src, dst).steps).toEqual([]);
+    dst.set('/machine/ram', { type: 'ram', version: 1, schema: ram(128) });
+    expect(thrown(() => planMigration(reg, src, dst)).problems).toEqual(['/machine/ram.data: 64 bytes in the snapshot, 128 bytes on the destination machine']);
+  });
+
   it('a split places the child; a merge consumes it', () => {
     const split: Filter = {
       name: 'combo->pair',
