@@ -7,8 +7,9 @@
  * The register sits inside the PCI configuration address port CONFADD (0xCF8-0xCFB, dword access):
  * the device takes all four ports so that a dword or word access to 0xCF8 is never split into a byte
  * write to 0xCF9 (that would reset the machine whenever a configuration address has bit 10 set).
- * There is no PCI host bridge yet: every access but a byte at 0xCF9 reads all ones and writes
- * nothing. A host bridge would take 0xCF8-0xCFB and hand byte accesses at 0xCF9 to this register.
+ * Every access but a byte at 0xCF9 reads all ones and writes nothing. On the PC the PCI host
+ * (devices/pci/pci-host.ts) holds 0xCF8-0xCFB and hands it every access that is not a dword at
+ * 0xCF8 (CONFADD), with its offset from 0xCF8; mapped alone (tests), it takes the four ports itself.
  */
 import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { StateObject } from '../../src/qom/object.ts';

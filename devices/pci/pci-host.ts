@@ -21,7 +21,7 @@ import type { IoBus, PortDevice } from '../../src/bus/io-bus.ts';
 import { IO_8, IO_16, IO_32 } from '../../src/bus/io-bus.ts';
 import type { MmioBus } from '../../src/bus/mmio-bus.ts';
 import type { IrqSink } from '../../src/irq.ts';
-import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_PCI, type StateObject } from '../../src/qom/object.ts';
 import { WiringError } from '../../src/util/errors.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import { PciBarMapper } from './pci-bar-mapper.ts';
@@ -72,6 +72,8 @@ function touchesDecoding(offset: number, size: number): boolean {
 export class PciHost implements StateObject {
   readonly typeName = 'i440fx-pcihost';
   readonly stateVersion = 1;
+  /** After the interrupt controllers (whose loaded inputs it trusts), before the devices behind it. */
+  readonly postLoadPriority = PRIORITY_PCI;
   /** The host bridge, 00:00.0. */
   readonly hostBridge: PciFunction;
   readonly router: PciIntxRouter;

@@ -185,3 +185,10 @@ export const PCI_MEM_WINDOW_END = 0xfec00000;
 export const PCI_MEM_WINDOW_BASE = 0xe0000000;
 /** Memory BARs smaller than a page still get a page of address space (SeaBIOS PCI_DEVICE_MEM_MIN). */
 export const PCI_DEVICE_MEM_MIN = 0x1000;
+
+/**
+ * The x86 MSI window (Intel SDM vol. 3, 11.11.1): a message is an interrupt only when its address is
+ * 0xFEExxxxx, wherever the local APICs' register pages are; QEMU's APIC MSI region answers there.
+ */
+export const X86_MSI_ADDRESS_BASE = 0xfee00000;
+export const X86_MSI_ADDRESS_MASK = 0xfff00000;

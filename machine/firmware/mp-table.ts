@@ -12,7 +12,10 @@ export interface MpTableOptions {
   ioapicId: number;
   ioapicAddress: number;
   lapicAddress: number;
-  /** PCI devices' INTx routing: [slot, pin (1 = INTA), ioapic pin]. */
+  /**
+   * PCI devices' INTx routing: [slot, pin (1 = INTA), ioapic pin]. The ISA entries of the IOAPIC pins
+   * named here are left out, as SeaBIOS leaves out those of its PCI IRQs: one pin, one trigger mode.
+   */
   pciIrqs: [number, number, number][];
 }
 
@@ -43,8 +46,9 @@ export function buildMpTable(o: MpTableOptions, address: number): Uint8Array {
   entries.push([1, ISA_BUS, ...text('ISA', 6)]);
   // IOAPIC: type 2, id, version 0x20, flags enabled, address.
   entries.push([2, o.ioapicId, 0x20, 1, ...u32(o.ioapicAddress)]);
+  const pciPins = new Set(o.pciIrqs.map(([, , ioapicPin]) => ioapicPin));
   for (let irq = 0; irq < 16; irq++) {
-    if (irq === 2) continue;
+    if (irq === 2 || pciPins.has(isaIrqToIoapicPin(irq))) continue;
     // Interrupt source: type 3, INT, flags conforming (ISA: edge, active high), bus, irq, ioapic, pin.
     entries.push([3, 0, 0, 0, ISA_BUS, irq, o.ioapicId, isaIrqToIoapicPin(irq)]);
   }

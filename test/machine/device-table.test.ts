@@ -59,7 +59,7 @@ describe('the device table', () => {
 
 describe('post-load order', () => {
   for (const mode of ['on', 'split', 'off'] as KernelIrqchip[]) {
-    it(`${mode}: CPUs, local APICs, IOAPIC, PIC, PIT, then the rest, as the objects declare`, () => {
+    it(`${mode}: CPUs, local APICs, IOAPIC, PIC, PIT, PCI, then the rest, as the objects declare`, () => {
       const b = board({ smp: 2, kernelIrqchip: mode });
       const order = postLoadOrder(b.objects).map((p) => p.replace(/\[\d+\]/g, '[]'));
       const groups = [
@@ -68,6 +68,7 @@ describe('post-load order', () => {
         ['/machine/ioapic'],
         ['/machine/pic/master', '/machine/pic/slave'],
         mode === 'on' ? ['/machine/pit'] : ['/machine/pcspk', '/machine/pit'],
+        ['/machine/pci'],
       ];
       let at = 0;
       for (const group of groups) {

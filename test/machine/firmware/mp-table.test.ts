@@ -49,6 +49,9 @@ describe('MP table', () => {
     expect(ints).toContainEqual([0, 0, 0, 2]);
     expect(ints).toContainEqual([0, 0, 4, 4]);
     expect(ints).toContainEqual([0x0f, 1, 4, 11]);
+    // The IOAPIC pin a PCI entry uses has no ISA entry (one trigger mode per pin); the others keep theirs.
+    expect(ints.filter(([, , , pin]) => pin === 11)).toEqual([[0x0f, 1, 4, 11]]);
+    expect(ints).toContainEqual([0, 0, 10, 10]);
     expect(isaIrqToIoapicPin(0)).toBe(2);
   });
 });
