@@ -190,6 +190,16 @@ export class PciFunction implements Visitable {
     return this.space.addCapability(id, length, offset);
   }
 
+  /**
+   * Definition bytes of a capability's body (a vendor capability's fields): `size` bytes (1, 2 or 4)
+   * of `value` at `offset`, which must lie inside a capability added before. They are read-only to
+   * the guest unless setWriteMask says otherwise, and part of the reset image.
+   */
+  defineConfig(offset: number, size: number, value: number): void {
+    this.checkUnsealed('configuration bytes defined');
+    this.space.defineBytes(offset, size, value);
+  }
+
   /** Make bits of `length` bytes from `offset` writable (registers inside a capability). */
   setWriteMask(offset: number, length: number, mask = 0xff): void {
     this.checkUnsealed('a write mask set');
