@@ -14,8 +14,7 @@ import { IrqLine } from '../src/irq.ts';
 import type { IrqSink } from '../src/irq.ts';
 import { ApicBus } from '../devices/apic-common/apic-bus.ts';
 import type { ApicWiring } from '../devices/apic-common/apic-types.ts';
-import { msiToMessage } from '../devices/apic-common/apic-types.ts';
-import { X86_MSI_ADDRESS_BASE, X86_MSI_ADDRESS_MASK } from '../devices/pci/pci-regs.ts';
+import { MSI_ADDRESS_BASE, MSI_ADDRESS_MASK, msiToMessage } from '../src/hw/apic-message.ts';
 import { Apic } from '../devices/apic/apic.ts';
 import { Ioapic } from '../devices/ioapic/ioapic.ts';
 import { PicPair } from '../devices/pic/pic-pair.ts';
@@ -93,7 +92,7 @@ export class Irqchips {
    * anywhere else is dropped (QEMU would write it to memory; no device here aims one there).
    */
   signalMsi(address: number, data: number): void {
-    if (((address & X86_MSI_ADDRESS_MASK) >>> 0) !== X86_MSI_ADDRESS_BASE) return;
+    if (((address & MSI_ADDRESS_MASK) >>> 0) !== MSI_ADDRESS_BASE) return;
     if (this.lapicInKernel) this.vm.signalMsi(address, data);
     else this.apicBus.deliver(msiToMessage(address, data));
   }

@@ -14,17 +14,14 @@
 import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { StateObject } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
+import { PCI_CONFIG_ADDRESS_PORT, PIIX_RCR_PORT } from '../../src/hw/pc-layout.ts';
 
-/** The first port of CONFADD, where the device is mapped (four ports). */
-export const PCI_CONFIG_ADDRESS_PORT = 0xcf8;
-/** The register's port. */
-export const RCR_PORT = 0xcf9;
 /** System reset type: 1 hard, 0 soft. */
 export const RCR_SRST = 0x02;
 /** Reset CPU: a write with this bit set resets. */
 export const RCR_RCPU = 0x04;
 
-const RCR_OFFSET = RCR_PORT - PCI_CONFIG_ADDRESS_PORT;
+const RCR_OFFSET = PIIX_RCR_PORT - PCI_CONFIG_ADDRESS_PORT;
 
 export class PiixRcr implements PortDevice, StateObject {
   readonly typeName = 'piix-rcr';

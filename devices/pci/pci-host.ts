@@ -41,12 +41,11 @@ import {
   PCI_BASE_ADDRESS_END,
   PCI_CLASS_BRIDGE_HOST,
   PCI_COMMAND,
-  PCI_CONFIG_ADDRESS,
-  PCI_CONFIG_DATA,
   PCI_DEVFNS,
   PCI_FUNCTIONS_PER_SLOT,
   PCI_SLOTS,
 } from './pci-regs.ts';
+import { PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_DATA_PORT } from '../../src/hw/pc-layout.ts';
 
 export interface PciHostWiring {
   /** Where I/O BARs are mapped. */
@@ -114,8 +113,8 @@ export class PciHost implements StateObject {
 
   /** Map CONFADD and CONFDATA (0xCF8-0xCFF); the legacy device must not be registered there. */
   registerPorts(io: IoBus): void {
-    io.register(PCI_CONFIG_ADDRESS, 4, this.addressPorts, IO_8 | IO_16 | IO_32);
-    io.register(PCI_CONFIG_DATA, 4, this.dataPorts, IO_8 | IO_16 | IO_32);
+    io.register(PCI_CONFIG_ADDRESS_PORT, 4, this.addressPorts, IO_8 | IO_16 | IO_32);
+    io.register(PCI_CONFIG_DATA_PORT, 4, this.dataPorts, IO_8 | IO_16 | IO_32);
   }
 
   /** Plug `fn` as function `func` (0-7) of `slot` (1-31). Slot 0 holds the host bridge. */
