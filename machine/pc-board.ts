@@ -36,6 +36,8 @@ import {
 } from '../src/hw/pc-layout.ts';
 import type { BoardEvents, DeviceContext, Plug } from './plug.ts';
 import { deviceType, deviceTypes } from './device-table.ts';
+import type { DeviceSpec } from './device-spec.ts';
+import type { Drive } from './drive.ts';
 
 export type { BoardEvents } from './plug.ts';
 
@@ -76,6 +78,8 @@ export class PcBoard {
   readonly pci: PciHost;
   /** PCI addresses (devfn) given out to devices so far; the host bridge has 00:00.0. */
   private readonly pciTaken = new Set<number>([0]);
+  /** Drives given to devices so far. */
+  private readonly drivesTaken = new Set<string>();
   readonly objects = new ObjectTree();
   /** ISA IRQ lines 0-15 and IOAPIC inputs up to 23, as devices drive them. */
   readonly gsi: IrqSink;
@@ -101,6 +105,7 @@ export class PcBoard {
       irq: (n) => new IrqLine(gsi, n),
       events,
       pciDevfn: (slot, option) => this.takePciDevfn(slot, option),
+      drive: (id, option) => this.takeDrive(config, id, option),
     };
     const pic = chips.pic;
     if (!model.apic && config.smp > 1) throw new ConfigError('-smp above 1 needs the local APIC (-cpu +apic)');
@@ -189,13 +194,39 @@ export class PcBoard {
     ));
     this.plug({ path: '/machine/fw_cfg', object: fwCfg, ports: [{ base: FW_CFG_PORT, count: FW_CFG_PORTS, device: fwCfg, widths: IO_8 | IO_16 }], reset: () => fwCfg.reset() });
 
-    const table = deviceTypes();
-    for (const spec of config.devices) {
-      const type = deviceType(table, spec.driver, '-device');
-      this.plug(type.create(this.deviceContext, spec, type.path(spec)));
-    }
+    this.plugDevices(config);
     this.objects.add('/machine/ram', new RamState(mem));
     this.reset();
+  }
+
+  /**
+   * The -device list: each device in order, a device that sits on another (bus=NAME) built by that
+   * one as its child.
+   */
+  private plugDevices(config: MachineConfig): void {
+    const table = deviceTypes();
+    const onBus = new Map<string, DeviceSpec[]>();
+    for (const spec of config.devices) {
+      const bus = deviceType(table, spec.driver, '-device').bus?.(spec) ?? null;
+      if (bus === null) continue;
+      if (!config.devices.some((d) => d.id === bus && d !== spec)) throw new ConfigError(`-device ${spec.driver}: bus '${bus}' is not a device of this machine`);
+      onBus.set(bus, [...(onBus.get(bus) ?? []), spec]);
+    }
+    for (const spec of config.devices) {
+      const type = deviceType(table, spec.driver, '-device');
+      if (type.bus !== undefined) continue;
+      const children = spec.id === null ? [] : (onBus.get(spec.id) ?? []);
+      this.plug(type.create(this.deviceContext, spec, type.path(spec), children));
+    }
+  }
+
+  /** A drive for a device: each drive serves one device. */
+  private takeDrive(config: MachineConfig, id: string, option: string): Drive {
+    const drive = config.drives.find((d) => d.id === id);
+    if (drive === undefined) throw new ConfigError(`${option}: no drive '${id}' (give -drive ...,id=${id})`);
+    if (this.drivesTaken.has(id)) throw new ConfigError(`${option}: drive '${id}' is already used by another device`);
+    this.drivesTaken.add(id);
+    return drive;
   }
 
   /**

@@ -11,6 +11,7 @@ import type { IrqLine, IrqSink } from '../src/irq.ts';
 import type { GuestMemory } from '../src/memory/guest-memory.ts';
 import type { StateObject } from '../src/qom/object.ts';
 import type { PciFunction } from '../devices/pci/pci-function.ts';
+import type { Drive } from './drive.ts';
 
 export interface Plug {
   /** Its place in the object tree: /machine/<name>, or /machine/peripheral/<id> for -device ...,id=. */
@@ -49,4 +50,9 @@ export interface DeviceContext {
    * free slot; a ConfigError naming `option` when it is taken.
    */
   pciDevfn(slot: number | null, option: string): number;
+  /**
+   * The drive `id` (-drive ...,id=ID) for a device to use; a ConfigError naming `option` when there
+   * is none or another device uses it already.
+   */
+  drive(id: string, option: string): Drive;
 }
