@@ -42,6 +42,7 @@ describe('builtin registry', () => {
       'i8254+pcspk->kvm-pit / kvm-pit->i8254+pcspk',
       'i8259->kvm-i8259 / kvm-i8259->i8259',
       'ioapic->kvm-ioapic / kvm-ioapic->ioapic',
+      'virtio-blk-pci->virtio-pci+virtio-blk / virtio-pci+virtio-blk->virtio-blk-pci',
     ]);
   });
 });
