@@ -27,6 +27,7 @@ import { devicesFromStrings } from './device-table.ts';
 import type { KernelIrqchip } from './machine-config.ts';
 import { defaultOptions, type Options } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
+import { recordedDrives, standInDrives } from './stand-in-drives.ts';
 import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
   bootRecordOf,
@@ -193,7 +194,7 @@ function verify(deps: CliDeps, args: readonly string[]): Outcome {
   if (problems.length > 0) throw new CliFailure(`${file}: ${problems.join('; ')}`);
   let machine: SnapshotMachine;
   try {
-    const config = readMachineConfig(optionsFromSnapshotConfig(s.config), deps.io.readFile, null);
+    const config = readMachineConfig(optionsFromSnapshotConfig(s.config), deps.io.readFile, null, standInDrives(s.config));
     machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
   } catch (e) {
     if (isConfigError(e)) throw new CliFailure(`${file}: config: the machine it describes cannot be built: ${firstLine(e)}`);
@@ -251,6 +252,7 @@ export function optionsFromSnapshotConfig(config: JsonObject): Options {
   o.rtcBaseSeconds = num(jsonAt(config, 'rtc', 'base'), o.rtcBaseSeconds);
   const devices = jsonAt(config, 'devices');
   if (Array.isArray(devices) && devices.every((d) => typeof d === 'string')) o.devices = devicesFromStrings(devices as string[], 'config.devices');
+  o.drives = recordedDrives(config).map((d) => d.spec);
   o.noReboot = bool(jsonAt(config, 'no-reboot'), o.noReboot);
   const vendor = jsonAt(config, 'cpu', 'vendor');
   if (typeof vendor === 'string') o.cpu.vendor = vendor;
@@ -279,7 +281,7 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
   if (options.kernel !== null || options.incomingPath !== null || options.savePath !== null || options.stopAt !== null) {
     throw new ConfigError('convert: --to takes machine options only (no -kernel, -incoming, --stop-at or --save)');
   }
-  const config = readMachineConfig(options, deps.io.readFile, null);
+  const config = readMachineConfig({ ...options, drives: options.drives.map((d) => ({ ...d, checkIdentity: false })) }, deps.io.readFile, null, standInDrives(source.config));
   const machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
   const registry = defaultFilterRegistry();
   let converted: Snapshot;

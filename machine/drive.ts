@@ -23,6 +23,11 @@ export interface DriveSpec {
   readonly readOnly: boolean;
   /** snapshot=on: writes go to an overlay saved in snapshots; the file is never written. */
   readonly snapshot: boolean;
+  /**
+   * check-identity=off: restore a snapshot onto this drive even when its size or content fingerprint
+   * differs from the disk the snapshot recorded (machine/disk-identity.ts). On by default.
+   */
+  readonly checkIdentity: boolean;
 }
 
 /** A drive with the backend that serves it (a host resource). */
@@ -49,6 +54,7 @@ export function parseDriveSpec(option: string, text: string, virtioCount: number
   let index: number | null = null;
   let readOnly = false;
   let snapshot = false;
+  let checkIdentity = true;
   const seen = new Set<string>();
   for (const [key, value] of parseKeyValues(option, text, null)) {
     if (seen.has(key)) throw new ConfigError(`${option}: ${key}= given twice`);
@@ -70,6 +76,8 @@ export function parseDriveSpec(option: string, text: string, virtioCount: number
       readOnly = onOff(option, key, value);
     } else if (key === 'snapshot') {
       snapshot = onOff(option, key, value);
+    } else if (key === 'check-identity') {
+      checkIdentity = onOff(option, key, value);
     } else if (key === 'media') {
       if (value !== 'disk') throw new ConfigError(`${option}: media=${value} is not supported (only disk)`);
     } else {
@@ -81,11 +89,11 @@ export function parseDriveSpec(option: string, text: string, virtioCount: number
   if (iface === 'none') {
     if (id === null) throw new ConfigError(`${option}: if=none needs id=ID (the name -device ...,drive=ID uses)`);
     if (index !== null) throw new ConfigError(`${option}: index= is only for if=virtio`);
-    return { drive: { id, file, readOnly, snapshot }, device: null };
+    return { drive: { id, file, readOnly, snapshot, checkIdentity }, device: null };
   }
   const name = id ?? `virtio${index ?? virtioCount}`;
   const device: DeviceSpec = { driver: 'virtio-blk-pci', id: name, props: new Map([['drive', name]]) };
-  return { drive: { id: name, file, readOnly, snapshot }, device };
+  return { drive: { id: name, file, readOnly, snapshot, checkIdentity }, device };
 }
 
 /** Add a drive to the list: two drives with one id are an error. */
@@ -102,5 +110,6 @@ export function formatDriveSpec(d: DriveSpec): string {
   const parts = [`file=${d.file.replaceAll(',', ',,')}`, 'format=raw', 'if=none', `id=${d.id}`];
   if (d.readOnly) parts.push('readonly=on');
   if (d.snapshot) parts.push('snapshot=on');
+  if (!d.checkIdentity) parts.push('check-identity=off');
   return parts.join(',');
 }

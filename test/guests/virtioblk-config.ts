@@ -49,7 +49,7 @@ export function virtioblkMachine(config: VirtioblkConfig, shape: DiskShape, disk
     overrides: {
       append: c.append,
       devices: [...defaultDeviceSpecs(), ...diskDevices(shape, c.legacy)],
-      drives: [{ id: 'd0', file: 'virtioblk-disk.img', readOnly: c.readOnly, snapshot: false, backend }],
+      drives: [{ id: 'd0', file: 'virtioblk-disk.img', readOnly: c.readOnly, snapshot: false, checkIdentity: true, backend }],
     },
   };
 }

@@ -23,7 +23,7 @@ const devices = (argv: string[]) => parseCommandLine([...K, ...argv]).devices.fi
 describe('-drive', () => {
   it('if=none with an id, used by -device virtio-blk-pci (combined shape)', () => {
     const o = parseCommandLine([...K, '-drive', 'file=a,,b.img,format=raw,if=none,id=d0,readonly=on', '-device', 'virtio-blk-pci,drive=d0,id=disk0,serial=S1']);
-    expect(o.drives).toEqual([{ id: 'd0', file: 'a,b.img', readOnly: true, snapshot: false }]);
+    expect(o.drives).toEqual([{ id: 'd0', file: 'a,b.img', readOnly: true, snapshot: false, checkIdentity: true }]);
     expect(formatDriveSpec(o.drives[0]!)).toBe('file=a,,b.img,format=raw,if=none,id=d0,readonly=on');
     expect(devices(['-drive', 'file=x,if=none,id=d0,snapshot=on', '-device', 'virtio-blk-pci,drive=d0,id=disk0'])).toEqual([
       { driver: 'virtio-blk-pci', id: 'disk0', props: new Map([['drive', 'd0']]) },
