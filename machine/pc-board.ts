@@ -38,6 +38,11 @@ import type { BoardEvents, DeviceContext, Plug } from './plug.ts';
 import { deviceType, deviceTypes } from './device-table.ts';
 import type { DeviceSpec } from './device-spec.ts';
 import type { Drive } from './drive.ts';
+import { OverlayBackend } from '../src/block/overlay-backend.ts';
+import { OverlayState } from '../src/block/overlay-state.ts';
+
+/** Where a snapshot=on drive's overlay sits in the object tree: /machine/block/<drive id>. */
+export const BLOCK_PATH = '/machine/block';
 
 export type { BoardEvents } from './plug.ts';
 
@@ -195,6 +200,10 @@ export class PcBoard {
     this.plug({ path: '/machine/fw_cfg', object: fwCfg, ports: [{ base: FW_CFG_PORT, count: FW_CFG_PORTS, device: fwCfg, widths: IO_8 | IO_16 }], reset: () => fwCfg.reset() });
 
     this.plugDevices(config);
+    // The overlays of snapshot=on drives: the disk inside the snapshot (src/block/overlay-state.ts).
+    for (const d of config.drives) {
+      if (d.snapshot && d.backend instanceof OverlayBackend) this.plug({ path: `${BLOCK_PATH}/${d.id}`, object: new OverlayState(d.backend) });
+    }
     this.objects.add('/machine/ram', new RamState(mem));
     this.reset();
   }
