@@ -6,6 +6,8 @@
  *   godwit snapshot verify FILE              header, checksums, schemas, every object's fields
  *   godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
  *                                            rewrite for a machine configured differently
+ *   godwit snapshot commit FILE --drive ID -o IMAGE [--base PATH]
+ *                                            a snapshot=on drive's disk (image + overlay) as a raw image
  *
  * Exit status (cli-errors.ts): 0 done; 1 (CliFailure) a bad or unreadable snapshot, or one that cannot
  * be converted or written (one line `godwit snapshot CMD: FILE: what and where`); 2 (ConfigError) a
@@ -28,6 +30,8 @@ import type { KernelIrqchip } from './machine-config.ts';
 import { defaultOptions, type Options } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
 import { recordedDrives, standInDrives } from './stand-in-drives.ts';
+import { commitDrive } from './cli-snapshot-commit.ts';
+import { driveLines } from './drive-summary.ts';
 import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
   bootRecordOf,
@@ -58,6 +62,7 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
        godwit snapshot diff A B
        godwit snapshot verify FILE
        godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
+       godwit snapshot commit FILE --drive ID -o IMAGE [--base PATH]
 
   inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
             clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
@@ -72,6 +77,9 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
   convert   rewrites the snapshot for a machine with the given options (e.g. --to "-machine
             kernel-irqchip=off"; options not given keep the snapshot's values), prints the filter
             chain, checks that the result loads, and writes it to OUT (atomically)
+  commit    writes the disk of a snapshot=on drive as a raw image: its pristine image (the recorded
+            file, or --base PATH; it must be the disk the snapshot recorded) with the snapshot's
+            overlay on top, to IMAGE (atomically; never over the base)
 
 Exit status: 0 done, 1 a bad or unreadable snapshot (or no filter chain for convert, or an output
 that cannot be written; for diff, also snapshots that differ), 2 a bad command line.
@@ -170,6 +178,7 @@ function inspect(deps: CliDeps, args: readonly string[]): Outcome {
     lines.push(`  blob ${i}: ${encoding}, ${b.length} bytes, ${b.storedLength} stored at ${b.offset}`);
   });
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);
+  lines.push(...driveLines(snapshot));
   lines.push(`clock.run: ${JSON.stringify(snapshot.clock.run)}`);
   return done(`${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot, sources))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
 }
@@ -321,7 +330,16 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
   return done(`${lines.join('\n')}\n`);
 }
 
-const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert };
+function commit(deps: CliDeps, args: readonly string[]): Outcome {
+  const { positional, seen } = splitArgs('commit', args, [], ['--drive', '-o', '--base']);
+  const [file] = expectFiles('commit', positional, ['SNAPSHOT']) as [string];
+  const drive = seen.get('--drive');
+  const out = seen.get('-o');
+  if (drive === undefined || out === undefined) throw new ConfigError('commit: give --drive ID and -o IMAGE');
+  return done(commitDrive(deps, { file, snapshot: read(deps, file), drive, out, base: seen.get('--base') ?? null }));
+}
+
+const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert, commit };
 
 /**
  * `godwit snapshot ARGS` (argv without `snapshot`); returns the exit status. A failure or a bad
@@ -334,7 +352,7 @@ export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): numb
   const print = (text: string) => deps.io.stdout.write(encoder.encode(text));
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help' || args.includes('--help') || args.includes('-h')) {
     if (cmd === undefined) {
-      deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert); see godwit snapshot --help\n`);
+      deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert, commit); see godwit snapshot --help\n`);
       return EXIT_USAGE;
     }
     print(SNAPSHOT_USAGE);
@@ -342,7 +360,7 @@ export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): numb
   }
   const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (run === undefined) {
-    deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert)\n`);
+    deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert, commit)\n`);
     return EXIT_USAGE;
   }
   let outcome: Outcome;

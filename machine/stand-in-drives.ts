@@ -1,10 +1,12 @@
 /**
  * Drives for machines that only check or convert a snapshot's state (`godwit snapshot verify`,
  * `convert`): no image file is opened; each drive is a read-only disk of zeros of the size the
- * snapshot recorded for it, with the identity check off (its content is not what is being checked).
+ * snapshot recorded for it (under an overlay with snapshot=on), with the identity check off (its
+ * content is not what is being checked).
  */
 import type { BlockBackend } from '../src/block/block-backend.ts';
 import { BlockIoError, checkRange } from '../src/block/block-backend.ts';
+import { OverlayBackend } from '../src/block/overlay-backend.ts';
 import type { JsonObject } from '../migration/snapshot.ts';
 import { jsonAt } from './snapshot-config.ts';
 import { parseDriveSpec, type DriveSpec } from './drive.ts';
@@ -45,5 +47,9 @@ export function recordedDrives(config: JsonObject): { spec: DriveSpec; bytes: nu
 /** Opens every drive as a disk of zeros of the size `config` recorded for its id (0 if none). */
 export function standInDrives(config: JsonObject): DriveOpener {
   const sizes = new Map(recordedDrives(config).map((d) => [d.spec.id, d.bytes]));
-  return (drive) => zeroDisk(sizes.get(drive.id) ?? 0);
+  // A snapshot=on drive keeps its overlay (the object its state loads into).
+  return (drive) => {
+    const disk = zeroDisk(sizes.get(drive.id) ?? 0);
+    return drive.snapshot ? new OverlayBackend(disk) : disk;
+  };
 }
