@@ -31,6 +31,7 @@ import { defaultOptions, type Options } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
 import { recordedDrives, standInDrives } from './stand-in-drives.ts';
 import { commitDrive } from './cli-snapshot-commit.ts';
+import { formatDriveSpec, type DriveSpec } from './drive.ts';
 import { driveLines } from './drive-summary.ts';
 import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
@@ -75,7 +76,8 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
             the configuration's values, the objects and filters, the run state (scheduler turn,
             virtual time, serial digest) and the boot images (the kernel must boot again)
   convert   rewrites the snapshot for a machine with the given options (e.g. --to "-machine
-            kernel-irqchip=off"; options not given keep the snapshot's values), prints the filter
+            kernel-irqchip=off"; options not given keep the snapshot's values, and -device or
+            -drive replace the snapshot's whole device and drive lists), prints the filter
             chain, checks that the result loads, and writes it to OUT (atomically)
   commit    writes the disk of a snapshot=on drive as a raw image: its pristine image (the recorded
             file, or --base PATH; it must be the disk the snapshot recorded) with the snapshot's
@@ -272,6 +274,19 @@ export function optionsFromSnapshotConfig(config: JsonObject): Options {
   return o;
 }
 
+/**
+ * The destination's drive records: each drive as --to spells it, with the identity (size,
+ * fingerprint) the source snapshot recorded for its id (the destination's disks are stand-ins).
+ */
+function carriedDriveRecords(source: Snapshot, drives: readonly DriveSpec[], file: string): JsonObject[] {
+  const records = Array.isArray(source.config.drives) ? (source.config.drives as JsonObject[]) : [];
+  return drives.map((d) => {
+    const r = records.find((x) => x.id === d.id);
+    if (r === undefined) throw new CliFailure(`${file}: records no drive '${d.id}' (its drives: ${records.map((x) => String(x.id)).join(', ') || 'none'})`);
+    return { id: d.id, drive: formatDriveSpec(d), bytes: r.bytes!, fingerprint: r.fingerprint! };
+  });
+}
+
 function convert(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional, seen } = splitArgs('convert', args, [], ['--to', '-o', '--output']);
   const [file] = expectFiles('convert', positional, ['FILE']) as [string];
@@ -282,7 +297,15 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
   const source = read(deps, file);
   let options: Options;
   try {
-    options = parseCommandLine(splitWords(to), optionsFromSnapshotConfig(source.config));
+    // -device or -drive in --to give the destination's whole device and drive lists (a disk in the
+    // other shape), instead of adding to the snapshot's.
+    const words = splitWords(to);
+    const base = optionsFromSnapshotConfig(source.config);
+    if (words.some((w) => ['-device', '--device', '-drive', '--drive'].includes(w))) {
+      base.devices = defaultOptions().devices;
+      base.drives = [];
+    }
+    options = parseCommandLine(words, base);
   } catch (e) {
     throw new ConfigError(`convert: --to: ${firstLine(e)}`);
   }
@@ -302,6 +325,7 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
     const run: JsonObject = {};
     for (const [k, v] of Object.entries(source.clock.run)) if (k !== 'schedulerCpu' && k !== 'schedulerLeft') run[k] = v;
     converted = saveSnapshot(machine, run, bootRecordOf(source.config));
+    converted = { ...converted, config: { ...converted.config, drives: carriedDriveRecords(source, options.drives, file) } };
   } catch (e) {
     if (isRestoreError(e)) throw new CliFailure(`${file}: ${restoreErrorLine(e)}`);
     throw e;
