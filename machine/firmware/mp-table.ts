@@ -19,8 +19,12 @@ export interface MpTableOptions {
   pciIrqs: [number, number, number][];
 }
 
-const ISA_BUS = 0;
-const PCI_BUS = 1;
+/**
+ * Bus ids as SeaBIOS gives them: PCI bus n has id n (Linux looks a PCI function's INTx up by its bus
+ * number as the MP bus id), ISA comes after the PCI buses.
+ */
+const PCI_BUS = 0;
+const ISA_BUS = 1;
 /** IOAPIC pin of each ISA IRQ (IRQ 0 arrives on pin 2; IRQ 2 is the 8259 cascade). */
 export function isaIrqToIoapicPin(irq: number): number {
   return irq === 0 ? 2 : irq;
