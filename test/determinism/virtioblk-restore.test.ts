@@ -98,17 +98,6 @@ describe('virtioblk: no request lost or run twice across a snapshot in the other
     });
   }
 
-  it('the same run at every batch length, in both shapes (legacy-intx and modern-msix)', () => {
-    for (const config of ['legacy-intx', 'modern-msix'] as VirtioblkConfig[]) {
-      const g: GuestSpec = { name: 'virtioblk', smp: 1, disk: { config, shape: 'combined' } };
-      const reference = runStraight(g, 'split');
-      for (const [shape, batch] of [['combined', 13], ['split', 1009], ['split', 65536]] as const) {
-        const run = runStraight({ ...g, disk: { config, shape } }, 'split', batch);
-        expect(firstDifference(run, reference), `${config} ${shape} batch ${batch}`).toBeNull();
-      }
-    }
-  });
-
   it('modern-msix: a masked queue vector with its pending bit set survives the shape change', () => {
     const g: GuestSpec = { name: 'virtioblk', smp: 1, disk: { config: 'modern-msix', shape: 'combined' } };
     const { notifies } = events(g, 'split');
