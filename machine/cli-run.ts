@@ -131,7 +131,7 @@ function saveAt(machine: CliMachine, path: string, digest: SerialDigest, boot: J
 
 function demo(options: Options, deps: CliDeps): number {
   const { io } = deps;
-  let config = readMachineConfig(options, io.readFile, deps.demoKernel.path);
+  let config = readMachineConfig(options, io.readFile, deps.demoKernel.path, io.openDrive);
   config = {
     ...config,
     kernel: { name: deps.demoKernel.name, data: config.kernel!.data },
