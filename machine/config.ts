@@ -327,6 +327,10 @@ function checkDrives(opts: Options): void {
       throw new ConfigError(`-device ${d.driver}: bus '${bus}' is not a -device virtio-pci,id=${bus}`);
     }
   }
+  // A virtio-blk-pci without id= takes its drive's id as its name.
+  const names = opts.devices.map((d) => d.id ?? (d.driver === 'virtio-blk-pci' ? d.props.get('drive') : undefined)).filter((n) => n !== undefined);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new ConfigError(`-device: two devices named '${twice}' (a virtio-blk-pci without id= is named by its drive)`);
   for (const drive of opts.drives) {
     if (!used.has(drive.id)) throw new ConfigError(`-drive ${drive.id}: no device uses it (add -device virtio-blk-pci,drive=${drive.id},id=NAME)`);
   }

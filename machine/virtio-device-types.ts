@@ -7,6 +7,9 @@
  *                                                      split: the transport at /machine/peripheral/NAME,
  *                                                      the block device at .../NAME/virtio-backend
  *
+ * A virtio-blk-pci without id= is named by its drive (/machine/peripheral/<drive id>), so its path
+ * never depends on the order devices are created in.
+ *
  * The guest sees the same PCI function either way. Properties (QEMU's names): drive=, serial= (the
  * GET_ID string), disable-legacy=on|off (off: a transitional device with the legacy I/O BAR, QEMU's
  * default on the pc machine), vectors= (MSI-X vectors, 2 by default: configuration and the queue;
@@ -75,16 +78,16 @@ export const virtioBlkPciType: DeviceType = {
   summary: 'virtio block device on PCI, one object (drive=ID, serial=, disable-legacy=, vectors=, addr=)',
   singleton: false,
   check(spec, option) {
-    if (spec.id === null) throw new ConfigError(`${option}: virtio-blk-pci needs id=NAME`);
     checkProps(spec, option, [...TRANSPORT_PROPS, ...BLK_PROPS]);
   },
   create(ctx, spec, path) {
-    const option = `-device ${spec.id}`;
+    const option = `-device ${spec.id ?? spec.driver}`;
     const drive = ctx.drive(spec.props.get('drive')!, option);
     const device = new VirtioBlkPci(ctx.clock, ctx.mem, drive.backend, { ...transportOptions(ctx, spec, option), blk: blkOptions(spec) });
     return { path, object: device, pci: { function: device.fn, devfn: device.transport.devfn }, reset: () => device.reset() };
   },
-  path: (spec) => `/machine/peripheral/${spec.id}`,
+  // Without id= (QEMU puts such a device in peripheral-anon, by creation order): named by its drive.
+  path: (spec) => `/machine/peripheral/${spec.id ?? spec.props.get('drive')}`,
 };
 
 export const virtioPciType: DeviceType = {

@@ -25,6 +25,10 @@ describe('-drive', () => {
     const o = parseCommandLine([...K, '-drive', 'file=a,,b.img,format=raw,if=none,id=d0,readonly=on', '-device', 'virtio-blk-pci,drive=d0,id=disk0,serial=S1']);
     expect(o.drives).toEqual([{ id: 'd0', file: 'a,b.img', readOnly: true, snapshot: false, checkIdentity: true }]);
     expect(formatDriveSpec(o.drives[0]!)).toBe('file=a,,b.img,format=raw,if=none,id=d0,readonly=on');
+    // QEMU's spelling without id=: the device is named by its drive.
+    expect(devices(['-drive', 'file=x,if=none,id=d0', '-device', 'virtio-blk-pci,drive=d0'])).toEqual([
+      { driver: 'virtio-blk-pci', id: null, props: new Map([['drive', 'd0']]) },
+    ]);
     expect(devices(['-drive', 'file=x,if=none,id=d0,snapshot=on', '-device', 'virtio-blk-pci,drive=d0,id=disk0'])).toEqual([
       { driver: 'virtio-blk-pci', id: 'disk0', props: new Map([['drive', 'd0']]) },
     ]);
@@ -63,7 +67,9 @@ describe('-drive', () => {
     expect(fails(['-drive', 'file=x,if=none,id=d', '-device', 'virtio-blk-pci,drive=d,id=v', '-device', 'virtio-blk-pci,drive=d,id=w'])).toBe(
       "-device virtio-blk-pci: drive 'd' is already used by another device",
     );
-    expect(fails(['-drive', 'file=x,if=none,id=d', '-device', 'virtio-blk-pci,drive=d'])).toBe('-device: virtio-blk-pci needs id=NAME');
+    expect(fails(['-drive', 'file=x,if=none,id=d', '-device', 'virtio-blk-pci,drive=d', '-device', 'virtio-pci,id=d'])).toBe(
+      "-device: two devices named 'd' (a virtio-blk-pci without id= is named by its drive)",
+    );
     expect(fails(['-drive', 'file=x,if=none,id=d', '-device', 'virtio-blk-pci,id=v,drive=d,vectors=65'])).toBe('-device virtio-blk-pci vectors: 65 is out of range (0..64)');
     expect(fails(['-drive', 'file=x,if=none,id=d', '-device', 'virtio-blk-pci,id=v,drive=d,addr=0'])).toBe('-device virtio-blk-pci addr: 0 is out of range (1..31)');
     expect(fails(['-drive', 'file=x,if=none,id=d', '-device', 'virtio-blk-pci,id=v,drive=d,queue-size=8'])).toBe(
