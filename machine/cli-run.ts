@@ -179,7 +179,7 @@ function saveAt(machine: CliMachine, path: string, digest: SerialDigest, boot: J
 
 function demo(options: Options, deps: CliDeps): number {
   const { io } = deps;
-  let config = readMachineConfig(options, io.readFile, deps.demoKernel.path);
+  let config = readMachineConfig(options, io.readFile, deps.demoKernel.path, io.openDrive);
   config = {
     ...config,
     kernel: { name: deps.demoKernel.name, data: config.kernel!.data },
@@ -275,7 +275,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
     const kernelPath = incoming === null ? options.kernel : null;
     if (kernelPath === null && incoming === null) throw new ConfigError('nothing to run: give -kernel PATH (see --help)');
     // Nor are -initrd and -append read: they went into RAM when the source machine booted.
-    const config = readMachineConfig(incoming === null ? options : { ...options, initrds: [], append: null }, io.readFile, kernelPath);
+    const config = readMachineConfig(incoming === null ? options : { ...options, initrds: [], append: null }, io.readFile, kernelPath, io.openDrive);
     const snapshot = incoming === null ? null : readIncoming(incoming, deps);
     const digest = serialDigestOf(snapshot, incoming ?? '');
     const outputs = openOutputs(options, io);

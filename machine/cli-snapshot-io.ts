@@ -15,7 +15,7 @@ export interface SnapshotFiles {
   /** The file's bytes, its header checked first (SnapshotError); fs errors are rethrown with `code`. */
   read(path: string, options: DecodeOptions): Uint8Array;
   /** Writes the chunks so that a failure leaves any previous file intact. */
-  write(path: string, chunks: readonly Uint8Array[]): void;
+  write(path: string, chunks: Iterable<Uint8Array>): void;
   /** Opens the file for random access (lazy restore); absent: `read` is used. */
   open?(path: string): OpenSnapshotFile;
 }

@@ -6,6 +6,8 @@
  *   godwit snapshot verify FILE              header, checksums, schemas, every object's fields
  *   godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
  *                                            rewrite for a machine configured differently
+ *   godwit snapshot commit FILE --drive ID -o IMAGE [--base PATH]
+ *                                            a snapshot=on drive's disk (image + overlay) as a raw image
  *
  * Exit status (cli-errors.ts): 0 done; 1 (CliFailure) a bad or unreadable snapshot, or one that cannot
  * be converted or written (one line `godwit snapshot CMD: FILE: what and where`); 2 (ConfigError) a
@@ -30,6 +32,10 @@ import { devicesFromStrings } from './device-table.ts';
 import type { KernelIrqchip } from './machine-config.ts';
 import { defaultOptions, type Options } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
+import { recordedDrives, standInDrives } from './stand-in-drives.ts';
+import { commitDrive } from './cli-snapshot-commit.ts';
+import { formatDriveSpec, type DriveSpec } from './drive.ts';
+import { driveLines } from './drive-summary.ts';
 import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import {
   bootRecordOf,
@@ -60,6 +66,7 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
        godwit snapshot diff A B
        godwit snapshot verify FILE
        godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
+       godwit snapshot commit FILE --drive ID -o IMAGE [--base PATH]
 
   inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
             clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
@@ -72,8 +79,12 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
             the configuration's values, the objects and filters, the run state (scheduler turn,
             virtual time, serial digest) and the boot images (the kernel must boot again)
   convert   rewrites the snapshot for a machine with the given options (e.g. --to "-machine
-            kernel-irqchip=off"; options not given keep the snapshot's values), prints the filter
+            kernel-irqchip=off"; options not given keep the snapshot's values, and -device or
+            -drive replace the snapshot's whole device and drive lists), prints the filter
             chain, checks that the result loads, and writes it to OUT (atomically)
+  commit    writes the disk of a snapshot=on drive as a raw image: its pristine image (the recorded
+            file, or --base PATH; it must be the disk the snapshot recorded) with the snapshot's
+            overlay on top, to IMAGE (atomically; never over the base)
 
 Exit status: 0 done, 1 a bad or unreadable snapshot (or no filter chain for convert, or an output
 that cannot be written; for diff, also snapshots that differ), 2 a bad command line.
@@ -172,6 +183,7 @@ function inspect(deps: CliDeps, args: readonly string[]): Outcome {
     lines.push(`  blob ${i}: ${encoding}, ${b.length} bytes, ${b.storedLength} stored at ${b.offset}`);
   });
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);
+  lines.push(...driveLines(snapshot));
   lines.push(`clock.run: ${JSON.stringify(snapshot.clock.run)}`);
   return done(`${lines.join('\n')}\n${formatSnapshotSummary(describeSnapshot(snapshot, sources))}schemas: ${[...snapshot.schemas.keys()].sort().join(', ')}\n`);
 }
@@ -196,7 +208,7 @@ function verify(deps: CliDeps, args: readonly string[]): Outcome {
   if (problems.length > 0) throw new CliFailure(`${file}: ${problems.join('; ')}`);
   let machine: SnapshotMachine;
   try {
-    const config = readMachineConfig(optionsFromSnapshotConfig(s.config), deps.io.readFile, null);
+    const config = readMachineConfig(optionsFromSnapshotConfig(s.config), deps.io.readFile, null, standInDrives(s.config));
     machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
   } catch (e) {
     if (isConfigError(e)) throw new CliFailure(`${file}: config: the machine it describes cannot be built: ${firstLine(e)}`);
@@ -254,6 +266,7 @@ export function optionsFromSnapshotConfig(config: JsonObject): Options {
   o.rtcBaseSeconds = num(jsonAt(config, 'rtc', 'base'), o.rtcBaseSeconds);
   const devices = jsonAt(config, 'devices');
   if (Array.isArray(devices) && devices.every((d) => typeof d === 'string')) o.devices = devicesFromStrings(devices as string[], 'config.devices');
+  o.drives = recordedDrives(config).map((d) => d.spec);
   o.noReboot = bool(jsonAt(config, 'no-reboot'), o.noReboot);
   const vendor = jsonAt(config, 'cpu', 'vendor');
   if (typeof vendor === 'string') o.cpu.vendor = vendor;
@@ -262,6 +275,19 @@ export function optionsFromSnapshotConfig(config: JsonObject): Options {
     o.cpu.features[f] = bool(jsonAt(config, 'cpu', 'features', f), o.cpu.features[f]);
   }
   return o;
+}
+
+/**
+ * The destination's drive records: each drive as --to spells it, with the identity (size,
+ * fingerprint) the source snapshot recorded for its id (the destination's disks are stand-ins).
+ */
+function carriedDriveRecords(source: Snapshot, drives: readonly DriveSpec[], file: string): JsonObject[] {
+  const records = Array.isArray(source.config.drives) ? (source.config.drives as JsonObject[]) : [];
+  return drives.map((d) => {
+    const r = records.find((x) => x.id === d.id);
+    if (r === undefined) throw new CliFailure(`${file}: records no drive '${d.id}' (its drives: ${records.map((x) => String(x.id)).join(', ') || 'none'})`);
+    return { id: d.id, drive: formatDriveSpec(d), bytes: r.bytes!, fingerprint: r.fingerprint! };
+  });
 }
 
 function convert(deps: CliDeps, args: readonly string[]): Outcome {
@@ -274,7 +300,15 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
   const source = read(deps, file);
   let options: Options;
   try {
-    options = parseCommandLine(splitWords(to), optionsFromSnapshotConfig(source.config));
+    // -device or -drive in --to give the destination's whole device and drive lists (a disk in the
+    // other shape), instead of adding to the snapshot's.
+    const words = splitWords(to);
+    const base = optionsFromSnapshotConfig(source.config);
+    if (words.some((w) => ['-device', '--device', '-drive', '--drive'].includes(w))) {
+      base.devices = defaultOptions().devices;
+      base.drives = [];
+    }
+    options = parseCommandLine(words, base);
   } catch (e) {
     throw new ConfigError(`convert: --to: ${firstLine(e)}`);
   }
@@ -282,7 +316,7 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
   if (options.kernel !== null || options.incomingPath !== null || options.savePath !== null || options.stopAt !== null) {
     throw new ConfigError('convert: --to takes machine options only (no -kernel, -incoming, --stop-at or --save)');
   }
-  const config = readMachineConfig(options, deps.io.readFile, null);
+  const config = readMachineConfig({ ...options, drives: options.drives.map((d) => ({ ...d, checkIdentity: false })) }, deps.io.readFile, null, standInDrives(source.config));
   const machine = snapshotMachineOf(deps.createMachine(config, { serialOut() {}, log() {} }));
   const registry = defaultFilterRegistry();
   let converted: Snapshot;
@@ -294,6 +328,7 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
     const run: JsonObject = {};
     for (const [k, v] of Object.entries(source.clock.run)) if (k !== 'schedulerCpu' && k !== 'schedulerLeft') run[k] = v;
     converted = saveSnapshot(machine, run, bootRecordOf(source.config));
+    converted = { ...converted, config: { ...converted.config, drives: carriedDriveRecords(source, options.drives, file) } };
   } catch (e) {
     if (isRestoreError(e)) throw new CliFailure(`${file}: ${restoreErrorLine(e)}`);
     throw e;
@@ -322,7 +357,16 @@ function convert(deps: CliDeps, args: readonly string[]): Outcome {
   return done(`${lines.join('\n')}\n`);
 }
 
-const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert };
+function commit(deps: CliDeps, args: readonly string[]): Outcome {
+  const { positional, seen } = splitArgs('commit', args, [], ['--drive', '-o', '--base']);
+  const [file] = expectFiles('commit', positional, ['SNAPSHOT']) as [string];
+  const drive = seen.get('--drive');
+  const out = seen.get('-o');
+  if (drive === undefined || out === undefined) throw new ConfigError('commit: give --drive ID and -o IMAGE');
+  return done(commitDrive(deps, { file, snapshot: read(deps, file), drive, out, base: seen.get('--base') ?? null }));
+}
+
+const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert, commit };
 
 /**
  * `godwit snapshot ARGS` (argv without `snapshot`); returns the exit status. A failure or a bad
@@ -335,7 +379,7 @@ export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): numb
   const print = (text: string) => deps.io.stdout.write(encoder.encode(text));
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help' || args.includes('--help') || args.includes('-h')) {
     if (cmd === undefined) {
-      deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert); see godwit snapshot --help\n`);
+      deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert, commit); see godwit snapshot --help\n`);
       return EXIT_USAGE;
     }
     print(SNAPSHOT_USAGE);
@@ -343,7 +387,7 @@ export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): numb
   }
   const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (run === undefined) {
-    deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert)\n`);
+    deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert, commit)\n`);
     return EXIT_USAGE;
   }
   let outcome: Outcome;

@@ -14,6 +14,7 @@ import { defaultOptions } from './options.ts';
 import { parseInteger, parseKeyValues, parseSize, splitCommas } from './option-syntax.ts';
 import { addDeviceSpec, parseDeviceSpec } from './device-spec.ts';
 import { deviceHelp, deviceType, deviceTypes } from './device-table.ts';
+import { addDriveSpec, parseDriveSpec } from './drive.ts';
 
 export { parseKeyValues, splitCommas } from './option-syntax.ts';
 
@@ -90,6 +91,15 @@ function parseDevice(opts: Options, arg: string, name: string): void {
   const type = deviceType(table, spec.driver, name);
   type.check(spec, name);
   opts.devices = addDeviceSpec(opts.devices, spec, type.singleton, name);
+}
+
+/** `-drive`: a disk; with if=virtio, its virtio-blk-pci device too (machine/drive.ts). */
+function parseDrive(opts: Options, arg: string, name: string): void {
+  // The if=virtio drives before this one: each implied a virtio-blk-pci named as its drive.
+  const virtioCount = opts.devices.filter((d) => d.driver === 'virtio-blk-pci' && d.props.size === 1 && d.props.get('drive') === d.id).length;
+  const { drive, device } = parseDriveSpec(name, arg, virtioCount);
+  opts.drives = addDriveSpec(opts.drives, drive, name);
+  if (device !== null) opts.devices = addDeviceSpec(opts.devices, device, false, name);
 }
 
 function parseMachine(opts: Options, arg: string, name: string): void {
@@ -204,6 +214,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   '-icount': { hasArg: true, apply: parseIcount },
   '-no-reboot': { hasArg: false, apply: (o) => void (o.noReboot = true) },
   '-device': { hasArg: true, apply: parseDevice },
+  '-drive': { hasArg: true, apply: parseDrive },
   '-machine': { hasArg: true, apply: parseMachine },
   '-M': { hasArg: true, apply: parseMachine },
   '-rtc': { hasArg: true, apply: parseRtc },
@@ -301,7 +312,32 @@ function parseWords(argv: readonly string[], base: Options): Options {
   return opts;
 }
 
+/** Every drive= names a -drive, each drive serves one device, and every bus= names a device. */
+function checkDrives(opts: Options): void {
+  const used = new Set<string>();
+  for (const d of opts.devices) {
+    const drive = d.props.get('drive');
+    if (drive !== undefined) {
+      if (!opts.drives.some((x) => x.id === drive)) throw new ConfigError(`-device ${d.driver}: no drive '${drive}' (give -drive file=PATH,if=none,id=${drive})`);
+      if (used.has(drive)) throw new ConfigError(`-device ${d.driver}: drive '${drive}' is already used by another device`);
+      used.add(drive);
+    }
+    const bus = d.props.get('bus');
+    if (bus !== undefined && !opts.devices.some((p) => p.id === bus && p.driver === 'virtio-pci')) {
+      throw new ConfigError(`-device ${d.driver}: bus '${bus}' is not a -device virtio-pci,id=${bus}`);
+    }
+  }
+  // A virtio-blk-pci without id= takes its drive's id as its name.
+  const names = opts.devices.map((d) => d.id ?? (d.driver === 'virtio-blk-pci' ? d.props.get('drive') : undefined)).filter((n) => n !== undefined);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new ConfigError(`-device: two devices named '${twice}' (a virtio-blk-pci without id= is named by its drive)`);
+  for (const drive of opts.drives) {
+    if (!used.has(drive.id)) throw new ConfigError(`-drive ${drive.id}: no device uses it (add -device virtio-blk-pci,drive=${drive.id},id=NAME)`);
+  }
+}
+
 function checkCombinations(opts: Options): void {
+  checkDrives(opts);
   if (opts.command === 'demo') {
     if (opts.kernel !== null || opts.initrds.length > 0 || opts.append !== null || opts.incomingPath !== null) {
       throw new ConfigError('demo chooses its own kernel: -kernel, -initrd, -append and -incoming cannot be given');

@@ -16,6 +16,7 @@ import type { DeviceSpec } from './device-spec.ts';
 import { addDeviceSpec, parseDeviceSpec } from './device-spec.ts';
 import { parseInteger } from './option-syntax.ts';
 import type { DeviceContext, Plug } from './plug.ts';
+import { virtioBlkPciType, virtioBlkType, virtioPciType } from './virtio-device-types.ts';
 
 export interface DeviceType {
   /** One line for `-device help`. */
@@ -24,8 +25,13 @@ export interface DeviceType {
   readonly singleton: boolean;
   /** Check the properties (ConfigError naming the option at fault). */
   check(spec: DeviceSpec, option: string): void;
-  /** Build the device; `path` is where it goes in the object tree. */
-  create(ctx: DeviceContext, spec: DeviceSpec, path: string): Plug;
+  /**
+   * Build the device; `path` is where it goes in the object tree; `children` are the devices that
+   * name it with bus= (a virtio-pci transport's device), which it builds and plugs as its children.
+   */
+  create(ctx: DeviceContext, spec: DeviceSpec, path: string, children: readonly DeviceSpec[]): Plug;
+  /** For a device that sits on another (bus=NAME): that device's id. */
+  bus?(spec: DeviceSpec): string | null;
   /** The object path of a device built from `spec`. */
   path(spec: DeviceSpec): string;
 }
@@ -77,6 +83,9 @@ export function deviceTypes(): TypeRegistry<DeviceType> {
   const table = new TypeRegistry<DeviceType>();
   table.register('isa-debug-exit', 1, isaDebugExit);
   table.register('pc-testdev', 1, pcTestdev);
+  table.register('virtio-blk-pci', 1, virtioBlkPciType);
+  table.register('virtio-pci', 1, virtioPciType);
+  table.register('virtio-blk', 1, virtioBlkType);
   return table;
 }
 

@@ -14,6 +14,7 @@ import { IrqLine } from '../src/irq.ts';
 import type { IrqSink } from '../src/irq.ts';
 import { ApicBus } from '../devices/apic-common/apic-bus.ts';
 import type { ApicWiring } from '../devices/apic-common/apic-types.ts';
+import { MSI_ADDRESS_BASE, MSI_ADDRESS_MASK, msiToMessage } from '../src/hw/apic-message.ts';
 import { Apic } from '../devices/apic/apic.ts';
 import { Ioapic } from '../devices/ioapic/ioapic.ts';
 import { PicPair } from '../devices/pic/pic-pair.ts';
@@ -82,6 +83,18 @@ export class Irqchips {
     this.apicBus.attach(lapic);
     this.lapics[wiring.cpuIndex] = lapic;
     return lapic;
+  }
+
+  /**
+   * A PCI function's MSI (a memory write, as the bus delivers it): an interrupt when its address is
+   * 0xFEExxxxx, through KVM_SIGNAL_MSI when the LAPICs are in the kernel (on and split, as QEMU's
+   * kvm-apic-msi region does under both) and straight onto the APIC bus when they are not. A write
+   * anywhere else is dropped (QEMU would write it to memory; no device here aims one there).
+   */
+  signalMsi(address: number, data: number): void {
+    if (((address & MSI_ADDRESS_MASK) >>> 0) !== MSI_ADDRESS_BASE) return;
+    if (this.lapicInKernel) this.vm.signalMsi(address, data);
+    else this.apicBus.deliver(msiToMessage(address, data));
   }
 
   /** True when the LAPICs live in the kernel: injection stays inside the vCPU loop. */

@@ -6,6 +6,7 @@
 
 import type { DeviceSpec } from './device-spec.ts';
 import { defaultDeviceSpecs } from './device-spec.ts';
+import type { Drive } from './drive.ts';
 
 export type { KernelIrqchip } from '../devices/kernel/kvm-vm.ts';
 import type { KernelIrqchip } from '../devices/kernel/kvm-vm.ts';
@@ -52,6 +53,11 @@ export interface MachineConfig {
   noReboot: boolean;
   /** `-device`: isa-debug-exit and pc-testdev by default (machine/device-table.ts). */
   devices: DeviceSpec[];
+  /**
+   * `-drive`: the disks, each with the backend that serves it (a host resource the front end opened:
+   * an image file, or memory). Devices name them with drive=ID.
+   */
+  drives: Drive[];
   /** RTC time at virtual time 0, in seconds since 1970-01-01T00:00:00Z. */
   rtcBaseSeconds: number;
   cpu: CpuConfig;
@@ -84,6 +90,7 @@ export function defaultMachineConfig(overrides: Partial<MachineConfig> = {}): Ma
     icountShift: 0,
     noReboot: false,
     devices: defaultDeviceSpecs(),
+    drives: [],
     rtcBaseSeconds: DEFAULT_RTC_BASE_SECONDS,
     cpu: defaultCpuConfig(),
     ...overrides,

@@ -6,6 +6,7 @@ import type { CpuConfig, KernelIrqchip } from './machine-config.ts';
 import { DEFAULT_RAM_BYTES, DEFAULT_RTC_BASE_SECONDS, defaultCpuConfig } from './machine-config.ts';
 import type { DeviceSpec } from './device-spec.ts';
 import { defaultDeviceSpecs } from './device-spec.ts';
+import type { DriveSpec } from './drive.ts';
 
 export type SerialOption = { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'none' };
 
@@ -31,6 +32,8 @@ export interface Options {
   noReboot: boolean;
   /** `-device`: the machine's devices, isa-debug-exit and pc-testdev by default. */
   devices: DeviceSpec[];
+  /** `-drive`: the disks (opened by the front end: machine/read-config.ts's DriveOpener). */
+  drives: DriveSpec[];
   rtcBaseSeconds: number;
   cpu: CpuConfig;
   /** `--max-insns N`: stop after N instructions. */
@@ -57,6 +60,7 @@ export function defaultOptions(): Options {
     icountShift: 0,
     noReboot: false,
     devices: defaultDeviceSpecs(),
+    drives: [],
     rtcBaseSeconds: DEFAULT_RTC_BASE_SECONDS,
     cpu: defaultCpuConfig(),
     maxInsns: null,

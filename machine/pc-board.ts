@@ -23,6 +23,9 @@ import { FwCfg, fwCfgU16, fwCfgU64 } from '../devices/fw-cfg/fw-cfg.ts';
 import { Port80 } from '../devices/misc/port80.ts';
 import { Port92 } from '../devices/misc/port92.ts';
 import { PiixRcr } from '../devices/misc/piix-rcr.ts';
+import { PciHost } from '../devices/pci/pci-host.ts';
+import { assignResources, mpTableIrqs } from '../devices/pci/pci-firmware.ts';
+import { PCI_SLOTS } from '../devices/pci/pci-regs.ts';
 import { bootImagesOf } from './boot-images.ts';
 import { IO_8, IO_16, IO_32 } from '../src/bus/io-bus.ts';
 import { RamState } from '../src/memory/ram-state.ts';
@@ -34,11 +37,19 @@ export interface RamImage {
   pager: RamPager | null;
 }
 import {
-  BIOS_AREA_BASE, BIOS_AREA_SIZE, COM1_IRQ, COM1_PORT, COM1_PORTS, FW_CFG_PORT, FW_CFG_PORTS, IOAPIC_BASE, LAPIC_BASE,
-  MP_TABLE_ADDRESS, PCI_CONFIG_ADDRESS_PORT, PORT80, PORT92, RTC_IRQ, RTC_PORT, RTC_PORTS, VGA_HOLE_BASE, VGA_HOLE_SIZE,
+  BIOS_AREA_BASE, BIOS_AREA_SIZE, COM1_IRQ, COM1_PORT, COM1_PORTS, ELCR_PORT, FW_CFG_PORT, FW_CFG_PORTS, IOAPIC_BASE,
+  LAPIC_BASE, MP_TABLE_ADDRESS, PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_DATA_PORT, PORT80, PORT92, RTC_IRQ, RTC_PORT, RTC_PORTS,
+  VGA_HOLE_BASE, VGA_HOLE_SIZE,
 } from '../src/hw/pc-layout.ts';
 import type { BoardEvents, DeviceContext, Plug } from './plug.ts';
 import { deviceType, deviceTypes } from './device-table.ts';
+import type { DeviceSpec } from './device-spec.ts';
+import type { Drive } from './drive.ts';
+import { OverlayBackend } from '../src/block/overlay-backend.ts';
+import { OverlayState } from '../src/block/overlay-state.ts';
+
+/** Where a snapshot=on drive's overlay sits in the object tree: /machine/block/<drive id>. */
+export const BLOCK_PATH = '/machine/block';
 
 export type { BoardEvents } from './plug.ts';
 
@@ -75,6 +86,12 @@ export class PcBoard {
   private readonly pendingSipi: number[] = [];
   readonly serial: Uart16550;
   readonly fwCfg: FwCfg;
+  /** PCI bus 0 behind the i440FX host bridge (/machine/pci). */
+  readonly pci: PciHost;
+  /** PCI addresses (devfn) given out to devices so far; the host bridge has 00:00.0. */
+  private readonly pciTaken = new Set<number>([0]);
+  /** Drives given to devices so far. */
+  private readonly drivesTaken = new Set<string>();
   readonly objects = new ObjectTree();
   /** ISA IRQ lines 0-15 and IOAPIC inputs up to 23, as devices drive them. */
   readonly gsi: IrqSink;
@@ -95,7 +112,15 @@ export class PcBoard {
     const model = cpuModelFromConfig(config);
     const chips = (this.irqchips = new Irqchips(config.kernelIrqchip, clock));
     const gsi = (this.gsi = chips.gsi);
-    this.deviceContext = { clock, mem, gsi, irq: (n) => new IrqLine(gsi, n), events };
+    this.deviceContext = {
+      clock,
+      mem,
+      gsi,
+      irq: (n) => new IrqLine(gsi, n),
+      events,
+      pciDevfn: (slot, option) => this.takePciDevfn(slot, option),
+      drive: (id, option) => this.takeDrive(config, id, option),
+    };
     const pic = chips.pic;
     if (!model.apic && config.smp > 1) throw new ConfigError('-smp above 1 needs the local APIC (-cpu +apic)');
     this.cpus = [];
@@ -157,8 +182,21 @@ export class PcBoard {
     this.plug({ path: '/machine/port80', object: port80, ports: [{ base: PORT80, count: 1, device: port80 }], reset: () => port80.reset() });
     const port92 = new Port92((on) => mem.setA20(on), () => events.onReset());
     this.plug({ path: '/machine/port92', object: port92, ports: [{ base: PORT92, count: 1, device: port92 }], reset: () => port92.reset() });
+    // 0xCF9 (the PIIX reset control register) sits inside CONFADD: the PCI host passes it every
+    // access to 0xCF8-0xCFB that is not a dword at 0xCF8 (devices/pci/README.md).
     const rcr = new PiixRcr(() => events.onReset());
-    this.plug({ path: '/machine/rcr', object: rcr, ports: [{ base: PCI_CONFIG_ADDRESS_PORT, count: 4, device: rcr, widths: IO_8 | IO_16 | IO_32 }], reset: () => rcr.reset() });
+    this.plug({ path: '/machine/rcr', object: rcr, reset: () => rcr.reset() });
+    const pci = (this.pci = new PciHost({ io: this.io, mmio: mem.mmio, irq: gsi, msi: { signalMsi: (a, d) => chips.signalMsi(a, d) }, legacy: rcr }));
+    const configPorts = IO_8 | IO_16 | IO_32;
+    this.plug({
+      path: '/machine/pci',
+      object: pci,
+      ports: [
+        { base: PCI_CONFIG_ADDRESS_PORT, count: 4, device: pci.addressPorts, widths: configPorts },
+        { base: PCI_CONFIG_DATA_PORT, count: 4, device: pci.dataPorts, widths: configPorts },
+      ],
+      reset: () => pci.reset(),
+    });
     // The boot images are fw_cfg state: every boot loads the kernel from there (machine/boot-images.ts).
     const fwCfg = (this.fwCfg = new FwCfg(
       new Map([
@@ -170,13 +208,43 @@ export class PcBoard {
     ));
     this.plug({ path: '/machine/fw_cfg', object: fwCfg, ports: [{ base: FW_CFG_PORT, count: FW_CFG_PORTS, device: fwCfg, widths: IO_8 | IO_16 }], reset: () => fwCfg.reset() });
 
-    const table = deviceTypes();
-    for (const spec of config.devices) {
-      const type = deviceType(table, spec.driver, '-device');
-      this.plug(type.create(this.deviceContext, spec, type.path(spec)));
+    this.plugDevices(config);
+    // The overlays of snapshot=on drives: the disk inside the snapshot (src/block/overlay-state.ts).
+    for (const d of config.drives) {
+      if (d.snapshot && d.backend instanceof OverlayBackend) this.plug({ path: `${BLOCK_PATH}/${d.id}`, object: new OverlayState(d.backend) });
     }
     this.objects.add('/machine/ram', new RamState(mem));
     this.reset();
+  }
+
+  /**
+   * The -device list: each device in order, a device that sits on another (bus=NAME) built by that
+   * one as its child.
+   */
+  private plugDevices(config: MachineConfig): void {
+    const table = deviceTypes();
+    const onBus = new Map<string, DeviceSpec[]>();
+    for (const spec of config.devices) {
+      const bus = deviceType(table, spec.driver, '-device').bus?.(spec) ?? null;
+      if (bus === null) continue;
+      if (!config.devices.some((d) => d.id === bus && d !== spec)) throw new ConfigError(`-device ${spec.driver}: bus '${bus}' is not a device of this machine`);
+      onBus.set(bus, [...(onBus.get(bus) ?? []), spec]);
+    }
+    for (const spec of config.devices) {
+      const type = deviceType(table, spec.driver, '-device');
+      if (type.bus !== undefined) continue;
+      const children = spec.id === null ? [] : (onBus.get(spec.id) ?? []);
+      this.plug(type.create(this.deviceContext, spec, type.path(spec), children));
+    }
+  }
+
+  /** A drive for a device: each drive serves one device. */
+  private takeDrive(config: MachineConfig, id: string, option: string): Drive {
+    const drive = config.drives.find((d) => d.id === id);
+    if (drive === undefined) throw new ConfigError(`${option}: no drive '${id}' (give -drive ...,id=${id})`);
+    if (this.drivesTaken.has(id)) throw new ConfigError(`${option}: drive '${id}' is already used by another device`);
+    this.drivesTaken.add(id);
+    return drive;
   }
 
   /**
@@ -186,8 +254,31 @@ export class PcBoard {
   plug(p: Plug): void {
     if (p.ports !== undefined) this.io.map(p.ports);
     for (const r of p.mmio ?? []) this.mem.mmio.register(r.base, r.size, r.device, r.name);
+    if (p.pci !== undefined) this.pci.plug(p.pci.devfn >>> 3, p.pci.function, p.pci.devfn & 7);
     if (p.object !== undefined) this.objects.add(p.path, p.object);
     if (p.reset !== undefined) this.resets.push(p.reset);
+    for (const child of p.children ?? []) this.plug(child);
+  }
+
+  /**
+   * A PCI address on bus 0 for a device: function 0 of `slot` (1-31) when given, else of the first
+   * free slot, in the order devices are built (QEMU's rule for devices without addr=).
+   */
+  private takePciDevfn(slot: number | null, option: string): number {
+    if (slot !== null) {
+      const devfn = slot << 3;
+      if (!Number.isInteger(slot) || slot < 1 || slot >= PCI_SLOTS) throw new ConfigError(`${option}: PCI slot ${slot} is not 1 to 31`);
+      if (this.pciTaken.has(devfn)) throw new ConfigError(`${option}: PCI slot ${slot} is already taken`);
+      this.pciTaken.add(devfn);
+      return devfn;
+    }
+    for (let s = 1; s < PCI_SLOTS; s++) {
+      if (!this.pciTaken.has(s << 3)) {
+        this.pciTaken.add(s << 3);
+        return s << 3;
+      }
+    }
+    throw new ConfigError(`${option}: no free PCI slot (all 31 are taken)`);
   }
 
   /** Instructions retired by all CPUs together: what virtual time is made of. */
@@ -255,8 +346,16 @@ export class PcBoard {
     });
   }
 
-  /** Firmware tables a BIOS would leave in memory: the MP table, so kernels find the IOAPIC. */
+  /**
+   * What a BIOS does before it hands over to a kernel, at every boot (power-on and guest reset, after
+   * the devices' reset): the PCI resources (BARs, decoding, interrupt lines: pci-firmware.ts), the
+   * ELCR bits of the ISA IRQs PCI INTx lines use (level-triggered for the 8259, as SeaBIOS leaves
+   * them), and the MP table with the PCI interrupt entries, so that kernels find the IOAPIC.
+   */
   writeFirmwareTables(): void {
+    assignResources(this.pci);
+    const pciIrqs = mpTableIrqs(this.pci);
+    this.setPciTriggerModes(pciIrqs.map(([, , irq]) => irq));
     if (this.lapics.length === 0) return;
     const model = this.cpu.model;
     const leaf1 = cpuidLeaf(model, 1, 0, 0, true); // the APIC is enabled at power-on
@@ -268,11 +367,23 @@ export class PcBoard {
         ioapicId: 0,
         ioapicAddress: IOAPIC_BASE,
         lapicAddress: LAPIC_BASE,
-        pciIrqs: [],
+        pciIrqs,
       },
       MP_TABLE_ADDRESS,
     );
     this.mem.load(MP_TABLE_ADDRESS, table);
   }
-}
 
+  /**
+   * PCI INTx is level-triggered and shared: SeaBIOS sets the ELCR bits of the IRQs it routes PIRQ
+   * lines to, and Linux in PIC mode relies on it (it finds no IRQ router to program). Done only for
+   * IRQs a PCI function uses, so a machine without PCI devices keeps every ISA IRQ edge-triggered.
+   */
+  private setPciTriggerModes(irqs: readonly number[]): void {
+    const elcr = [0, 0];
+    for (const irq of irqs) elcr[irq >>> 3]! |= 1 << (irq & 7);
+    if (elcr[0] === 0 && elcr[1] === 0) return;
+    this.io.write(ELCR_PORT, 1, elcr[0]!);
+    this.io.write(ELCR_PORT + 1, 1, elcr[1]!);
+  }
+}

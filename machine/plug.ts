@@ -10,6 +10,8 @@ import type { VirtualClock } from '../src/clock/clock.ts';
 import type { IrqLine, IrqSink } from '../src/irq.ts';
 import type { GuestMemory } from '../src/memory/guest-memory.ts';
 import type { StateObject } from '../src/qom/object.ts';
+import type { PciFunction } from '../devices/pci/pci-function.ts';
+import type { Drive } from './drive.ts';
 
 export interface Plug {
   /** Its place in the object tree: /machine/<name>, or /machine/peripheral/<id> for -device ...,id=. */
@@ -18,8 +20,12 @@ export interface Plug {
   readonly object?: StateObject;
   readonly ports?: readonly PortRange[];
   readonly mmio?: readonly MmioRange[];
+  /** A PCI function to plug into bus 0 at `devfn` (from DeviceContext.pciDevfn). */
+  readonly pci?: { readonly function: PciFunction; readonly devfn: number };
   /** Back to the power-on state (a guest-requested reset too). */
   reset?(): void;
+  /** Parts plugged right after this one, each with its own path (a transport's virtio-backend). */
+  readonly children?: readonly Plug[];
 }
 
 /** Events a device may raise towards the machine. */
@@ -39,4 +45,14 @@ export interface DeviceContext {
   /** An IRQ line driving input `n` of `gsi`. */
   irq(n: number): IrqLine;
   readonly events: BoardEvents;
+  /**
+   * A PCI address (slot << 3) on bus 0 for a new function: `slot` when given (addr=), else the first
+   * free slot; a ConfigError naming `option` when it is taken.
+   */
+  pciDevfn(slot: number | null, option: string): number;
+  /**
+   * The drive `id` (-drive ...,id=ID) for a device to use; a ConfigError naming `option` when there
+   * is none or another device uses it already.
+   */
+  drive(id: string, option: string): Drive;
 }

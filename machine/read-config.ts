@@ -6,6 +6,8 @@ import { ConfigError } from '../src/util/errors.ts';
 import type { MachineConfig, NamedBytes } from './machine-config.ts';
 import { DEFAULT_KERNEL_IRQCHIP } from './machine-config.ts';
 import type { Options } from './options.ts';
+import type { BlockBackend } from '../src/block/block-backend.ts';
+import type { DriveSpec } from './drive.ts';
 
 /**
  * Whole file contents, at most `maxBytes` of them: throws (an fs error with a `code`, or anything) if
@@ -35,8 +37,23 @@ function readOrFail(readFile: FileReader, path: string, what: string, maxBytes: 
   return data;
 }
 
+/**
+ * Opens a drive's backend (machine/host/drives.ts for image files): throws ConfigError with one line
+ * naming the drive and what is wrong.
+ */
+export type DriveOpener = (drive: DriveSpec) => BlockBackend;
+
+function noDrives(drive: DriveSpec): BlockBackend {
+  throw new ConfigError(`-drive ${drive.id}: this front end cannot open disk images`);
+}
+
 /** `kernelPath` overrides options.kernel (the demo picks its own kernel). */
-export function readMachineConfig(options: Options, readFile: FileReader, kernelPath: string | null = options.kernel): MachineConfig {
+export function readMachineConfig(
+  options: Options,
+  readFile: FileReader,
+  kernelPath: string | null = options.kernel,
+  openDrive: DriveOpener = noDrives,
+): MachineConfig {
   // Nothing larger than RAM can be loaded: refuse it before reading (`-kernel /dev/zero` too).
   const ram = options.ramBytes;
   const kernel: NamedBytes | null =
@@ -58,6 +75,7 @@ export function readMachineConfig(options: Options, readFile: FileReader, kernel
     icountShift: options.icountShift,
     noReboot: options.noReboot,
     devices: options.devices,
+    drives: options.drives.map((d) => ({ ...d, backend: openDrive(d) })),
     rtcBaseSeconds: options.rtcBaseSeconds,
     cpu: { vendor: options.cpu.vendor, features: { ...options.cpu.features }, leaf15: options.cpu.leaf15 },
   };

@@ -10,6 +10,7 @@ import { describeValue } from '../src/visit/field-checks.ts';
 import type { JsonObject, JsonValue } from '../migration/snapshot.ts';
 import { MAX_ICOUNT_SHIFT, MAX_SMP } from './config.ts';
 import { devicesFromStrings } from './device-table.ts';
+import { driveListProblem } from './disk-identity.ts';
 
 /** `json.a.b` if every step is a plain object with that own key; undefined otherwise. */
 export function jsonAt(json: JsonValue | undefined, ...keys: string[]): JsonValue | undefined {
@@ -90,6 +91,7 @@ const RULES: [string[], Rule][] = [
   [['rtc'], object],
   [['rtc', 'base'], integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)],
   [['devices'], deviceList],
+  [['drives'], driveListProblem],
   [['no-reboot'], bool],
   [['kernel'], (v) => (v === null ? null : fileRecord(v))],
   [['initrd'], (v) => (Array.isArray(v) ? (v.map(fileRecord).find((p) => p !== null) ?? null) : `${describeValue(v)} is not a list`)],

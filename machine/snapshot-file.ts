@@ -98,7 +98,7 @@ export function checkWriteTarget(target: string): { file: string; mode: number |
  * On any error the temporary file is removed and `target` is left as it was; the error is rethrown.
  * Temporary files of earlier writes whose process died are removed first.
  */
-export function writeFileAtomic(target: string, chunks: readonly Uint8Array[], faults: WriteFaults = {}): void {
+export function writeFileAtomic(target: string, chunks: Iterable<Uint8Array>, faults: WriteFaults = {}): void {
   const { file, mode } = checkWriteTarget(target);
   const dir = path.dirname(file);
   const base = path.basename(file);

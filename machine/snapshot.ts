@@ -27,6 +27,7 @@ import type { RestoreDestination } from '../migration/restore.ts';
 import { prepareRestore } from '../migration/restore.ts';
 import type { MachineConfig } from './machine-config.ts';
 import { formatDeviceSpec } from './device-spec.ts';
+import { driveIdentityProblems, driveRecord } from './disk-identity.ts';
 import type { MachineState, RunState } from './machine-state.ts';
 import { checkRunState } from './machine-state.ts';
 import { CPU_FEATURE_NAMES, configValueProblems, jsonAt } from './snapshot-config.ts';
@@ -77,6 +78,7 @@ export function configToJson(c: MachineConfig): JsonObject {
     icount: { shift: c.icountShift },
     rtc: { base: c.rtcBaseSeconds },
     devices: c.devices.map(formatDeviceSpec),
+    drives: c.drives.map(driveRecord),
     'no-reboot': c.noReboot,
     kernel: c.kernel === null ? null : file(c.kernel),
     initrd: c.initrds.map(file),
@@ -114,6 +116,8 @@ export function configProblems(source: JsonObject, dest: MachineConfig): string[
     check(['cpu', 'features', f], '-cpu', `feature ${f}`, dest.cpu.features[f], (v) => (v === true ? 'on' : v === false ? 'off' : JSON.stringify(v)));
   }
   check(['cpu', 'leaf15'], '-cpu', 'leaf15', dest.cpu.leaf15, (v) => (v === true ? 'on' : v === false ? 'off' : JSON.stringify(v)));
+  const drives = jsonAt(source, 'drives');
+  if (Array.isArray(drives) && !bad.has('drives')) out.push(...driveIdentityProblems(drives as JsonObject[], dest.drives));
   return out;
 }
 

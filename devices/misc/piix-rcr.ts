@@ -7,23 +7,21 @@
  * The register sits inside the PCI configuration address port CONFADD (0xCF8-0xCFB, dword access):
  * the device takes all four ports so that a dword or word access to 0xCF8 is never split into a byte
  * write to 0xCF9 (that would reset the machine whenever a configuration address has bit 10 set).
- * There is no PCI host bridge yet: every access but a byte at 0xCF9 reads all ones and writes
- * nothing. A host bridge would take 0xCF8-0xCFB and hand byte accesses at 0xCF9 to this register.
+ * Every access but a byte at 0xCF9 reads all ones and writes nothing. On the PC the PCI host
+ * (devices/pci/pci-host.ts) holds 0xCF8-0xCFB and hands it every access that is not a dword at
+ * 0xCF8 (CONFADD), with its offset from 0xCF8; mapped alone (tests), it takes the four ports itself.
  */
 import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { StateObject } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
+import { PCI_CONFIG_ADDRESS_PORT, PIIX_RCR_PORT } from '../../src/hw/pc-layout.ts';
 
-/** The first port of CONFADD, where the device is mapped (four ports). */
-export const PCI_CONFIG_ADDRESS_PORT = 0xcf8;
-/** The register's port. */
-export const RCR_PORT = 0xcf9;
 /** System reset type: 1 hard, 0 soft. */
 export const RCR_SRST = 0x02;
 /** Reset CPU: a write with this bit set resets. */
 export const RCR_RCPU = 0x04;
 
-const RCR_OFFSET = RCR_PORT - PCI_CONFIG_ADDRESS_PORT;
+const RCR_OFFSET = PIIX_RCR_PORT - PCI_CONFIG_ADDRESS_PORT;
 
 export class PiixRcr implements PortDevice, StateObject {
   readonly typeName = 'piix-rcr';

@@ -108,6 +108,14 @@ export class PciConfigSpace {
     return at;
   }
 
+  /** Set `size` bytes of a capability's body (inside a capability, after its id and next pointer). */
+  defineBytes(offset: number, size: number, value: number): void {
+    if (!Number.isInteger(offset) || offset < PCI_CONFIG_HEADER_SIZE || offset + size > PCI_CONFIG_SPACE_SIZE || this.used.subarray(offset, offset + size).some((u) => u === 0)) {
+      throw new WiringError(`configuration bytes [${hex(offset)}, ${hex(offset + size)}) are not inside a capability`);
+    }
+    this.set(offset, size, value);
+  }
+
   /** Make bits of `length` bytes writable; they must lie inside capabilities (not their headers' ids). */
   setWriteMask(offset: number, length: number, mask = 0xff): void {
     if (

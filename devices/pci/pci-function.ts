@@ -190,6 +190,16 @@ export class PciFunction implements Visitable {
     return this.space.addCapability(id, length, offset);
   }
 
+  /**
+   * Definition bytes of a capability's body (a vendor capability's fields): `size` bytes (1, 2 or 4)
+   * of `value` at `offset`, which must lie inside a capability added before. They are read-only to
+   * the guest unless setWriteMask says otherwise, and part of the reset image.
+   */
+  defineConfig(offset: number, size: number, value: number): void {
+    this.checkUnsealed('configuration bytes defined');
+    this.space.defineBytes(offset, size, value);
+  }
+
   /** Make bits of `length` bytes from `offset` writable (registers inside a capability). */
   setWriteMask(offset: number, length: number, mask = 0xff): void {
     this.checkUnsealed('a write mask set');
@@ -204,9 +214,10 @@ export class PciFunction implements Visitable {
 
   /**
    * MSI-X with `vectors` vectors whose table and PBA live in memory BARs already defined, laid over
-   * their handlers there. Vectors start masked.
+   * their handlers there. Vectors start masked. The capability goes at `capOffset` when given (a
+   * device copying another's layout), else at the first free dword from 0x40.
    */
-  addMsix(vectors: number, layout: MsixLayout): Msix {
+  addMsix(vectors: number, layout: MsixLayout, capOffset?: number): Msix {
     this.checkUnsealed('MSI-X added');
     if (this.msixState !== null) throw new WiringError('MSI-X added twice');
     if (!Number.isInteger(vectors) || vectors < 1 || vectors > PCI_MSIX_MAX_VECTORS) {
@@ -228,7 +239,7 @@ export class PciFunction implements Visitable {
     if (tableIn === pbaIn && tableOffset < pbaOffset + pbaBytes && pbaOffset < tableOffset + tableBytes) {
       throw new WiringError('MSI-X table and PBA overlap');
     }
-    const cap = this.space.addCapability(PCI_CAP_ID_MSIX, PCI_MSIX_CAP_LENGTH);
+    const cap = this.space.addCapability(PCI_CAP_ID_MSIX, PCI_MSIX_CAP_LENGTH, capOffset);
     const msix = new Msix(this.config, cap, vectors, (lo, hi, data) => this.sendMsi(lo, hi, data));
     tableIn.addOverlay(tableOffset, tableOffset + tableBytes, { read: (o, n) => msix.tableRead(o, n), write: (o, n, v) => msix.tableWrite(o, n, v) });
     pbaIn.addOverlay(pbaOffset, pbaOffset + pbaBytes, { read: (o, n) => msix.pbaRead(o, n), write: () => {} });
@@ -242,9 +253,10 @@ export class PciFunction implements Visitable {
 
   /**
    * MSI-X in a memory BAR of its own, as QEMU's msix_init_exclusive_bar: 4 KiB with the table at 0
-   * and the PBA at 2 KiB, or (past 128 vectors) the PBA right after the table in a larger BAR.
+   * and the PBA at 2 KiB, or (past 128 vectors) the PBA right after the table in a larger BAR. The
+   * capability goes at `capOffset` when given (see addMsix).
    */
-  addMsixExclusiveBar(vectors: number, bar: number): Msix {
+  addMsixExclusiveBar(vectors: number, bar: number, capOffset?: number): Msix {
     const tableBytes = vectors * PCI_MSIX_ENTRY_SIZE;
     let size = 0x1000;
     let pbaOffset = size / 2;
@@ -253,7 +265,7 @@ export class PciFunction implements Visitable {
       while (size < tableBytes + msixPbaBytes(vectors)) size *= 2;
     }
     this.defineMemoryBar(bar, size, null);
-    return this.addMsix(vectors, { tableBar: bar, tableOffset: 0, pbaBar: bar, pbaOffset });
+    return this.addMsix(vectors, { tableBar: bar, tableOffset: 0, pbaBar: bar, pbaOffset }, capOffset);
   }
 
   // ---- What the device uses at run time ----

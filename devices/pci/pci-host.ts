@@ -21,7 +21,7 @@ import type { IoBus, PortDevice } from '../../src/bus/io-bus.ts';
 import { IO_8, IO_16, IO_32 } from '../../src/bus/io-bus.ts';
 import type { MmioBus } from '../../src/bus/mmio-bus.ts';
 import type { IrqSink } from '../../src/irq.ts';
-import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_PCI, type StateObject } from '../../src/qom/object.ts';
 import { WiringError } from '../../src/util/errors.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import { PciBarMapper } from './pci-bar-mapper.ts';
@@ -41,12 +41,11 @@ import {
   PCI_BASE_ADDRESS_END,
   PCI_CLASS_BRIDGE_HOST,
   PCI_COMMAND,
-  PCI_CONFIG_ADDRESS,
-  PCI_CONFIG_DATA,
   PCI_DEVFNS,
   PCI_FUNCTIONS_PER_SLOT,
   PCI_SLOTS,
 } from './pci-regs.ts';
+import { PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_DATA_PORT } from '../../src/hw/pc-layout.ts';
 
 export interface PciHostWiring {
   /** Where I/O BARs are mapped. */
@@ -72,6 +71,8 @@ function touchesDecoding(offset: number, size: number): boolean {
 export class PciHost implements StateObject {
   readonly typeName = 'i440fx-pcihost';
   readonly stateVersion = 1;
+  /** After the interrupt controllers (whose loaded inputs it trusts), before the devices behind it. */
+  readonly postLoadPriority = PRIORITY_PCI;
   /** The host bridge, 00:00.0. */
   readonly hostBridge: PciFunction;
   readonly router: PciIntxRouter;
@@ -112,8 +113,8 @@ export class PciHost implements StateObject {
 
   /** Map CONFADD and CONFDATA (0xCF8-0xCFF); the legacy device must not be registered there. */
   registerPorts(io: IoBus): void {
-    io.register(PCI_CONFIG_ADDRESS, 4, this.addressPorts, IO_8 | IO_16 | IO_32);
-    io.register(PCI_CONFIG_DATA, 4, this.dataPorts, IO_8 | IO_16 | IO_32);
+    io.register(PCI_CONFIG_ADDRESS_PORT, 4, this.addressPorts, IO_8 | IO_16 | IO_32);
+    io.register(PCI_CONFIG_DATA_PORT, 4, this.dataPorts, IO_8 | IO_16 | IO_32);
   }
 
   /** Plug `fn` as function `func` (0-7) of `slot` (1-31). Slot 0 holds the host bridge. */

@@ -7,10 +7,8 @@
 
 // ---- Configuration mechanism #1 (I/O ports) ----
 
-/** CONFADD: a 32-bit register, answered only to aligned dword accesses. */
-export const PCI_CONFIG_ADDRESS = 0xcf8;
-/** CONFDATA: four ports; byte n reads byte n of the addressed dword. */
-export const PCI_CONFIG_DATA = 0xcfc;
+// CONFADD (a 32-bit register, answered only to aligned dword accesses) and CONFDATA (four ports;
+// byte n reads byte n of the addressed dword) are at the PC's ports in src/hw/pc-layout.ts.
 /** CONFADD bit 31: configuration cycles enabled. */
 export const CONFADD_ENABLE = 0x80000000;
 /** Bits CONFADD keeps: enable, bus (23:16), device (15:11), function (10:8), register (7:2). */
@@ -185,3 +183,5 @@ export const PCI_MEM_WINDOW_END = 0xfec00000;
 export const PCI_MEM_WINDOW_BASE = 0xe0000000;
 /** Memory BARs smaller than a page still get a page of address space (SeaBIOS PCI_DEVICE_MEM_MIN). */
 export const PCI_DEVICE_MEM_MIN = 0x1000;
+
+// The x86 MSI window (0xFEExxxxx) is MSI_ADDRESS_BASE/MASK in src/hw/apic-message.ts.

@@ -11,7 +11,7 @@
  */
 import type { BlockBackend } from '../../src/block/block-backend.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
-import type { StateObject } from '../../src/qom/object.ts';
+import { PRIORITY_VIRTIO, type StateObject } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import { DescChain, walkChain } from '../virtio/descriptor-chain.ts';
 import {
@@ -50,6 +50,8 @@ import {
 export class VirtioBlk implements VirtioDevice, StateObject {
   readonly typeName = 'virtio-blk';
   readonly stateVersion = 1;
+  /** After its transport (same priority, and its path sorts after the transport's). */
+  readonly postLoadPriority = PRIORITY_VIRTIO;
   readonly deviceType = VIRTIO_ID_BLOCK;
   readonly deviceFeatures: bigint;
   readonly queueCount = 1;

@@ -12,12 +12,19 @@ export interface MpTableOptions {
   ioapicId: number;
   ioapicAddress: number;
   lapicAddress: number;
-  /** PCI devices' INTx routing: [slot, pin (1 = INTA), ioapic pin]. */
+  /**
+   * PCI devices' INTx routing: [slot, pin (1 = INTA), ioapic pin]. The ISA entries of the IOAPIC pins
+   * named here are left out, as SeaBIOS leaves out those of its PCI IRQs: one pin, one trigger mode.
+   */
   pciIrqs: [number, number, number][];
 }
 
-const ISA_BUS = 0;
-const PCI_BUS = 1;
+/**
+ * Bus ids as SeaBIOS gives them: PCI bus n has id n (Linux looks a PCI function's INTx up by its bus
+ * number as the MP bus id), ISA comes after the PCI buses.
+ */
+const PCI_BUS = 0;
+const ISA_BUS = 1;
 /** IOAPIC pin of each ISA IRQ (IRQ 0 arrives on pin 2; IRQ 2 is the 8259 cascade). */
 export function isaIrqToIoapicPin(irq: number): number {
   return irq === 0 ? 2 : irq;
@@ -43,8 +50,9 @@ export function buildMpTable(o: MpTableOptions, address: number): Uint8Array {
   entries.push([1, ISA_BUS, ...text('ISA', 6)]);
   // IOAPIC: type 2, id, version 0x20, flags enabled, address.
   entries.push([2, o.ioapicId, 0x20, 1, ...u32(o.ioapicAddress)]);
+  const pciPins = new Set(o.pciIrqs.map(([, , ioapicPin]) => ioapicPin));
   for (let irq = 0; irq < 16; irq++) {
-    if (irq === 2) continue;
+    if (irq === 2 || pciPins.has(isaIrqToIoapicPin(irq))) continue;
     // Interrupt source: type 3, INT, flags conforming (ISA: edge, active high), bus, irq, ioapic, pin.
     entries.push([3, 0, 0, 0, ISA_BUS, irq, o.ioapicId, isaIrqToIoapicPin(irq)]);
   }

@@ -6,6 +6,9 @@ import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import type { ByteOutput } from './byte-output.ts';
 import { IO_CHUNK, readInputFile } from './input-file.ts';
+import type { BlockBackend } from '../../src/block/block-backend.ts';
+import type { DriveSpec } from '../drive.ts';
+import { openDriveFile } from './drives.ts';
 
 export interface CliIo {
   /**
@@ -21,6 +24,8 @@ export interface CliIo {
   /** One or more complete lines for standard error. */
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /** Open a -drive's image (host/drives.ts); absent: the front end has no disks. */
+  openDrive?(drive: DriveSpec): BlockBackend;
 }
 
 /** Milliseconds to wait before writing again to a non-blocking descriptor that is full (EAGAIN). */
@@ -89,5 +94,6 @@ export function nodeIo(): CliIo {
     stdoutIsTty: tty.isatty(1),
     stderr: (text) => void process.stderr.write(text),
     env: process.env,
+    openDrive: openDriveFile,
   };
 }

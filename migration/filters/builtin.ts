@@ -1,7 +1,8 @@
 /**
  * The filters every godwit build has (docs/architecture.md section 9), in inverse pairs:
  *   kvm-apic <-> apic v3, kvm-ioapic <-> ioapic, kvm-i8259 <-> i8259 (per chip),
- *   kvm-pit <-> i8254 + pcspk (merge / split), apic v3 <-> v4.
+ *   kvm-pit <-> i8254 + pcspk (merge / split), apic v3 <-> v4,
+ *   virtio-blk-pci <-> virtio-pci + virtio-blk (split / merge).
  * Fill a registry with `new FilterRegistry().registerAll(builtinFilters())`.
  */
 import type { Filter } from './filter.ts';
@@ -10,6 +11,7 @@ import { apicV3ToV4, apicV4ToV3 } from './apic-versions.ts';
 import { i8259ToKvmI8259, kvmI8259ToI8259 } from './i8259-kvm.ts';
 import { ioapicToKvmIoapic, kvmIoapicToIoapic } from './ioapic-kvm.ts';
 import { i8254ToKvmPit, kvmPitToI8254 } from './pit-kvm.ts';
+import { virtioBlkPciToSplit, virtioSplitToBlkPci } from './virtio-blk-shapes.ts';
 
 export function builtinFilters(): Filter[] {
   return [
@@ -23,5 +25,7 @@ export function builtinFilters(): Filter[] {
     i8259ToKvmI8259,
     kvmPitToI8254,
     i8254ToKvmPit,
+    virtioBlkPciToSplit,
+    virtioSplitToBlkPci,
   ];
 }

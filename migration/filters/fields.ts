@@ -4,7 +4,7 @@
  * checks kind and range and throws a FilterError naming `<path>.<field>`; `done()` then refuses any
  * field the filter did not read, so that nothing is dropped silently.
  */
-import { newNode, isStateNode, type StateNode, type StateValue } from '../../src/visit/state-tree.ts';
+import { cloneTree, newNode, isStateNode, type StateNode, type StateValue } from '../../src/visit/state-tree.ts';
 import { describeValue } from '../../src/visit/field-checks.ts';
 import { fieldError, type FilterError } from './filter-error.ts';
 
@@ -78,6 +78,11 @@ export class FieldReader {
   i32(name: string): number {
     return this.number('i32', name, this.take(name));
   }
+  bool(name: string): boolean {
+    const v = this.take(name);
+    if (typeof v !== 'boolean') throw this.error(name, `expected a flag, got ${describeValue(v)}`);
+    return v;
+  }
   u64(name: string): bigint {
     const v = this.take(name);
     if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw this.error(name, `expected u64, got ${describeValue(v)}`);
@@ -111,6 +116,9 @@ export class FieldReader {
   u8Array(name: string, length: number): number[] {
     return this.numberArray('u8', name, length);
   }
+  u16Array(name: string, length: number): number[] {
+    return this.numberArray('u16', name, length);
+  }
   u32Array(name: string, length: number): number[] {
     return this.numberArray('u32', name, length);
   }
@@ -121,6 +129,23 @@ export class FieldReader {
       if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw this.error(`${name}[${i}]`, `expected u64, got ${describeValue(v)}`);
     }
     return (values as bigint[]).slice();
+  }
+
+  /** The length of array field `name` (not yet read: read it with a typed accessor after). */
+  arrayLength(name: string, max: number): number {
+    const v = Object.hasOwn(this.node, name) ? this.node[name] : undefined;
+    if (!Array.isArray(v) || v.length > max) throw this.error(name, `expected an array of at most ${max}, got ${describeValue(v)}`);
+    return v.length;
+  }
+
+  /**
+   * A group carried over whole (a copy sharing nothing with the input), for state a filter moves
+   * without changing it; the destination's schema check still sees every field of it.
+   */
+  group(name: string): StateNode {
+    const v = this.take(name);
+    if (!isStateNode(v)) throw this.error(name, `expected a group of fields, got ${describeValue(v)}`);
+    return cloneTree(v);
   }
 
   /** An optional group: its reader, or null when absent. */

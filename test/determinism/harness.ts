@@ -16,6 +16,8 @@ import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { hash64 } from '../../src/util/hash.ts';
 import { guestImage } from '../guests/run-guest.ts';
+import { MemoryBackend } from '../../src/block/memory-backend.ts';
+import { virtioblkDisk, virtioblkMachine, type DiskShape, type VirtioblkConfig } from '../guests/virtioblk-config.ts';
 
 export const MODES: readonly KernelIrqchip[] = ['on', 'split', 'off'];
 
@@ -25,6 +27,12 @@ export interface GuestSpec {
   append?: string;
   /** RAM in MiB (default 4: small snapshots, quick restores). */
   ramMiB?: number;
+  /**
+   * The virtioblk guest's disk (test/guests/virtioblk-config.ts) in one shape; its configuration gives
+   * the command line. A machine gets a fresh image unless given the bytes (a restore: the disk as the
+   * source machine left it, since a drive without snapshot=on is not in the snapshot).
+   */
+  disk?: { config: VirtioblkConfig; shape: DiskShape };
 }
 
 /** Everything about a machine that the guest could observe, in comparable form. */
@@ -37,22 +45,33 @@ export interface Observed {
   objects: string;
   /** How the run ended (for finished runs), else ''. */
   ending: string;
+  /** hash64 of the disk's bytes ('' without a disk). */
+  diskHash: string;
 }
 
-/** The guest's configuration under one kernel-irqchip setting. */
-export function configOf(g: GuestSpec, mode: KernelIrqchip): MachineConfig {
-  return defaultMachineConfig({
+/** The guest's configuration under one kernel-irqchip setting (`disk`: the image's bytes, used in place). */
+export function configOf(g: GuestSpec, mode: KernelIrqchip, disk?: Uint8Array, shape = g.disk?.shape): MachineConfig {
+  const config = defaultMachineConfig({
     kernel: { name: `${g.name}.elf`, data: guestImage(g.name) },
     append: g.append ?? '',
     smp: g.smp,
     kernelIrqchip: mode,
     ramBytes: (g.ramMiB ?? 4) << 20,
   });
+  if (g.disk === undefined) return config;
+  const { overrides } = virtioblkMachine(g.disk.config, shape!, disk ?? virtioblkDisk());
+  return { ...config, ...overrides, append: g.append ?? overrides.append! };
 }
 
 /** A machine for the guest; its serial output is appended to `out`. */
-export function makeMachine(g: GuestSpec, mode: KernelIrqchip, out: number[]): Machine {
-  return new Machine(configOf(g, mode), { serialOut: (b) => out.push(b), log: () => {} });
+export function makeMachine(g: GuestSpec, mode: KernelIrqchip, out: number[], disk?: Uint8Array): Machine {
+  return new Machine(configOf(g, mode, disk), { serialOut: (b) => out.push(b), log: () => {} });
+}
+
+/** The bytes of the machine's disk (the memory backend of its one drive), or null without one. */
+export function diskOf(m: Machine): Uint8Array | null {
+  const backend = m.config.drives[0]?.backend;
+  return backend instanceof MemoryBackend ? backend.bytes : null;
 }
 
 /** Upper bound for every run here: a guest that spins forever fails instead of hanging the suite. */
@@ -71,10 +90,11 @@ const canonicalMachines = new Map<string, Machine>();
 
 /** A machine of the in-kernel flavour with the same shape, the common form to compare states in. */
 function canonicalFlavourOf(g: GuestSpec): Machine {
-  const key = `${g.name}/${g.smp}/${g.ramMiB ?? 4}`;
+  const key = `${g.name}/${g.smp}/${g.ramMiB ?? 4}/${g.disk?.config ?? ''}`;
   let m = canonicalMachines.get(key);
   if (m === undefined) {
-    m = makeMachine(g, 'on', []);
+    // One shape for every disk (combined): machines of either shape compare field by field.
+    m = new Machine(configOf(g, 'on', undefined, 'combined'), { serialOut: () => {}, log: () => {} });
     canonicalMachines.set(key, m);
   }
   return m;
@@ -104,6 +124,7 @@ export function observe(g: GuestSpec, m: Machine, serial: readonly number[], res
     ramHash: s.ramHash,
     objects: objectsOf(g, m),
     ending: result === null ? '' : `${result.reason} ${result.exitStatus}`,
+    diskHash: ((d) => (d === null ? '' : hash64(d)))(diskOf(m)),
   };
 }
 
@@ -125,15 +146,22 @@ export function snapshotBytes(m: Machine): Uint8Array {
  * built as `godwit -incoming` builds it: without a kernel, initrd or command line (the snapshot
  * carries them).
  */
-export function restoreFrom(bytes: Uint8Array, g: GuestSpec, mode: KernelIrqchip, out: number[]): { machine: Machine; chain: string[] } {
-  const m = new Machine({ ...configOf(g, mode), kernel: null, initrds: [], append: '' }, { serialOut: (b) => out.push(b), log: () => {} });
+export function restoreFrom(
+  bytes: Uint8Array,
+  g: GuestSpec,
+  mode: KernelIrqchip,
+  out: number[],
+  disk?: Uint8Array,
+  shape = g.disk?.shape,
+): { machine: Machine; chain: string[] } {
+  const m = new Machine({ ...configOf(g, mode, disk, shape), kernel: null, initrds: [], append: '' }, { serialOut: (b) => out.push(b), log: () => {} });
   const { chain } = restoreSnapshot(m, decodeSnapshot(bytes));
   return { machine: m, chain: [...chain] };
 }
 
 /** Field-by-field comparison with a readable failure: the first differing field named. */
 export function firstDifference(a: Observed, b: Observed): string | null {
-  for (const key of ['retired', 'virtualTimeNs', 'ramHash', 'ending'] as const) {
+  for (const key of ['retired', 'virtualTimeNs', 'ramHash', 'ending', 'diskHash'] as const) {
     if (a[key] !== b[key]) return `${key}: ${String(a[key])} != ${String(b[key])}`;
   }
   if (a.serial !== b.serial) return `serial output differs (${a.serial.length} and ${b.serial.length} bytes)`;

@@ -142,7 +142,7 @@ describe('flags and devices', () => {
     expect(fails(['-device', 'isa-debug-exit,id=1x'])).toBe("-device: id '1x' must start with a letter and hold only letters, digits, '-', '.' and '_'");
     expect(fails(['-device', 'pc-testdev,x=1'])).toBe("-device: pc-testdev: unknown property 'x'");
     expect(fails(['-device', 'pc-testdev,x=1,x=2'])).toBe("-device: pc-testdev: property 'x' given twice");
-    expect(fails(['-device', 'e1000'])).toBe("-device: unknown or unsupported device 'e1000' (known: isa-debug-exit, pc-testdev)");
+    expect(fails(['-device', 'e1000'])).toBe("-device: unknown or unsupported device 'e1000' (known: isa-debug-exit, pc-testdev, virtio-blk, virtio-blk-pci, virtio-pci)");
     expect(fails(['-device', 'iobase=1'])).toBe('-device: give the device type first (-device TYPE,...)');
     expect(fails(['-device', 'isa-debug-exit,iosize=8'])).toBe('-device isa-debug-exit iosize: 8 is out of range (4..4)');
     expect(fails(['-display', 'gtk'])).toBe("-display: only 'none' is supported (godwit is headless)");

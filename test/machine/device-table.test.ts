@@ -11,6 +11,7 @@ import { deviceHelp, deviceTypes, devicesFromStrings } from '../../machine/devic
 import { formatDeviceSpec, parseDeviceSpec } from '../../machine/device-spec.ts';
 import { postLoadOrder } from '../../machine/machine-state.ts';
 import { DEBUG_EXIT_PORT } from '../../src/hw/pc-layout.ts';
+import { MemoryBackend } from '../../src/block/memory-backend.ts';
 
 const events = { onDebugExit: () => {}, onReset: () => {} };
 const host = { serialOut: () => {}, log: () => {} };
@@ -22,10 +23,17 @@ function board(overrides = {}) {
 describe('the device table', () => {
   it('knows each type with the state version its objects carry', () => {
     const table = deviceTypes();
-    const b = board();
+    // Every type on one board: the virtio disk in both shapes (disk0 combined, disk1 split).
+    const drive = (id: string) => ({ id, file: id, readOnly: false, snapshot: false, checkIdentity: true, backend: new MemoryBackend(1 << 20) });
+    const specs = [
+      { driver: 'virtio-blk-pci', id: 'disk0', props: new Map([['drive', 'd0']]) },
+      { driver: 'virtio-pci', id: 'disk1', props: new Map<string, string>() },
+      { driver: 'virtio-blk', id: null, props: new Map([['drive', 'd1'], ['bus', 'disk1']]) },
+    ];
+    const b = board({ devices: [...defaultMachineConfig().devices, ...specs], drives: [drive('d0'), drive('d1')] });
     for (const name of table.names()) {
       const entry = table.get(name)!;
-      const spec = { driver: name, id: null, props: new Map<string, string>() };
+      const spec = specs.find((s) => s.driver === name) ?? { driver: name, id: null, props: new Map<string, string>() };
       const object = b.objects.get(entry.factory!.path(spec));
       expect(object?.typeName, name).toBe(name);
       expect(object?.stateVersion, name).toBe(entry.version);
@@ -59,7 +67,7 @@ describe('the device table', () => {
 
 describe('post-load order', () => {
   for (const mode of ['on', 'split', 'off'] as KernelIrqchip[]) {
-    it(`${mode}: CPUs, local APICs, IOAPIC, PIC, PIT, then the rest, as the objects declare`, () => {
+    it(`${mode}: CPUs, local APICs, IOAPIC, PIC, PIT, PCI, then the rest, as the objects declare`, () => {
       const b = board({ smp: 2, kernelIrqchip: mode });
       const order = postLoadOrder(b.objects).map((p) => p.replace(/\[\d+\]/g, '[]'));
       const groups = [
@@ -68,6 +76,7 @@ describe('post-load order', () => {
         ['/machine/ioapic'],
         ['/machine/pic/master', '/machine/pic/slave'],
         mode === 'on' ? ['/machine/pit'] : ['/machine/pcspk', '/machine/pit'],
+        ['/machine/pci'],
       ];
       let at = 0;
       for (const group of groups) {

@@ -37,6 +37,7 @@ describe('readMachineConfig', () => {
       icountShift: 2,
       noReboot: true,
       devices: defaultDeviceSpecs(),
+      drives: [],
       rtcBaseSeconds: 946684800,
       cpu: { vendor: 'AuthenticAMD', features: { tsc: false, pse: true, pge: true, msr: true, cx8: true, cmov: true, apic: true }, leaf15: true },
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IO_16, IO_32, IO_8, IoBus } from '../../../src/bus/io-bus.ts';
-import { PCI_CONFIG_ADDRESS_PORT, PiixRcr } from '../../../devices/misc/piix-rcr.ts';
+import { PiixRcr } from '../../../devices/misc/piix-rcr.ts';
+import { PCI_CONFIG_ADDRESS_PORT } from '../../../src/hw/pc-layout.ts';
 import { roundTrip } from '../helpers.ts';
 
 function setup() {

@@ -3,7 +3,8 @@
 # test/guests/expected/virtioblk-<config>.txt (exit status 1: the guest's exit(0)). A fresh disk image
 # from make-disk.mjs is used for each run. Prints a table; exits non-zero if anything differs.
 # Usage: test/guests/disk/qemu-virtioblk.sh [config...]   (default: all; see CONFIGS below)
-# Env: KEEP=1 keeps outputs in test/guests/build/qemu/, UPDATE=1 writes the expected files instead.
+# Env: KEEP=1 keeps outputs in test/guests/build/qemu/, UPDATE=1 writes the expected files instead,
+# EMULATOR=godwit runs the same command lines under godwit (bin/godwit.js) instead of QEMU.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -22,6 +23,13 @@ CONFIGS=(
 	"modern-msix-ro|mode=modern irq=msix indirect=1 event_idx=1|on|on"
 )
 
+if [ "${EMULATOR:-qemu}" = godwit ]; then
+	EMU=(node "$ROOT/bin/godwit.js")
+	[ "${UPDATE:-0}" = 1 ] && { echo "UPDATE=1 is for QEMU's outputs" >&2; exit 2; }
+else
+	EMU=(qemu-system-i386)
+fi
+
 mkdir -p "$OUT"
 fail=0
 printf '%-16s %-10s %-8s %s\n' config result status note
@@ -31,7 +39,7 @@ for entry in "${CONFIGS[@]}"; do
 	disk="$OUT/virtioblk-$name.img"
 	node "$G/disk/make-disk.mjs" "$disk" >/dev/null
 	# The exact command line, also recorded in README-virtio.md.
-	timeout "$TIMEOUT" qemu-system-i386 -M pc -m 128 -kernel "$ELF" -append "$append" \
+	timeout "$TIMEOUT" "${EMU[@]}" -M pc -m 128 -kernel "$ELF" -append "$append" \
 		-drive "file=$disk,format=raw,if=none,id=d0,readonly=$ro" \
 		-device "virtio-blk-pci,drive=d0,disable-legacy=$legacy,serial=$SERIAL" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -display none -serial stdio -monitor none -no-reboot \

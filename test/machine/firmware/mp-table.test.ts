@@ -46,9 +46,21 @@ describe('MP table', () => {
     expect(types.filter((x) => x === 0)).toHaveLength(2);
     expect(types.filter((x) => x === 2)).toHaveLength(1);
     expect(types.filter((x) => x === 4)).toHaveLength(2);
-    expect(ints).toContainEqual([0, 0, 0, 2]);
-    expect(ints).toContainEqual([0, 0, 4, 4]);
-    expect(ints).toContainEqual([0x0f, 1, 4, 11]);
+    // Bus ids as SeaBIOS: PCI bus 0 is id 0 (Linux looks INTx up by bus number), ISA is id 1.
+    const buses = new Map<string, number>();
+    off = 16 + 44;
+    for (let i = 0; i < count; i++) {
+      const type = t[off]!;
+      if (type === 1) buses.set(String.fromCharCode(...t.subarray(off + 2, off + 8)).trim(), t[off + 1]!);
+      off += type === 0 ? 20 : 8;
+    }
+    expect(Object.fromEntries(buses)).toEqual({ PCI: 0, ISA: 1 });
+    expect(ints).toContainEqual([0, 1, 0, 2]);
+    expect(ints).toContainEqual([0, 1, 4, 4]);
+    expect(ints).toContainEqual([0x0f, 0, 4, 11]);
+    // The IOAPIC pin a PCI entry uses has no ISA entry (one trigger mode per pin); the others keep theirs.
+    expect(ints.filter(([, , , pin]) => pin === 11)).toEqual([[0x0f, 0, 4, 11]]);
+    expect(ints).toContainEqual([0, 1, 10, 10]);
     expect(isaIrqToIoapicPin(0)).toBe(2);
   });
 });

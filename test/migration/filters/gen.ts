@@ -145,3 +145,40 @@ export function genApicV3(r: Rng): StateNode {
   if (r.bool()) f.esr_pending = node({ value: 1 + r.below(255) });
   return node(f);
 }
+
+/** A virtio-blk-pci v1 state (the combined shape of migration/filters/virtio-blk-shapes.ts). */
+export function genVirtioBlkPci(r: Rng): StateNode {
+  const slots = 256;
+  const queue = () =>
+    node({
+      size: r.below(0x10000),
+      ready: r.bool(),
+      desc: r.u64(),
+      driver: r.u64(),
+      device: r.u64(),
+      last_avail_idx: r.below(0x10000),
+      used_idx: r.below(0x10000),
+      signalled_used: r.below(0x10000),
+      signalled_used_valid: r.bool(),
+      vector: r.below(0x10000),
+    });
+  const config = new Uint8Array(256);
+  for (let i = 0; i < config.length; i++) config[i] = r.u8();
+  return node({
+    devfn: r.u8(),
+    pci: node({ config, msix: node({ table: new Uint8Array(32), pba: new Uint8Array(8) }) }),
+    isr: r.u8(),
+    status: r.u8(),
+    features: node({ device_feature_select: r.u32(), driver_feature_select: r.u32(), driver_features: r.u64() }),
+    queue_select: r.below(0x10000),
+    config_generation: r.u8(),
+    config_vector: r.below(0x10000),
+    queues: Array.from({ length: 1 + r.below(2) }, queue),
+    requests: node({
+      count: r.below(0x10000),
+      heads: Array.from({ length: slots }, () => r.below(0x10000)),
+      deadlines: Array.from({ length: slots }, () => r.u64()),
+      broken: r.bool(),
+    }),
+  });
+}

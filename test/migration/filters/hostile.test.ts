@@ -8,7 +8,8 @@ import { builtinFilters } from '../../../migration/filters/builtin.ts';
 import type { Filter, FilterNode } from '../../../migration/filters/filter.ts';
 import { isFilterError } from '../../../migration/filters/filter-error.ts';
 import { isStateNode, newNode, type StateNode, type StateValue } from '../../../src/visit/state-tree.ts';
-import { genApicV3, genI8259, genIoapic, genKvmI8259, genKvmIoapic, genKvmPit, Rng } from './gen.ts';
+import { genApicV3, genI8259, genIoapic, genKvmI8259, genKvmIoapic, genKvmPit, genVirtioBlkPci, Rng } from './gen.ts';
+import { virtioBlkPciToSplit } from '../../../migration/filters/virtio-blk-shapes.ts';
 import { apicV3ToV4 } from '../../../migration/filters/apic-versions.ts';
 import { apicToKvmApic } from '../../../migration/filters/apic-kvm.ts';
 import { kvmPitToI8254 } from '../../../migration/filters/pit-kvm.ts';
@@ -38,6 +39,10 @@ function validInputs(f: Filter, r: Rng): FilterNode[] {
       return apicV3ToV4.apply(one('apic', 3, genApicV3(r)), CTX);
     case 'kvm-apic->apic':
       return apicToKvmApic.apply(one('apic', 3, genApicV3(r)), CTX);
+    case 'virtio-blk-pci->virtio-pci+virtio-blk':
+      return one('virtio-blk-pci', 1, genVirtioBlkPci(r));
+    case 'virtio-pci+virtio-blk->virtio-blk-pci':
+      return virtioBlkPciToSplit.apply(one('virtio-blk-pci', 1, genVirtioBlkPci(r)), CTX);
     default:
       throw new Error(`no generator for ${f.name}`);
   }

@@ -9,7 +9,7 @@ import { builtinFilters } from '../../../migration/filters/builtin.ts';
 import type { Filter, FilterNode } from '../../../migration/filters/filter.ts';
 import { isFilterError } from '../../../migration/filters/filter-error.ts';
 import { cloneTree, diffTrees, treesEqual, type StateNode } from '../../../src/visit/state-tree.ts';
-import { genI8259, genIoapic, genKvmI8259, genKvmIoapic, genKvmPit, node, obj, Rng } from './gen.ts';
+import { genI8259, genIoapic, genKvmI8259, genKvmIoapic, genKvmPit, genVirtioBlkPci, node, obj, Rng } from './gen.ts';
 
 const registry = new FilterRegistry().registerAll(builtinFilters());
 const T = 123_456_789n;
@@ -42,6 +42,7 @@ describe('builtin registry', () => {
       'i8254+pcspk->kvm-pit / kvm-pit->i8254+pcspk',
       'i8259->kvm-i8259 / kvm-i8259->i8259',
       'ioapic->kvm-ioapic / kvm-ioapic->ioapic',
+      'virtio-blk-pci->virtio-pci+virtio-blk / virtio-pci+virtio-blk->virtio-blk-pci',
     ]);
   });
 });
@@ -194,5 +195,20 @@ describe('every filter refuses fields it does not understand', () => {
     expect(() => run('kvm-pit->i8254+pcspk', [obj('kvm-pit', 1, b)], '/machine/pit')).toThrow(
       /\/machine\/pit\.channels\[1\]\.mode: expected u8, got 300/,
     );
+  });
+});
+
+describe('virtio-blk-pci <-> virtio-pci + virtio-blk', () => {
+  const path = '/machine/peripheral/disk0';
+  it('combined -> split -> combined and split -> combined -> split are exact', () => {
+    const r = new Rng(11);
+    for (let i = 0; i < 200; i++) {
+      const a = obj('virtio-blk-pci', 1, genVirtioBlkPci(r));
+      const split = run('virtio-blk-pci->virtio-pci+virtio-blk', [a], path);
+      const [back] = run('virtio-pci+virtio-blk->virtio-blk-pci', split, path);
+      expectSame(back!.fields, a.fields);
+      const again = run('virtio-blk-pci->virtio-pci+virtio-blk', [back!], path);
+      again.forEach((n, k) => expectSame(n.fields, split[k]!.fields));
+    }
   });
 });
