@@ -182,18 +182,19 @@ async function snapshot(V86: V86Ctor, job: { kernel: string; cmdline: string; ra
 
 async function main(): Promise<void> {
   // v86's multiboot test exit throws the string "HALT" out of its port handler.
-  process.on('uncaughtException', (x) => {
+  process.on('uncaughtException', (x: unknown) => {
     if (x !== 'HALT') {
       console.error(`v86-child: ${x instanceof Error ? x.stack : String(x)}`);
       process.exit(1);
     }
   });
-  const job = JSON.parse(process.argv[2] ?? '{}') as { job: string } & Record<string, never>;
+  // The parent writes the job; its fields are checked by use (a wrong job fails in v86 or fs).
+  const job = JSON.parse(process.argv[2] ?? '{}') as { job: string } & Record<string, unknown>;
   const V86 = await load();
   let result: unknown;
-  if (job.job === 'mips') result = await mips(V86, job);
-  else if (job.job === 'linux') result = await linux(V86, job);
-  else if (job.job === 'snapshot') result = await snapshot(V86, job);
+  if (job.job === 'mips') result = await mips(V86, job as unknown as Parameters<typeof mips>[1]);
+  else if (job.job === 'linux') result = await linux(V86, job as unknown as Parameters<typeof linux>[1]);
+  else if (job.job === 'snapshot') result = await snapshot(V86, job as unknown as Parameters<typeof snapshot>[1]);
   else throw new Error(`unknown job ${job.job}`);
   print(`RESULT ${JSON.stringify(result)}`);
   process.exit(0);
