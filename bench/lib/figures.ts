@@ -26,7 +26,10 @@ export interface Figure {
   references: Record<string, number | null>;
   /** Why a cell is empty: 'godwit' or a reference name -> one line. */
   missing?: Record<string, string>;
-  goal?: Goal;
+  /** The issue's goals this figure answers. */
+  goals?: Goal[];
+  /** How the figure was measured or what it is made of (one line, printed under it). */
+  note?: string;
 }
 
 /** The JSON document: a list of figures (the issue's shape, plus group, missing and goal). */
@@ -69,10 +72,8 @@ export function referenceCell(f: Figure, name: string): string {
   return `${name} ${formatValue(ref)} (${formatRatio(ratio(f.value, ref))})`;
 }
 
-function goalCell(g: Goal | undefined): string {
-  if (g === undefined) return '';
-  const verdict = g.met === null ? 'NOT MEASURED' : g.met ? 'met' : 'NOT MET';
-  return `goal: ${g.text}: ${verdict}`;
+function verdict(g: Goal): string {
+  return g.met === null ? 'NOT MEASURED' : g.met ? 'met' : 'NOT MET';
 }
 
 function godwitCell(f: Figure): string {
@@ -100,7 +101,8 @@ export function formatTable(figures: readonly Figure[]): string {
     const refs = Object.keys(f.references).map((n) => referenceCell(f, n));
     lines.push(`${f.name.padEnd(nameW)}  ${f.unit.padEnd(unitW)}  ${f.better.padEnd(6)}  ${value.padStart(valueW)}  ${refs.join('; ')}`.trimEnd());
     if (f.value === null) lines.push(`${''.padEnd(nameW)}  godwit: ${f.missing?.['godwit'] ?? 'not measured'}`);
-    if (f.goal !== undefined) lines.push(`${''.padEnd(nameW)}  ${goalCell(f.goal)}`);
+    if (f.note !== undefined) lines.push(`${''.padEnd(nameW)}  (${f.note})`);
+    for (const g of f.goals ?? []) lines.push(`${''.padEnd(nameW)}  goal: ${g.text}: ${verdict(g)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -120,7 +122,7 @@ export function formatMarkdown(figures: readonly Figure[]): string {
     }
     const name = `${f.name} (${f.unit}, ${f.better} is better)`;
     const refs = Object.keys(f.references).map((n) => referenceCell(f, n));
-    const goal = f.goal === undefined ? '' : `${f.goal.text}: ${f.goal.met === null ? 'not measured' : f.goal.met ? 'met' : '**not met**'}`;
+    const goal = (f.goals ?? []).map((g) => `${g.text}: ${g.met === null ? 'not measured' : g.met ? 'met' : '**not met**'}`).join('; ');
     lines.push(`| ${mdEscape(name)} | ${mdEscape(godwitCell(f))} | ${mdEscape(refs.join('; '))} | ${mdEscape(goal)} |`);
   }
   return `${lines.join('\n')}\n`;

@@ -87,6 +87,7 @@ function waitForLine(child: ChildProcess, line: string, timeoutMs: number): Prom
   return new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`QEMU: no '${line}' within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer.unref();
     const onData = (c: string): void => {
       buf = (buf + c).slice(-4096);
       if (buf.includes(`${line}\n`)) {

@@ -77,6 +77,8 @@ export class Qmp {
   waitEvent(match: (e: QmpEvent) => boolean, timeoutMs: number): Promise<QmpEvent> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`QMP: no matching event within ${timeoutMs} ms`)), timeoutMs);
+      // A wait for an event that never comes (a "failed" that did not happen) must not keep Node up.
+      timer.unref();
       this.waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
     });
   }
