@@ -54,7 +54,7 @@ function parseArgs(argv: readonly string[]): Args {
       }
     } else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  if (a.quick) a.runs = 2;
+  if (a.quick) a.runs = 1;
   if (a.quick) a.sizes = [128];
   if (runs !== null) a.runs = runs;
   if (sizes !== null) a.sizes = sizes;

@@ -63,12 +63,13 @@ export interface MipsResult {
 }
 
 /**
- * MIPS of `guest` under each setting in `modes`: one warm-up run per setting, then `runs` rounds
- * that alternate between the settings, so that noise from other load falls on all of them alike.
+ * MIPS of `guest` under each setting in `modes`: one short warm-up run per setting (unless
+ * `warmUp` is false), then `runs` rounds that alternate between the settings, so that noise from
+ * other load falls on all of them alike.
  */
-export function guestMips(guest: GuestName, modes: readonly KernelIrqchip[], rounds: number, runs: number, onRun: () => void = () => {}): Map<KernelIrqchip, MipsResult> {
+export function guestMips(guest: GuestName, modes: readonly KernelIrqchip[], rounds: number, runs: number, warmUp = true, onRun: () => void = () => {}): Map<KernelIrqchip, MipsResult> {
   const max = 4_000_000_000;
-  for (const mode of modes) runToExit(guestConfig(guest, mode, Math.max(1, Math.min(rounds, 2))), max);
+  if (warmUp) for (const mode of modes) runToExit(guestConfig(guest, mode, Math.max(1, Math.min(rounds, 2))), max);
   const all = new Map<KernelIrqchip, GuestRun[]>(modes.map((m) => [m, []]));
   let first: GuestRun | null = null;
   for (let i = 0; i < runs; i++) {

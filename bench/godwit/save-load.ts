@@ -149,10 +149,12 @@ export function deviceState(source: Machine, runs: number): DeviceStateResult {
   const parse: number[] = [];
   let bytes = 0;
   let documentBytes = 0;
+  // The destination is described, and a fresh machine's objects loaded, once per repetition;
+  // loading overwrites every field, so one machine serves all repetitions.
+  const fresh = new Machine(destConfig, QUIET);
+  const dest = new Machine(destConfig, QUIET);
   // Microsecond figures: many repetitions, after a warm-up of as many.
   for (let run = -runs; run < runs; run++) {
-    const fresh = new Machine(destConfig, QUIET);
-    const dest = new Machine(destConfig, QUIET);
     const t0 = performance.now();
     const snap = withoutRam(saveSnapshot(source));
     const encoded = encodeSnapshot(snap);
