@@ -30,10 +30,25 @@ export function chartFigures(figures: readonly Figure[]): Figure[] {
   );
 }
 
+/** `text` in lines of at most `width` characters, broken at spaces. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
 export function renderChart(figures: readonly Figure[], caption: string): string {
   const blocks = chartFigures(figures);
   const parts: string[] = [];
-  let y = 40;
+  const captionLines = wrap(caption, 150);
+  let y = 26 + captionLines.length * 13;
   for (const f of blocks) {
     const bars: Array<{ name: string; value: number; godwit: boolean }> = [{ name: 'godwit', value: f.value!, godwit: true }];
     for (const [name, v] of Object.entries(f.references)) if (v !== null) bars.push({ name, value: v, godwit: false });
@@ -58,7 +73,7 @@ export function renderChart(figures: readonly Figure[], caption: string): string
     '<style>.t{font-weight:bold}</style>',
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="10" y="20" class="t" font-size="14">godwit against the references, one run; ratios are godwit / reference</text>`,
-    `<text x="10" y="34" font-size="10">${esc(caption)}</text>`,
+    ...captionLines.map((l, i) => `<text x="10" y="${34 + i * 13}" font-size="10">${esc(l)}</text>`),
     ...parts,
     '</svg>',
     '',

@@ -53,7 +53,7 @@ export function formatValue(v: number | null): string {
   if (v === null) return '-';
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 999.5) return Math.round(v).toLocaleString('en-US');
   if (a === 0) return '0';
   const digits = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : Math.min(6, 2 - Math.floor(Math.log10(a)));
   return v.toFixed(digits);
