@@ -121,14 +121,15 @@ async function godwitIncoming(file: string, ramMiB: number, runs: number): Promi
 }
 
 export async function ramFigures(s: Suite, ramMiB: number, fill: number): Promise<void> {
-  const runs = ramMiB >= 1024 ? Math.min(s.options.runs, 3) : s.options.runs;
+  // 1 GiB and more: fewer runs (each save and load moves a gigabyte through every system).
+  const runs = ramMiB >= 1024 ? Math.min(s.options.runs, 2) : s.options.runs;
   const label = caseName(ramMiB, fill);
   s.progress.step(`${label}: godwit`);
   const source = memfillMachine(ramMiB, fill);
   const godwit = saveLoad(source, s.dir, `godwit-${ramMiB}-${fill}`, runs);
   const stored = godwit.ramStoredBytes;
   s.progress.step(`${label}: godwit -incoming`);
-  const incoming = await attempt(() => godwitIncoming(godwit.file, ramMiB, Math.min(runs, 3)));
+  const incoming = await attempt(() => godwitIncoming(godwit.file, ramMiB, ramMiB >= 1024 ? 1 : Math.min(runs, 3)));
   s.progress.step(`${label}: physical limit`);
   const phys = await attempt(() => physicalLimit(stored, s.dir, runs));
   s.progress.step(`${label}: v86`);
