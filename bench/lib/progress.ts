@@ -32,7 +32,7 @@ export class Progress {
     const fill = this.total === 0 ? width : Math.round((this.done_ / this.total) * width);
     const s = ((performance.now() - this.t0) / 1000).toFixed(0);
     const line = `${this.label} [${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${this.done_}/${this.total} ${s}s ${what}`;
-    const cols = this.stream.columns ?? 100;
+    const cols = this.stream.columns || 100;
     this.stream.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length + 10))}`);
   }
 

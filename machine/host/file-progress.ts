@@ -32,6 +32,6 @@ export function fileProgress(verb: string, path: string, stream: TerminalLike = 
     const fill = Math.round((percent / 100) * width);
     const mib = (n: number): string => (n / (1 << 20)).toFixed(0);
     const line = `godwit: ${verb} ${path} [${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${percent}% ${mib(done)}/${mib(total)} MiB`;
-    stream.write(`\r${line.slice(0, (stream.columns ?? 100) - 1)}\x1b[K`);
+    stream.write(`\r${line.slice(0, (stream.columns || 100) - 1)}\x1b[K`);
   };
 }
