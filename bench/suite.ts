@@ -6,8 +6,8 @@
  *
  * --quick      a reduced set (128 MiB only, fewer runs and rounds) in under two minutes
  * --json PATH  also write the figures as JSON to PATH and the chart as SVG next to it (PATH.svg)
- * --readme     also write the chart to docs/bench.svg and the table into README.md (between the
- *              `bench:table` markers)
+ * --readme     also write the figures to docs/bench.json, the chart to docs/bench.svg and the table
+ *              into README.md (between the `bench:table` markers)
  *
  * The references are installed when missing (Debian's qemu-system-i386 and seabios by apt-get, the
  * v86 npm package into a cache); when one cannot be, its cells say why. Runs are noisy on a shared
@@ -34,7 +34,7 @@ interface Args extends SuiteOptions {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { quick: false, runs: 5, sizes: [128, 1024], json: null, readme: false };
+  const a: Args = { quick: false, runs: 3, sizes: [128, 1024], json: null, readme: false };
   let runs: number | null = null;
   let sizes: number[] | null = null;
   for (let i = 0; i < argv.length; i++) {
@@ -105,7 +105,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   s.progress.done(`${s.figures.length} figures`);
   const versions = [`node ${process.version}`, qemu.ok ? qemu.value : `QEMU: ${qemu.why}`, v86Found.ok ? `v86 ${v86Found.value.version}` : `v86: ${v86Found.why}`];
-  const header = `${args.quick ? 'Quick' : 'Full'} run of ${seconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)} (${versions.join('; ')}); medians of ${args.runs} runs after a warm-up; ratios are godwit / reference.`;
+  const header = `${args.quick ? 'Quick' : 'Full'} run of ${seconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)} (${versions.join('; ')}); medians of ${args.runs} runs after a warm-up (1 GiB and more: one run, no warm-up); ratios are godwit / reference.`;
   process.stdout.write(`${formatTable(s.figures)}\n${header}\n`);
   const svg = renderChart(s.figures, header);
   if (args.json !== null) {
@@ -113,6 +113,7 @@ async function main(argv: readonly string[]): Promise<void> {
     writeFileSync(`${args.json.replace(/\.json$/, '')}.svg`, svg);
   }
   if (args.readme) {
+    writeFileSync('docs/bench.json', toJson(s.figures));
     writeFileSync('docs/bench.svg', svg);
     updateReadme(formatMarkdown(s.figures), header);
   }

@@ -80,8 +80,8 @@ function emptyTimes(): Record<Phase, number[]> {
   return { visit: [], encode: [], write: [], read: [], decode: [], prepare: [], load: [] };
 }
 
-/** Save `source` to `dir/name.gw` and load it into a fresh machine, `runs` times after a warm-up. */
-export function saveLoad(source: Machine, dir: string, name: string, runs: number, onRun: () => void = () => {}): SaveLoadResult {
+/** Save `source` to `dir/name.gw` and load it into a fresh machine, `runs` times after a warm-up (unless `warmUp` is false). */
+export function saveLoad(source: Machine, dir: string, name: string, runs: number, warmUp = true, onRun: () => void = () => {}): SaveLoadResult {
   const file = join(dir, `${name}.gw`);
   const sourceHash = hash64(source.board.mem.u8);
   const destConfig: MachineConfig = { ...source.config, kernel: null };
@@ -91,7 +91,7 @@ export function saveLoad(source: Machine, dir: string, name: string, runs: numbe
   const load: number[] = [];
   let fileBytes = 0;
   let ramStoredBytes = 0;
-  for (let run = 0; run <= runs; run++) {
+  for (let run = warmUp ? 0 : 1; run <= runs; run++) {
     const t = run === 0 ? emptyTimes() : times;
     const s0 = performance.now();
     const snap = timed(t.visit, () => saveSnapshot(source));

@@ -55,8 +55,8 @@ function readAll(file: string): Uint8Array {
   }
 }
 
-/** Copy, write and read `bytes` bytes of non-zero data, `runs` times each after a warm-up. */
-export function physicalLimit(bytes: number, dir: string, runs: number): PhysicalResult {
+/** Copy, write and read `bytes` bytes of non-zero data, `runs` times each after a warm-up (unless `warmUp` is false). */
+export function physicalLimit(bytes: number, dir: string, runs: number, warmUp = true): PhysicalResult {
   const src = new Uint8Array(bytes);
   const words = new Uint32Array(src.buffer, 0, bytes >>> 2);
   for (let i = 0; i < words.length; i++) words[i] = Math.imul(i + 1, 0x9e3779b9);
@@ -65,7 +65,7 @@ export function physicalLimit(bytes: number, dir: string, runs: number): Physica
   const write: number[] = [];
   const read: number[] = [];
   const name = `physical-${bytes}.bin`;
-  for (let run = 0; run <= runs; run++) {
+  for (let run = warmUp ? 0 : 1; run <= runs; run++) {
     let t = performance.now();
     dst.set(src);
     if (run > 0) copy.push(performance.now() - t);

@@ -111,10 +111,11 @@ function killAndWait(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Saves the memfill guest (`append`, `ramMiB`) `runs` times after a warm-up, loads each file in a
+ * Saves the memfill guest (`append`, `ramMiB`) `runs` times after a warm-up (unless `warmUp` is
+ * false), loads each file in a
  * fresh QEMU, and times one -incoming start to the first beacon line.
  */
-export async function qemuSnapshot(kernel: string, append: string, ramMiB: number, runs: number, dir: string, onRun: () => void = () => {}): Promise<QemuSnapshot> {
+export async function qemuSnapshot(kernel: string, append: string, ramMiB: number, runs: number, dir: string, warmUp = true, onRun: () => void = () => {}): Promise<QemuSnapshot> {
   const sockDir = mkdtempSync(join(tmpdir(), 'godwit-qmp-'));
   const file = join(dir, `qemu-${ramMiB}.mig`);
   const guest = ['-kernel', kernel, '-append', append];
@@ -128,7 +129,7 @@ export async function qemuSnapshot(kernel: string, append: string, ramMiB: numbe
     await waitForLine(source, 'memfill: ready', 120_000);
     const qmp = await Qmp.open(join(sockDir, 'src'));
     await qmp.command('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
-    for (let run = 0; run <= runs; run++) {
+    for (let run = warmUp ? 0 : 1; run <= runs; run++) {
       rmSync(file, { force: true });
       const done = qmp.waitEvent(migrationStatus('completed'), 300_000);
       const failed = qmp.waitEvent(migrationStatus('failed'), 300_000).then(() => {

@@ -10,8 +10,8 @@
  *     ends by writing port 0xF4 (isa-debug-exit), so both are hooked and timed; v86 runs nothing
  *     else in between. Result {ms, serial}.
  *   {"job":"linux","bzimage":P,"initrd":P,"cmdline":S,"jit":BOOL}   boots; the parent watches stdout.
- *   {"job":"snapshot","kernel":P,"cmdline":S,"ramMiB":N,"runs":N,"dir":D}   memfill until ready,
- *     then per run: save_state + write (temporary file, fsync, rename, fsync of the directory), and
+ *   {"job":"snapshot","kernel":P,"cmdline":S,"ramMiB":N,"runs":N,"dir":D,"warmUp":B}   memfill until
+ *     ready, then per run (after a warm-up run unless warmUp is false): save_state + write (temporary file, fsync, rename, fsync of the directory), and
  *     read + restore_state into a fresh emulator built beforehand with the same options. Result
  *     {saveMs[], saveStateMs[], loadMs[], restoreStateMs[], bytes, beaconAfterRestore}.
  */
@@ -136,7 +136,7 @@ function writeSynced(dir: string, name: string, data: Uint8Array): void {
   fs.closeSync(dfd);
 }
 
-async function snapshot(V86: V86Ctor, job: { kernel: string; cmdline: string; ramMiB: number; runs: number; dir: string }): Promise<unknown> {
+async function snapshot(V86: V86Ctor, job: { kernel: string; cmdline: string; ramMiB: number; runs: number; dir: string; warmUp?: boolean }): Promise<unknown> {
   const options = { ...baseOptions(true, job.ramMiB), multiboot: { buffer: arrayBuffer(job.kernel) }, cmdline: job.cmdline };
   const e = await create(V86, options);
   await new Promise<void>((resolve) => {
@@ -148,7 +148,7 @@ async function snapshot(V86: V86Ctor, job: { kernel: string; cmdline: string; ra
   const file = join(job.dir, name);
   const r = { saveMs: [] as number[], saveStateMs: [] as number[], loadMs: [] as number[], restoreStateMs: [] as number[], bytes: 0, beaconAfterRestore: false };
   let last: V86Like | null = null;
-  for (let run = 0; run <= job.runs; run++) {
+  for (let run = job.warmUp === false ? 1 : 0; run <= job.runs; run++) {
     const t0 = performance.now();
     const state = await e.save_state();
     const t1 = performance.now();

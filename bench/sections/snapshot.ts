@@ -121,23 +121,26 @@ async function godwitIncoming(file: string, ramMiB: number, runs: number): Promi
 }
 
 export async function ramFigures(s: Suite, ramMiB: number, fill: number): Promise<void> {
-  // 1 GiB and more: fewer runs (each save and load moves a gigabyte through every system).
-  const runs = ramMiB >= 1024 ? Math.min(s.options.runs, 2) : s.options.runs;
+  // 1 GiB and more: one run and no warm-up (each save and load moves a gigabyte through every
+  // system, which takes long enough that warming V8 up changes little).
+  const big = ramMiB >= 1024;
+  const runs = big ? 1 : s.options.runs;
+  const warmUp = !big;
   const label = caseName(ramMiB, fill);
   s.progress.step(`${label}: godwit`);
   const source = memfillMachine(ramMiB, fill);
-  const godwit = saveLoad(source, s.dir, `godwit-${ramMiB}-${fill}`, runs);
+  const godwit = saveLoad(source, s.dir, `godwit-${ramMiB}-${fill}`, runs, warmUp);
   const stored = godwit.ramStoredBytes;
   s.progress.step(`${label}: godwit -incoming`);
-  const incoming = await attempt(() => godwitIncoming(godwit.file, ramMiB, ramMiB >= 1024 ? 1 : Math.min(runs, 3)));
+  const incoming = await attempt(() => godwitIncoming(godwit.file, ramMiB, big ? 1 : Math.min(runs, 3)));
   s.progress.step(`${label}: physical limit`);
-  const phys = await attempt(() => physicalLimit(stored, s.dir, runs));
+  const phys = await attempt(() => physicalLimit(stored, s.dir, runs, warmUp));
   s.progress.step(`${label}: v86`);
   const v86 = await needs(s.v86, () =>
-    v86Job<V86Snapshot>(s.v86.ok ? s.v86.value : (null as never), { job: 'snapshot', kernel: resolve(MEMFILL), cmdline: memfillAppend(fill), ramMiB, runs, dir: s.dir }, 600_000),
+    v86Job<V86Snapshot>(s.v86.ok ? s.v86.value : (null as never), { job: 'snapshot', kernel: resolve(MEMFILL), cmdline: memfillAppend(fill), ramMiB, runs, dir: s.dir, warmUp }, 600_000),
   );
   s.progress.step(`${label}: QEMU`);
-  const qemu = await needs(s.qemu, () => qemuSnapshot(resolve(MEMFILL), memfillAppend(fill), ramMiB, runs, s.dir));
+  const qemu = await needs(s.qemu, () => qemuSnapshot(resolve(MEMFILL), memfillAppend(fill), ramMiB, runs, s.dir, warmUp));
   s.figures.push(...caseFigures(ramMiB, fill, { godwit, phys, v86, qemu, incoming }));
 }
 
