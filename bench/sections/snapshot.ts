@@ -126,6 +126,8 @@ export async function ramFigures(s: Suite, ramMiB: number, fill: number): Promis
   const big = ramMiB >= 1024;
   const runs = big ? 1 : s.options.runs;
   const warmUp = !big;
+  // --quick: the references' snapshots without a warm-up either (each costs a whole guest boot).
+  const refWarmUp = warmUp && !s.options.quick;
   const label = caseName(ramMiB, fill);
   s.progress.step(`${label}: godwit`);
   const source = memfillMachine(ramMiB, fill);
@@ -137,10 +139,10 @@ export async function ramFigures(s: Suite, ramMiB: number, fill: number): Promis
   const phys = await attempt(() => physicalLimit(stored, s.dir, runs, warmUp));
   s.progress.step(`${label}: v86`);
   const v86 = await needs(s.v86, () =>
-    v86Job<V86Snapshot>(s.v86.ok ? s.v86.value : (null as never), { job: 'snapshot', kernel: resolve(MEMFILL), cmdline: memfillAppend(fill), ramMiB, runs, dir: s.dir, warmUp }, 600_000),
+    v86Job<V86Snapshot>(s.v86.ok ? s.v86.value : (null as never), { job: 'snapshot', kernel: resolve(MEMFILL), cmdline: memfillAppend(fill), ramMiB, runs, dir: s.dir, warmUp: refWarmUp }, 600_000),
   );
   s.progress.step(`${label}: QEMU`);
-  const qemu = await needs(s.qemu, () => qemuSnapshot(resolve(MEMFILL), memfillAppend(fill), ramMiB, runs, s.dir, warmUp));
+  const qemu = await needs(s.qemu, () => qemuSnapshot(resolve(MEMFILL), memfillAppend(fill), ramMiB, runs, s.dir, refWarmUp));
   s.figures.push(...caseFigures(ramMiB, fill, { godwit, phys, v86, qemu, incoming }));
 }
 
