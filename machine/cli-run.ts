@@ -15,7 +15,11 @@ import { isStateError } from '../src/util/errors.ts';
 import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
 import { decodeSnapshot } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
-import { withLimits } from '../migration/limits.ts';
+import { withLimits, type SnapshotLimits } from '../migration/limits.ts';
+import { decodeSnapshotSource } from '../migration/decode-source.ts';
+import { offerRam } from '../src/memory/ram-pager.ts';
+import { RAM_FIELD, RAM_PATH } from './machine-state.ts';
+import type { OpenSnapshotFile } from './snapshot-file.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
 import type { Snapshot } from '../migration/snapshot.ts';
 import { USAGE } from './cli-help.ts';
@@ -73,14 +77,22 @@ function batchLengthOf(env: Readonly<Record<string, string | undefined>>): { bat
   return { batchLength: n };
 }
 
-/** Reads and decodes the -incoming file before anything else happens: a bad one starts nothing. */
+/**
+ * Reads and decodes the -incoming file before anything else happens: a bad one starts nothing.
+ * With a file that can be opened for random access, RAM is not read here: the restored machine
+ * takes the snapshot's RAM image as its RAM and loads each 1 MiB chunk from the file on first
+ * access or in the background (lazy restore; GODWIT_LAZY_RESTORE=0 loads it all first, straight
+ * into RAM). A chunk whose checksum fails then stops the run with the snapshot's error.
+ */
 function readIncoming(path: string, deps: CliDeps): Snapshot {
   // RAM is the largest thing a snapshot holds: no blob may be larger than the largest RAM we build.
   // RAM, plus the boot images fw_cfg carries (they fit in RAM too).
   const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES });
+  const files = snapshotFilesOf(deps);
+  if (files.open !== undefined) return openIncoming(path, files.open, limits, deps.io.env['GODWIT_LAZY_RESTORE'] !== '0');
   let bytes: Uint8Array;
   try {
-    bytes = snapshotFilesOf(deps).read(path, { limits });
+    bytes = files.read(path, { limits });
   } catch (e) {
     if (isSnapshotError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
     throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
@@ -89,6 +101,42 @@ function readIncoming(path: string, deps: CliDeps): Snapshot {
     return decodeSnapshot(bytes, { limits });
   } catch (e) {
     if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
+    throw e;
+  }
+}
+
+function openIncoming(path: string, open: NonNullable<SnapshotFiles['open']>, limits: SnapshotLimits, lazy: boolean): Snapshot {
+  let file: OpenSnapshotFile;
+  try {
+    file = open(path);
+  } catch (e) {
+    throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
+  }
+  try {
+    const ramField = `${RAM_PATH}.${RAM_FIELD}`;
+    const { snapshot, deferred } = decodeSnapshotSource(file.source, { limits, defer: (at) => lazy && at === ramField });
+    const ram = snapshot.objects.get(RAM_PATH)?.fields[RAM_FIELD];
+    if (ram instanceof Uint8Array) offerRam(ram, deferred.get(ram) ?? null);
+    // The file stays open while RAM chunks are still to load (closed when the process ends).
+    if (deferred.size === 0) file.close();
+    return snapshot;
+  } catch (e) {
+    file.close();
+    if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
+    if (typeof (e as { code?: unknown } | null)?.code === 'string') throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
+    throw e;
+  }
+}
+
+/**
+ * Runs a machine whose RAM may still be loading from the -incoming file: a chunk that fails its
+ * checksum (or a file that shrank) then ends the run as a bad snapshot does, one line, status 1.
+ */
+function runLazilyRestored<T>(incoming: string | null, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (incoming !== null && isSnapshotError(e)) throw new CliFailure(`-incoming '${incoming}': ${firstLine(e)} (found while loading RAM lazily)`);
     throw e;
   }
 }
@@ -251,14 +299,14 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
       if (stopAt < now) throw new ConfigError(`--stop-at ${stopAt}: the snapshot was taken later, at instruction ${now}`);
       maxInsns = Math.min(maxInsns, stopAt);
     }
-    const result: RunResult = machine.run({ ...(maxInsns === Infinity ? {} : { maxInsns }), ...batchLengthOf(io.env) });
+    const result: RunResult = runLazilyRestored(incoming, () => machine.run({ ...(maxInsns === Infinity ? {} : { maxInsns }), ...batchLengthOf(io.env) }));
     let status = result.exitStatus;
     let message = result.reason === 'debug-exit' ? '' : result.message;
     if (stopAt !== null && options.savePath !== null) {
       const retired = snapshotMachineOf(machine).retired;
       if (result.reason === 'max-insns' && retired === stopAt) {
         message = '';
-        saveAt(machine, options.savePath, digest, snapshot === null ? null : bootRecordOf(snapshot.config), deps);
+        runLazilyRestored(incoming, () => saveAt(machine, options.savePath!, digest, snapshot === null ? null : bootRecordOf(snapshot.config), deps));
         status = 0;
       } else if (result.reason === 'max-insns') {
         message = `${result.message}, before --stop-at ${stopAt}: no snapshot written`;
@@ -272,7 +320,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
     sink = null;
     if (message !== '') io.stderr(`godwit: ${message}\n`);
     if (outputs.stats !== null) {
-      const stats = { ...runStats(machine.stats(), new Uint8Array(0), result), serialHash: digest.hex(), serialBytes: digest.bytes };
+      const stats = { ...runStats(runLazilyRestored(incoming, () => machine.stats()), new Uint8Array(0), result), serialHash: digest.hex(), serialBytes: digest.bytes };
       outputs.stats.write(new TextEncoder().encode(formatStats(stats)));
       outputs.stats.close();
       statsOutput = null;

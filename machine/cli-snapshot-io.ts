@@ -9,12 +9,15 @@ import type { CliIo } from './host/node-io.ts';
 import type { RunnableMachine } from './machine-api.ts';
 import type { SnapshotMachine } from './snapshot.ts';
 import { InternalError } from './cli-errors.ts';
+import type { OpenSnapshotFile } from './snapshot-file.ts';
 
 export interface SnapshotFiles {
   /** The file's bytes, its header checked first (SnapshotError); fs errors are rethrown with `code`. */
   read(path: string, options: DecodeOptions): Uint8Array;
   /** Writes the chunks so that a failure leaves any previous file intact. */
   write(path: string, chunks: readonly Uint8Array[]): void;
+  /** Opens the file for random access (lazy restore); absent: `read` is used. */
+  open?(path: string): OpenSnapshotFile;
 }
 
 /** A machine as the CLI gets it: runnable, and able to save and restore when it is a real Machine. */

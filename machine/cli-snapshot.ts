@@ -14,6 +14,9 @@
  */
 import { isStateError } from '../src/util/errors.ts';
 import { decodeSnapshot, decodeSnapshotFile } from '../migration/decode.ts';
+
+/** Blob encodings by number (migration/header.ts), as `snapshot inspect` names them. */
+const BLOB_ENCODING_NAMES: readonly string[] = ['raw', 'sparse', 'chunked'];
 import { encodeSnapshot } from '../migration/encode.ts';
 import { describeSnapshot, formatSnapshotSummary } from '../migration/inspect.ts';
 import { diffSnapshots, formatSnapshotDiff } from '../migration/snapshot-diff.ts';
@@ -161,11 +164,11 @@ function inspect(deps: CliDeps, args: readonly string[]): Outcome {
   }
   const h = container.header;
   const lines = [
-    `${file}: ${bytes.length} bytes, format version 1, flags 0x${h.flags.toString(16)}`,
+    `${file}: ${bytes.length} bytes, format version ${h.version}, flags 0x${h.flags.toString(16)}`,
     `sections: document ${h.jsonLength} bytes at ${h.jsonOffset}, ${h.blobCount} blob(s), ${h.blobsLength} bytes at ${h.blobsOffset}`,
   ];
   container.blobs.forEach((b, i) => {
-    const encoding = b.encoding === 1 ? 'sparse' : 'raw';
+    const encoding = BLOB_ENCODING_NAMES[b.encoding] ?? 'raw';
     lines.push(`  blob ${i}: ${encoding}, ${b.length} bytes, ${b.storedLength} stored at ${b.offset}`);
   });
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from './cli-run.ts';
 import { nodeIo } from './host/node-io.ts';
 import { Machine } from './machine.ts';
-import { readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
+import { openSnapshotFile, readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
 import { fileProgress } from './host/file-progress.ts';
 
 /** The package root: this file is machine/cli.ts in the sources and dist/godwit.js in the bundle. */
@@ -36,6 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     snapshotFiles: {
       read: (path, options) => readSnapshotFile(path, options, fileProgress('reading', path)),
       write: (path, chunks) => writeFileAtomic(path, chunks, {}, fileProgress('writing', path)),
+      open: openSnapshotFile,
     },
     now: () => performance.now(),
   });

@@ -6,6 +6,7 @@
 import type { DescribedObject, ObjectTree, SavedObject } from '../src/qom/object-tree.ts';
 import { StateError } from '../src/util/errors.ts';
 import { PRIORITY_DEFAULT } from '../src/qom/object.ts';
+import { takeRam, type RamPager } from '../src/memory/ram-pager.ts';
 
 export interface RunState {
   /** Virtual time in ns at the snapshot point. */
@@ -46,4 +47,24 @@ export function checkRunState(run: RunState, cpus: number): void {
   if (!Number.isInteger(run.schedulerLeft) || run.schedulerLeft < 0 || run.schedulerLeft > 1 << 30) {
     throw new StateError('run.scheduler_left', `out of range: ${run.schedulerLeft}`);
   }
+}
+
+/** Where the board keeps RAM in the tree, and RAM's field. */
+export const RAM_PATH = '/machine/ram';
+export const RAM_FIELD = 'data';
+
+/**
+ * The RAM image a decoded snapshot offered for this state (src/memory/ram-pager.ts), when it fits
+ * RAM of `ramBytes`: the restored board uses it as its RAM instead of copying it. Null otherwise.
+ */
+export function offeredRam(state: MachineState, ramBytes: number): { bytes: Uint8Array; pager: RamPager | null } | null {
+  const bytes = state.objects.get(RAM_PATH)?.fields[RAM_FIELD];
+  if (!(bytes instanceof Uint8Array)) return null;
+  const offer = takeRam(bytes);
+  if (offer === null) return null;
+  if (bytes.length === ramBytes && bytes.byteOffset === 0 && bytes.buffer.byteLength === ramBytes) return { bytes, pager: offer.pager };
+  // Not usable as RAM (the load copies it): it must hold every byte first.
+  const pager = offer.pager;
+  if (pager !== null) for (let c = 0; c < pager.chunks; c++) if (pager.hasData(c)) pager.load(c);
+  return null;
 }

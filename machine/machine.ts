@@ -10,7 +10,7 @@ import type { MachineHost, MachineStats, RunLimits, RunnableMachine, RunResult }
 import { PcBoard } from './pc-board.ts';
 import type { BoardEvents } from './pc-board.ts';
 import type { MachineState } from './machine-state.ts';
-import { checkRunState, runPostLoad } from './machine-state.ts';
+import { checkRunState, offeredRam, runPostLoad } from './machine-state.ts';
 import { bootFromImages } from './boot-images.ts';
 import { isConfigError, isStateError } from '../src/util/errors.ts';
 import type { BootState } from './loaders/boot-state.ts';
@@ -22,6 +22,8 @@ import type { DescribedObject } from '../src/qom/object-tree.ts';
 
 /** Resets in a row without progress before we give up (a guest that triple-faults at once). */
 const MAX_RESET_LOOP = 16;
+/** Chunks (1 MiB each) a lazily restored RAM loads between two slices. */
+const PREFETCH_CHUNKS = 4;
 
 export class Machine implements RunnableMachine {
   readonly config: MachineConfig;
@@ -59,6 +61,7 @@ export class Machine implements RunnableMachine {
   /** Everything a snapshot carries, at the current instruction boundary. */
   captureState(): MachineState {
     const board = this.boardRef;
+    board.mem.materializeAll();
     return {
       objects: board.objects.saveAll(),
       schemas: board.objects.describeAll(),
@@ -83,7 +86,7 @@ export class Machine implements RunnableMachine {
    * in only when everything loaded: on any error this machine is left exactly as it was.
    */
   restoreState(state: MachineState): void {
-    const board = new PcBoard(this.config, this.host, this.events);
+    const board = new PcBoard(this.config, this.host, this.events, offeredRam(state, this.config.ramBytes));
     checkRunState(state.run, board.cpus.length);
     board.objects.loadAll(state.objects);
     board.clock.setNow(Number(state.run.virtualTimeNs));
@@ -161,6 +164,8 @@ export class Machine implements RunnableMachine {
       if (retired >= max) return this.end('max-insns', 0, `stopped after ${retired} instructions (--max-insns)`);
       const budget = Math.min(clock.instructionsUntilNextDeadline(), max - retired, batch);
       if (budget <= 0) continue;
+      // A lazily restored RAM loads a few chunks between slices (invisible to the guest).
+      if (this.board.mem.lazyChunksLeft > 0) this.board.mem.prefetch(PREFETCH_CHUNKS);
       try {
         const ran = this.sched.runSlice(budget);
         if (ran === 0) {
@@ -189,11 +194,16 @@ export class Machine implements RunnableMachine {
     return { reason, exitStatus, message };
   }
 
+  private ramHash(): string {
+    this.board.mem.materializeAll();
+    return hash64(this.board.mem.u8);
+  }
+
   stats(): MachineStats {
     return {
       retiredInstructions: this.retired,
       virtualTimeNs: this.board.clock.now(),
-      ramHash: hash64(this.board.mem.u8),
+      ramHash: this.ramHash(),
     };
   }
 }

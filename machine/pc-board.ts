@@ -26,6 +26,13 @@ import { PiixRcr } from '../devices/misc/piix-rcr.ts';
 import { bootImagesOf } from './boot-images.ts';
 import { IO_8, IO_16, IO_32 } from '../src/bus/io-bus.ts';
 import { RamState } from '../src/memory/ram-state.ts';
+import type { RamPager } from '../src/memory/ram-pager.ts';
+
+/** RAM bytes handed to a new board by a restore (src/memory/ram-pager.ts). */
+export interface RamImage {
+  bytes: Uint8Array;
+  pager: RamPager | null;
+}
 import {
   BIOS_AREA_BASE, BIOS_AREA_SIZE, COM1_IRQ, COM1_PORT, COM1_PORTS, FW_CFG_PORT, FW_CFG_PORTS, IOAPIC_BASE, LAPIC_BASE,
   MP_TABLE_ADDRESS, PCI_CONFIG_ADDRESS_PORT, PORT80, PORT92, RTC_IRQ, RTC_PORT, RTC_PORTS, VGA_HOLE_BASE, VGA_HOLE_SIZE,
@@ -76,8 +83,10 @@ export class PcBoard {
   /** Every plugged device's reset, in plug order. */
   private readonly resets: (() => void)[] = [];
 
-  constructor(config: MachineConfig, host: MachineHost, events: BoardEvents) {
-    const mem = (this.mem = new PhysicalMemory(config.ramBytes));
+  /** `ram`: a restored snapshot's RAM image to use as RAM (no copy), with its pager when lazy. */
+  constructor(config: MachineConfig, host: MachineHost, events: BoardEvents, ram: RamImage | null = null) {
+    const mem = (this.mem = new PhysicalMemory(config.ramBytes, ram?.bytes ?? null));
+    if (ram?.pager) mem.attachPager(ram.pager);
     mem.setPageKind(VGA_HOLE_BASE, VGA_HOLE_SIZE, PAGE_HOLE);
     mem.setPageKind(BIOS_AREA_BASE, BIOS_AREA_SIZE, PAGE_ROM);
 

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HEADER_BYTES } from '../migration/header.ts';
 import { readSnapshotHeader, type DecodeOptions } from '../migration/decode.ts';
+import type { SnapshotSource } from '../migration/decode-source.ts';
 import { SnapshotError } from '../migration/snapshot-error.ts';
 import { IO_CHUNK, NotRegularFileError, ReadOnlyTargetError, fileKind, openRegularFile, readFully } from './host/input-file.ts';
 
@@ -194,4 +195,34 @@ export function readSnapshotFile(file: string, options: DecodeOptions = {}, onPr
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A snapshot file opened for random access (lazy restore reads RAM chunks from it later). */
+export interface OpenSnapshotFile {
+  source: SnapshotSource;
+  close(): void;
+}
+
+/**
+ * Opens a regular snapshot file for decodeSnapshotSource. A read that comes up short (the file
+ * shrank or was truncated after it was opened) is a SnapshotError naming the byte.
+ */
+export function openSnapshotFile(file: string): OpenSnapshotFile {
+  const { fd, size } = openRegularFile(file);
+  let open = true;
+  return {
+    source: {
+      length: size,
+      readInto(dest, position) {
+        if (!open) throw new SnapshotError('truncated', `byte ${position}`, `snapshot '${file}' was closed`);
+        const got = readFully(fd, dest, position);
+        if (got !== dest.length) throw new SnapshotError('truncated', `byte ${position + got}`, `the file ends at byte ${position + got} (it shrank after it was opened)`);
+      },
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      fs.closeSync(fd);
+    },
+  };
 }

@@ -21,6 +21,7 @@ import { parseDocument } from './document.ts';
 import { scanJsonLimits } from './json-scan.ts';
 import {
   B_SUM,
+  BLOB_CHUNKED,
   BLOB_ENTRY_BYTES,
   HEADER_BYTES,
   H_BLOB_TABLE_SUM,
@@ -34,7 +35,8 @@ import {
 import { DEFAULT_LIMITS, type SnapshotLimits } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import type { Snapshot } from './snapshot.ts';
-import { checkBlob, expandBlob, isZero } from './sparse-blob.ts';
+import { checkBlob, expandBlob, isZero, storedPagesOffset } from './sparse-blob.ts';
+import { ChunkIndex, checkChunkSums } from './chunked-blob.ts';
 
 export interface DecodeOptions {
   /** Limits to apply instead of DEFAULT_LIMITS (e.g. maxBlobBytes = the destination's RAM size). */
@@ -56,36 +58,72 @@ export interface VerifiedContainer {
 export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}): VerifiedContainer {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const header = readHeader(bytes, limits);
-  if (bytes.length < header.totalLength) {
-    throw new SnapshotError('truncated', `byte ${bytes.length}`, `input ends at ${bytes.length}, the header declares ${header.totalLength} bytes`);
-  }
-  if (bytes.length > header.totalLength) {
-    throw new SnapshotError('bad-layout', `byte ${header.totalLength}`, `${bytes.length - header.totalLength} bytes after the end the header declares`);
-  }
-  const table = bytes.subarray(HEADER_BYTES, header.jsonOffset);
-  if (!checksumsEqual(checksumOf(table), header.blobTableSum)) {
-    throw new SnapshotError('checksum', `byte ${H_BLOB_TABLE_SUM} (header.blobTableChecksum)`, 'blob table checksum mismatch');
-  }
-  const blobs = readBlobTable(bytes, header, limits);
-  const jsonEnd = header.jsonOffset + header.jsonLength;
-  const document = bytes.subarray(header.jsonOffset, jsonEnd);
-  if (!checksumsEqual(checksumOf(document), header.jsonSum)) {
-    throw new SnapshotError('checksum', `byte ${H_JSON_SUM} (header.jsonChecksum)`, 'document checksum mismatch');
-  }
-  if (!isZero(bytes, jsonEnd, header.blobsOffset)) {
-    throw new SnapshotError('bad-layout', `byte ${jsonEnd}`, 'padding after the document is not zero');
-  }
+  checkTotalLength(bytes.length, header);
+  const { blobs, document } = checkHead(bytes, header, limits);
   for (let i = 0; i < blobs.length; i++) {
     const blob = blobs[i]!;
     const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
-    if (!checksumsEqual(checksumOf(stored), blob.sum)) {
-      throw new SnapshotError('checksum', `byte ${HEADER_BYTES + i * BLOB_ENTRY_BYTES + B_SUM} (blob ${i}.checksum)`, `blob ${i} checksum mismatch`);
+    const where = `blob ${i} at byte ${blob.offset}`;
+    if (blob.encoding === BLOB_CHUNKED) {
+      // The entry's checksum covers the index; each chunk's, its pages.
+      const index = checkChunkedIndex(stored, blob, i);
+      checkChunkSums(index, stored, where);
+    } else {
+      checkBlobSum(stored, blob, i);
+      checkBlob(stored, blob.encoding, blob.length, where);
     }
-    checkBlob(stored, blob.encoding, blob.length, `blob ${i} at byte ${blob.offset}`);
     const end = blob.offset + blob.storedLength;
     if (!isZero(bytes, end, alignUp(end))) throw new SnapshotError('bad-layout', `byte ${end}`, `padding after blob ${i} is not zero`);
   }
   return { header, blobs, document };
+}
+
+/** The input's length against the header's: neither truncated nor followed by anything. */
+export function checkTotalLength(have: number, header: Header): void {
+  if (have < header.totalLength) {
+    throw new SnapshotError('truncated', `byte ${have}`, `input ends at ${have}, the header declares ${header.totalLength} bytes`);
+  }
+  if (have > header.totalLength) {
+    throw new SnapshotError('bad-layout', `byte ${header.totalLength}`, `${have - header.totalLength} bytes after the end the header declares`);
+  }
+}
+
+/**
+ * Checks what precedes the blobs (`head`: at least the file's first blobsOffset bytes): the blob
+ * table's checksum and entries, the document's checksum and the zero padding after it.
+ */
+export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimits): { blobs: BlobEntry[]; document: Uint8Array } {
+  if (!checksumsEqual(checksumOf(head.subarray(HEADER_BYTES, header.jsonOffset)), header.blobTableSum)) {
+    throw new SnapshotError('checksum', `byte ${H_BLOB_TABLE_SUM} (header.blobTableChecksum)`, 'blob table checksum mismatch');
+  }
+  const blobs = readBlobTable(head, header, limits);
+  const jsonEnd = header.jsonOffset + header.jsonLength;
+  const document = head.subarray(header.jsonOffset, jsonEnd);
+  if (!checksumsEqual(checksumOf(document), header.jsonSum)) {
+    throw new SnapshotError('checksum', `byte ${H_JSON_SUM} (header.jsonChecksum)`, 'document checksum mismatch');
+  }
+  if (!isZero(head, jsonEnd, header.blobsOffset)) throw new SnapshotError('bad-layout', `byte ${jsonEnd}`, 'padding after the document is not zero');
+  return { blobs, document };
+}
+
+/** A blob's stored bytes (or a chunked blob's index) against the entry's checksum. */
+export function checkBlobSum(covered: Uint8Array, blob: BlobEntry, i: number): void {
+  if (!checksumsEqual(checksumOf(covered), blob.sum)) {
+    throw new SnapshotError('checksum', `byte ${HEADER_BYTES + i * BLOB_ENTRY_BYTES + B_SUM} (blob ${i}.checksum)`, `blob ${i} checksum mismatch`);
+  }
+}
+
+/**
+ * A chunked blob's index checked against the entry's checksum and the blob's sizes. `start`: at
+ * least the index's bytes from the blob's start (the whole blob or just its index).
+ */
+export function checkChunkedIndex(start: Uint8Array, blob: BlobEntry, i: number): ChunkIndex {
+  const indexLength = storedPagesOffset(BLOB_CHUNKED, blob.length);
+  if (blob.storedLength < indexLength || start.length < indexLength) {
+    throw new SnapshotError('bad-blob', `blob ${i} at byte ${blob.offset}`, `chunked blob of ${blob.storedLength} bytes is shorter than its ${indexLength}-byte index`);
+  }
+  checkBlobSum(start.subarray(0, indexLength), blob, i);
+  return new ChunkIndex(start, blob.length, blob.storedLength, `blob ${i} at byte ${blob.offset}`);
 }
 
 /** Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset. */
@@ -148,27 +186,7 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
   const snapshot = parseDocument(
     json,
     (ref, length, path, upTo) => {
-      if (!isStateNode(ref)) {
-        throw new StateError(path, `expected ${length} bytes as hex or a blob reference, got ${describeValue(ref)}`);
-      }
-      const keys = Object.keys(ref);
-      if (keys.length !== 2 || !Object.hasOwn(ref, 'blob') || !Object.hasOwn(ref, 'bytes')) {
-        const other = keys.find((k) => k !== 'blob' && k !== 'bytes');
-        const found = other === undefined ? '' : ` (found ${JSON.stringify(other.slice(0, 40))})`;
-        throw new SnapshotError('bad-blob', path, `a blob reference has exactly the keys "blob" and "bytes"${found}`);
-      }
-      const index = ref['blob'];
-      const declared = ref['bytes'];
-      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= blobs.length) {
-        throw new SnapshotError('bad-blob', path, `blob reference ${describeValue(index)} out of range (${blobs.length} blobs)`);
-      }
-      if (taken[index] !== 0) throw new SnapshotError('bad-blob', path, `blob ${index} is referenced a second time`);
-      const blob = blobs[index]!;
-      if (declared !== blob.length || (upTo ? blob.length > length : blob.length !== length)) {
-        const schema = upTo ? `at most ${length}` : String(length);
-        throw new SnapshotError('bad-blob', path, `blob ${index} holds ${blob.length} bytes, the reference says ${describeValue(declared)}, the schema ${schema}`);
-      }
-      taken[index] = 1;
+      const blob = blobs[takeBlobRef(ref, length, path, upTo, blobs, taken)]!;
       const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
       const expanded = expandBlob(stored, blob.encoding, blob.length);
       sources.set(expanded, { stored, encoding: blob.encoding, length: blob.length });
@@ -179,6 +197,37 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');
   return { snapshot, container, sources };
+}
+
+/**
+ * Checks a blob reference of the document ({"blob": index, "bytes": length}) against the blob table
+ * and the schema (`length`, or at most `length` when `upTo`), marks the blob taken and returns its
+ * index. Each blob may be referenced once.
+ */
+export function takeBlobRef(ref: unknown, length: number, path: string, upTo: boolean, blobs: readonly BlobEntry[], taken: Uint8Array): number {
+  if (!isStateNode(ref)) {
+    throw new StateError(path, `expected ${length} bytes as hex or a blob reference, got ${describeValue(ref)}`);
+  }
+  const node = ref as Record<string, unknown>;
+  const keys = Object.keys(node);
+  if (keys.length !== 2 || !Object.hasOwn(node, 'blob') || !Object.hasOwn(node, 'bytes')) {
+    const other = keys.find((k) => k !== 'blob' && k !== 'bytes');
+    const found = other === undefined ? '' : ` (found ${JSON.stringify(other.slice(0, 40))})`;
+    throw new SnapshotError('bad-blob', path, `a blob reference has exactly the keys "blob" and "bytes"${found}`);
+  }
+  const index = node['blob'];
+  const declared = node['bytes'];
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= blobs.length) {
+    throw new SnapshotError('bad-blob', path, `blob reference ${describeValue(index)} out of range (${blobs.length} blobs)`);
+  }
+  if (taken[index] !== 0) throw new SnapshotError('bad-blob', path, `blob ${index} is referenced a second time`);
+  const blob = blobs[index]!;
+  if (declared !== blob.length || (upTo ? blob.length > length : blob.length !== length)) {
+    const schema = upTo ? `at most ${length}` : String(length);
+    throw new SnapshotError('bad-blob', path, `blob ${index} holds ${blob.length} bytes, the reference says ${describeValue(declared)}, the schema ${schema}`);
+  }
+  taken[index] = 1;
+  return index;
 }
 
 /** Reads the header from the first bytes of a file (HEADER_BYTES suffice): for chunked readers. */

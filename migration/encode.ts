@@ -16,6 +16,7 @@ import {
 } from './header.ts';
 import type { Snapshot } from './snapshot.ts';
 import { encodeBlob, type EncodedBlob } from './sparse-blob.ts';
+import { CHUNK_BYTES, encodeChunkedBlob } from './chunked-blob.ts';
 
 export interface EncodedSnapshot {
   /** The file, in order. */
@@ -36,7 +37,8 @@ export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
   const blobs: EncodedBlob[] = [];
   const info: EncodedSnapshot['blobs'] = [];
   const doc = buildDocument(s, (bytes, path) => {
-    const blob = encodeBlob(bytes);
+    // RAM-sized byte strings are chunked (loadable and verifiable a chunk at a time); small ones not.
+    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(bytes) : encodeBlob(bytes);
     info.push({ path, length: bytes.length, storedLength: blob.storedLength, storedPages: blob.storedPages });
     blobs.push(blob);
     return { blob: blobs.length - 1, bytes: bytes.length };
@@ -58,7 +60,7 @@ export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
       storedLength: blob.storedLength,
       length: info[i]!.length,
       encoding: blob.encoding,
-      sum: checksumOf(...blob.chunks),
+      sum: blob.sum ?? checksumOf(...blob.chunks),
     };
     writeBlobEntry(head, HEADER_BYTES + i * BLOB_ENTRY_BYTES, entry);
     for (const chunk of blob.chunks) if (chunk.length > 0) chunks.push(chunk);

@@ -9,8 +9,13 @@ import { SnapshotError } from './snapshot-error.ts';
 
 /** The first 8 bytes of every snapshot: ASCII `GODWITSN`. */
 export const MAGIC = new Uint8Array([0x47, 0x4f, 0x44, 0x57, 0x49, 0x54, 0x53, 0x4e]);
-/** Format version this build writes and reads. */
-export const FORMAT_VERSION = 1;
+/**
+ * Format version this build writes; it reads every version from 1 up to it. Version 2 added the
+ * chunked blob encoding (BLOB_CHUNKED); nothing else changed, so a version 1 file reads as before.
+ */
+export const FORMAT_VERSION = 2;
+/** The first version with BLOB_CHUNKED. */
+export const CHUNKED_SINCE_VERSION = 2;
 /** Length of the version 1 header. */
 export const HEADER_BYTES = 96;
 /** Bytes needed to tell magic and version apart: magic (8) + version (4). */
@@ -31,6 +36,11 @@ export const KNOWN_INCOMPAT_FLAGS = 0;
 export const BLOB_RAW = 0;
 /** Blob encoding: a page bitmap, then the pages whose bit is set (see sparse-blob.ts). */
 export const BLOB_SPARSE = 1;
+/**
+ * Blob encoding: a page bitmap, a checksum for each 1 MiB chunk of the byte string, then the pages
+ * whose bit is set (see chunked-blob.ts): a reader can load and verify any chunk on its own.
+ */
+export const BLOB_CHUNKED = 2;
 
 // Header field offsets (little-endian).
 /** magic[8] */
@@ -77,6 +87,8 @@ export const B_RESERVED = 28;
 export const B_SUM = 32;
 
 export interface Header {
+  /** Format version of the file (1..FORMAT_VERSION). */
+  version: number;
   flags: number;
   blobCount: number;
   jsonOffset: number;
@@ -102,7 +114,7 @@ export function alignUp(n: number, to: number = BLOB_ALIGN): number {
 }
 
 /** Writes a version 1 header (and its checksum) for the given layout. */
-export function writeHeader(out: Uint8Array, h: Omit<Header, 'totalLength'>): void {
+export function writeHeader(out: Uint8Array, h: Omit<Header, 'totalLength' | 'version'>): void {
   const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   out.set(MAGIC, H_MAGIC);
   view.setUint32(H_VERSION, FORMAT_VERSION, true);
@@ -198,7 +210,9 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
   }
   const blobsLength = view.getBigUint64(H_BLOBS_LENGTH, true);
   // Stored blobs never exceed their expanded size by more than a bitmap and padding.
-  const maxBlobs = BigInt(limits.maxTotalBlobBytes) + BigInt(blobCount) * BigInt(2 * BLOB_ALIGN) + BigInt(Math.ceil(limits.maxTotalBlobBytes / 32768));
+  // (a page bitmap of 1 bit and a chunk table of 8 bytes per 256 pages, each padded to 4 KiB).
+  const maxBlobs =
+    BigInt(limits.maxTotalBlobBytes) + BigInt(blobCount) * BigInt(3 * BLOB_ALIGN) + BigInt(Math.ceil(limits.maxTotalBlobBytes / 32768) + Math.ceil(limits.maxTotalBlobBytes / 131072));
   if (blobsLength > maxBlobs) {
     throw new SnapshotError('limit', fieldAt(H_BLOBS_LENGTH, 'blobsLength'), `blob section of ${blobsLength} bytes, limit ${maxBlobs}`);
   }
@@ -207,6 +221,7 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
   }
   const start = Number(blobsOffset);
   return {
+    version,
     flags,
     blobCount,
     jsonOffset: expectedJson,
@@ -248,8 +263,9 @@ export function readBlobTable(bytes: Uint8Array, h: Header, limits: SnapshotLimi
     if (total > limits.maxTotalBlobBytes) {
       throw new SnapshotError('limit', where(B_LENGTH, 'length'), `blobs total ${total} bytes, limit ${limits.maxTotalBlobBytes}`);
     }
-    if (encoding !== BLOB_RAW && encoding !== BLOB_SPARSE) {
-      throw new SnapshotError('bad-blob', where(B_ENCODING, 'encoding'), `unknown blob encoding ${encoding}`);
+    if (encoding !== BLOB_RAW && encoding !== BLOB_SPARSE && !(encoding === BLOB_CHUNKED && h.version >= CHUNKED_SINCE_VERSION)) {
+      const known = h.version >= CHUNKED_SINCE_VERSION ? '' : ` in a version ${h.version} file`;
+      throw new SnapshotError('bad-blob', where(B_ENCODING, 'encoding'), `unknown blob encoding ${encoding}${known}`);
     }
     if (view.getUint32(B_RESERVED, true) !== 0) throw new SnapshotError('bad-blob', where(B_RESERVED, 'reserved'), 'reserved field is not zero');
     if (offset + storedLength > BigInt(end)) {

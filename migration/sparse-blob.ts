@@ -6,7 +6,8 @@
  * actual length when the byte string is not a multiple of 4 KiB. A raw blob is the bytes as they are;
  * the encoder uses it when no page is zero.
  */
-import { BLOB_ALIGN, BLOB_RAW, BLOB_SPARSE, alignUp } from './header.ts';
+import { BLOB_ALIGN, BLOB_CHUNKED, BLOB_RAW, BLOB_SPARSE, alignUp } from './header.ts';
+import { CHECKSUM_BYTES } from './checksum.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import { Murmur3X86_128 } from '../src/util/hash.ts';
 
@@ -20,6 +21,8 @@ export interface EncodedBlob {
   storedLength: number;
   /** Pages stored (all of them for a raw blob). */
   storedPages: number;
+  /** The blob table entry's checksum when it is not that of all the chunks (a chunked blob's index). */
+  sum?: Uint8Array;
 }
 
 /** Number of 4 KiB pages (the last possibly partial) in `length` bytes. */
@@ -30,6 +33,21 @@ export function pageCount(length: number): number {
 /** Bytes of the padded page bitmap for `length` bytes. */
 export function bitmapBytes(length: number): number {
   return alignUp(Math.ceil(pageCount(length) / 8));
+}
+
+/** Pages per chunk of a chunked blob (chunked-blob.ts): 1 MiB of the byte string. */
+export const CHUNK_PAGES = 256;
+
+/** Offset in a chunked blob of its chunk table: the padded page bitmap. */
+export function chunkTableOffset(length: number): number {
+  return bitmapBytes(length);
+}
+
+/** Offset of the first stored page in a blob of this encoding: after its bitmap (and chunk table). */
+export function storedPagesOffset(encoding: number, length: number): number {
+  if (encoding === BLOB_RAW) return 0;
+  if (encoding === BLOB_SPARSE) return bitmapBytes(length);
+  return bitmapBytes(length) + alignUp(Math.ceil(pageCount(length) / CHUNK_PAGES) * CHECKSUM_BYTES);
 }
 
 /** True when data[start..end) is all zero. */
@@ -104,7 +122,7 @@ export function expandBlob(stored: Uint8Array, encoding: number, length: number)
   if (encoding === BLOB_RAW) return stored.slice();
   const out = new Uint8Array(length);
   const pages = pageCount(length);
-  let from = bitmapBytes(length);
+  let from = storedPagesOffset(encoding, length);
   let p = 0;
   while (p < pages) {
     if ((stored[p >>> 3]! & (1 << (p & 7))) === 0) {
@@ -156,7 +174,7 @@ function eachStoredPage(stored: Uint8Array, encoding: number, length: number, f:
     for (let p = 0; p < pages; p++) f(stored.subarray(p * PAGE, Math.min((p + 1) * PAGE, length)), p * PAGE);
     return;
   }
-  let from = bitmapBytes(length);
+  let from = storedPagesOffset(encoding, length);
   for (let i = 0; i < Math.ceil(pages / 8); i++) {
     const bits = stored[i]!;
     if (bits === 0) continue;
@@ -183,7 +201,7 @@ export function storedPageCount(stored: Uint8Array, encoding: number, length: nu
   return present;
 }
 
-function popcount8(b: number): number {
+export function popcount8(b: number): number {
   b = b - ((b >>> 1) & 0x55);
   b = (b & 0x33) + ((b >>> 2) & 0x33);
   return (b + (b >>> 4)) & 0x0f;

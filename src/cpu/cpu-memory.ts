@@ -10,7 +10,7 @@
  */
 import { CpuState } from './cpu-state.ts';
 import { FAULT } from './fault.ts';
-import { PAGE_RAM, PAGE_ROM } from '../memory/physical-memory.ts';
+import { PAGE_LAZY, PAGE_RAM, PAGE_ROM } from '../memory/physical-memory.ts';
 import type { MmioDevice } from '../bus/mmio-bus.ts';
 import {
   AC, ATTR_DB, CR0_AM, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CS, DESC_CE, DESC_CODE, DESC_P, DESC_RW, DESC_S,
@@ -257,7 +257,9 @@ export class CpuMemory extends CpuState {
         if ((this.cr0 & CR0_WP) !== 0) supW = 0;
       }
     }
-    const kind = phys === this.localMmioPage ? -1 : phys < mem.ramSize ? mem.pageKind[phys >>> 12]! : -1;
+    let kind = phys === this.localMmioPage ? -1 : phys < mem.ramSize ? mem.pageKind[phys >>> 12]! : -1;
+    // A page still in the snapshot file (lazy restore) is loaded before the TLB may point at it.
+    if (kind >= PAGE_LAZY) kind = mem.faultIn(phys >>> 12);
     const slowR = kind === PAGE_RAM || kind === PAGE_ROM ? 0 : TLB_SLOW;
     const slowW = kind === PAGE_RAM ? 0 : TLB_SLOW;
     this.tlbR[page] = phys | sup | usr | slowR | global;

@@ -7,6 +7,7 @@
  * `a20Mask` when it translates. Device DMA is not affected, as on a PC.
  */
 import type { GuestMemory } from './guest-memory.ts';
+import type { RamPager } from './ram-pager.ts';
 import { MmioBus } from '../bus/mmio-bus.ts';
 import { ConfigError } from '../util/errors.ts';
 
@@ -16,6 +17,11 @@ export const PAGE_RAM = 0;
 export const PAGE_ROM = 1;
 /** Nothing answers: reads return all ones, writes are dropped (unless the MMIO bus claims it). */
 export const PAGE_HOLE = 2;
+/**
+ * Or'ed onto a page's kind while its bytes are still in the snapshot file (lazy restore): every
+ * access then takes a slow path, which loads the page's chunk first (faultIn) and clears the bit.
+ */
+export const PAGE_LAZY = 0x80;
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -37,13 +43,26 @@ export class PhysicalMemory implements GuestMemory {
   /** Called when the page map or the A20 gate changes, so the CPU can flush its TLB. */
   onMapChange: () => void = () => {};
 
-  constructor(ramSize: number) {
+  /** Fills lazy chunks; null once every chunk is loaded (or for RAM that was never lazy). */
+  private pager: RamPager | null = null;
+  /** Next chunk the background prefetch looks at. */
+  private prefetchNext = 0;
+  private lazyChunks = 0;
+
+  /**
+   * `ram`: bytes to use as RAM instead of fresh zeros (a restored snapshot's RAM image: no copy);
+   * its length must be ramSize and it must start its own ArrayBuffer.
+   */
+  constructor(ramSize: number, ram: Uint8Array | null = null) {
     if (!Number.isInteger(ramSize) || ramSize < 1 << 20 || ramSize % PAGE_SIZE !== 0 || ramSize > MAX_RAM_BYTES) {
       throw new ConfigError(`RAM size ${ramSize} must be a multiple of 4 KiB between 1 MiB and 3.5 GiB`);
     }
+    if (ram !== null && (ram.length !== ramSize || ram.byteOffset !== 0 || ram.buffer.byteLength !== ramSize)) {
+      throw new ConfigError(`a RAM image of ${ram.length} bytes cannot be RAM of ${ramSize} bytes`);
+    }
     this.ramSize = ramSize;
-    this.buffer = new ArrayBuffer(ramSize);
-    this.u8 = new Uint8Array(this.buffer);
+    this.u8 = ram ?? new Uint8Array(ramSize);
+    this.buffer = this.u8.buffer as ArrayBuffer;
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.pageKind = new Uint8Array(ramSize >>> PAGE_SHIFT);
@@ -53,8 +72,70 @@ export class PhysicalMemory implements GuestMemory {
   setPageKind(base: number, length: number, kind: number): void {
     const first = base >>> PAGE_SHIFT;
     const last = Math.min((base + length - 1) >>> PAGE_SHIFT, this.pageKind.length - 1);
-    for (let p = first; p <= last; p++) this.pageKind[p] = kind;
+    for (let p = first; p <= last; p++) this.pageKind[p] = kind | (this.pageKind[p]! & PAGE_LAZY);
     this.onMapChange();
+  }
+
+  // ---- Lazy RAM (lazy restore) ----
+
+  /** Loads RAM's chunks through `pager` on first access; chunks without data are zero already. */
+  attachPager(pager: RamPager): void {
+    const pages = pager.chunkPages;
+    if (pager.chunks !== Math.ceil(this.pageKind.length / pages)) {
+      throw new ConfigError(`a RAM pager of ${pager.chunks} chunks cannot page ${this.ramSize} bytes of RAM`);
+    }
+    for (let c = 0; c < pager.chunks; c++) {
+      if (!pager.hasData(c)) continue;
+      const end = Math.min((c + 1) * pages, this.pageKind.length);
+      for (let p = c * pages; p < end; p++) this.pageKind[p]! |= PAGE_LAZY;
+      this.lazyChunks++;
+    }
+    this.pager = this.lazyChunks > 0 ? pager : null;
+    this.onMapChange();
+  }
+
+  /** Number of chunks still to load from the snapshot. */
+  get lazyChunksLeft(): number {
+    return this.lazyChunks;
+  }
+
+  /** Loads the chunk holding `page` (a lazy page) and returns the page's kind. */
+  faultIn(page: number): number {
+    const pager = this.pager!;
+    const c = Math.floor(page / pager.chunkPages);
+    pager.load(c);
+    const end = Math.min((c + 1) * pager.chunkPages, this.pageKind.length);
+    for (let p = c * pager.chunkPages; p < end; p++) this.pageKind[p]! &= ~PAGE_LAZY;
+    if (--this.lazyChunks === 0) this.pager = null;
+    return this.pageKind[page]!;
+  }
+
+  /**
+   * Loads up to `maxChunks` lazy chunks in address order (a background prefetch between batches:
+   * what the guest sees does not depend on it). Returns the number of chunks still lazy.
+   */
+  prefetch(maxChunks: number): number {
+    const pager = this.pager;
+    if (pager === null) return 0;
+    for (let done = 0; done < maxChunks && this.pager !== null && this.prefetchNext < pager.chunks; this.prefetchNext++) {
+      const page = this.prefetchNext * pager.chunkPages;
+      if ((this.pageKind[page]! & PAGE_LAZY) === 0) continue;
+      this.faultIn(page);
+      done++;
+    }
+    return this.lazyChunks;
+  }
+
+  /** Loads every lazy chunk: before RAM is read whole (a save, a hash). */
+  materializeAll(): void {
+    while (this.pager !== null) this.prefetch(64);
+  }
+
+  /** Loads the lazy chunks of [addr, addr + length). */
+  private materialize(addr: number, length: number): void {
+    if (this.pager === null || length <= 0) return;
+    const last = Math.min((addr + length - 1) >>> PAGE_SHIFT, this.pageKind.length - 1);
+    for (let p = addr >>> PAGE_SHIFT; p <= last && this.pager !== null; p++) if ((this.pageKind[p]! & PAGE_LAZY) !== 0) this.faultIn(p);
   }
 
   setA20(enabled: boolean): void {
@@ -71,12 +152,16 @@ export class PhysicalMemory implements GuestMemory {
 
   /** True when addr is plain RAM that the CPU may read and write through the typed views. */
   isPlainRam(addr: number): boolean {
-    return addr >>> 0 < this.ramSize && this.pageKind[addr >>> PAGE_SHIFT] === PAGE_RAM;
+    if (addr >>> 0 >= this.ramSize) return false;
+    let kind = this.pageKind[addr >>> PAGE_SHIFT]!;
+    if (kind >= PAGE_LAZY) kind = this.faultIn(addr >>> PAGE_SHIFT);
+    return kind === PAGE_RAM;
   }
 
   isRam(addr: number, length: number): boolean {
     if (addr < 0 || length < 0 || addr + length > this.ramSize) return false;
     if (length === 0) return true;
+    this.materialize(addr, length);
     const last = (addr + length - 1) >>> PAGE_SHIFT;
     for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if (this.pageKind[p] !== PAGE_RAM) return false;
     return true;
@@ -86,7 +171,10 @@ export class PhysicalMemory implements GuestMemory {
 
   readSlow(addr: number, size: number): number {
     addr >>>= 0;
-    if (addr < this.ramSize && this.pageKind[addr >>> PAGE_SHIFT] !== PAGE_HOLE) {
+    if (addr >= this.ramSize) return this.mmio.read(addr, size);
+    let kind = this.pageKind[addr >>> PAGE_SHIFT]!;
+    if (kind >= PAGE_LAZY) kind = this.faultIn(addr >>> PAGE_SHIFT);
+    if (kind !== PAGE_HOLE) {
       const u8 = this.u8;
       if (size === 1) return u8[addr]!;
       if (size === 2) return u8[addr]! | (u8[addr + 1]! << 8);
@@ -98,7 +186,8 @@ export class PhysicalMemory implements GuestMemory {
   writeSlow(addr: number, size: number, value: number): void {
     addr >>>= 0;
     if (addr < this.ramSize) {
-      const kind = this.pageKind[addr >>> PAGE_SHIFT];
+      let kind = this.pageKind[addr >>> PAGE_SHIFT]!;
+      if (kind >= PAGE_LAZY) kind = this.faultIn(addr >>> PAGE_SHIFT);
       if (kind === PAGE_RAM) {
         const u8 = this.u8;
         u8[addr] = value;
@@ -170,6 +259,7 @@ export class PhysicalMemory implements GuestMemory {
         `image of ${bytes.length} bytes at 0x${addr.toString(16)} does not fit in ${this.ramSize >>> 20} MiB of RAM`,
       );
     }
+    this.materialize(addr, bytes.length);
     this.u8.set(bytes, addr);
   }
 }

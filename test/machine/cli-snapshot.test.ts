@@ -151,7 +151,7 @@ describe('-incoming with a bad snapshot', () => {
     ['truncated', (b: Buffer) => b.subarray(0, b.length - 4096), /^godwit: -incoming '.*': byte \d+: the file ends at byte \d+, its header declares \d+ bytes\n$/],
     ['flipped byte in the document', (b: Buffer) => Buffer.from(b).fill(0x55, 200, 201), /^godwit: -incoming '.*': byte 72 \(header\.jsonChecksum\): document checksum mismatch\n$/],
     // The last blob is RAM's (blob 0 is the kernel fw_cfg holds).
-    ['flipped byte in RAM', (b: Buffer) => Buffer.from(b).fill(0x55, b.length - 10, b.length - 9), /^godwit: -incoming '.*': byte \d+ \(blob 1\.checksum\): blob 1 checksum mismatch\n$/],
+    ['flipped byte in RAM', (b: Buffer) => Buffer.from(b).fill(0x55, b.length - 10, b.length - 9), /^godwit: -incoming '.*': blob 1 at byte \d+: chunk \d+ \(bytes 0x[0-9a-f]+-0x[0-9a-f]+\) checksum mismatch\n$/],
     ['not a snapshot', () => Buffer.from('#!/bin/sh\necho hello\n'.repeat(10)), /^godwit: -incoming '.*': .*magic/],
   ])('%s: one line, exit 1, no machine built', (name, f, line) => {
     const r = godwit('-incoming', `file:${mangled(`${name.replace(/ /g, '-')}.gw`, f)}`, '-m', '16');
@@ -202,12 +202,12 @@ describe('godwit snapshot', () => {
   it('inspect: objects with types and versions, blobs, config, clock', () => {
     const r = godwit('snapshot', 'inspect', at('s.gw'));
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^.*s\.gw: \d+ bytes, format version 1, flags 0x0\n/);
+    expect(r.stdout).toMatch(/^.*s\.gw: \d+ bytes, format version 2, flags 0x0\n/);
     expect(r.stdout).toContain('virtual time ');
     expect(r.stdout).toContain(', 400000 instructions retired\n');
     expect(r.stdout).toMatch(/\n\/machine\/pit +i8254@\d+ +\d+\n/);
     expect(r.stdout).toMatch(/\n\/machine\/ram +ram@1 +\d+\n  \/machine\/ram\.data: 16777216 bytes, \d+ non-zero pages\n/);
-    expect(r.stdout).toMatch(/\n {2}blob 1: sparse, 16777216 bytes, \d+ stored at \d+\n/);
+    expect(r.stdout).toMatch(/\n {2}blob 1: chunked, 16777216 bytes, \d+ stored at \d+\n/);
     expect(r.stdout).toMatch(/\n\/machine\/fw_cfg +fw_cfg_io@2 +\d+\n  \/machine\/fw_cfg\.kernel: \d+ bytes/);
     expect(r.stdout).toContain('"kernel-irqchip":"split"');
   });

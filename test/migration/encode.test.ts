@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { concatChunks, encodeSnapshot, encodeSnapshotBytes } from '../../migration/encode.ts';
 import { decodeSnapshot, readSnapshotHeader, verifyContainer } from '../../migration/decode.ts';
-import { BLOB_RAW, BLOB_SPARSE, FORMAT_VERSION, HEADER_BYTES, MAGIC } from '../../migration/header.ts';
+import { CHUNK_BYTES } from '../../migration/chunked-blob.ts';
+import { BLOB_CHUNKED, BLOB_RAW, BLOB_SPARSE, FORMAT_VERSION, HEADER_BYTES, MAGIC } from '../../migration/header.ts';
 import { newNode, treesEqual } from '../../src/visit/state-tree.ts';
 import { isStateError } from '../../src/util/errors.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
@@ -99,7 +100,8 @@ describe('encode -> decode', () => {
       const back = decodeSnapshot(concatChunks(e.chunks));
       expectSame(s, back);
       const { blobs } = verifyContainer(concatChunks(e.chunks));
-      expect(blobs[0]!.encoding).toBe(expectedPages === pages ? BLOB_RAW : BLOB_SPARSE);
+      // From 1 MiB on, byte strings are chunked; below, raw when no page is zero, else sparse.
+      expect(blobs[0]!.encoding).toBe(bytes >= CHUNK_BYTES ? BLOB_CHUNKED : expectedPages === pages ? BLOB_RAW : BLOB_SPARSE);
     }
   });
 

@@ -46,6 +46,8 @@ export interface ForgedBlob {
   stored: Uint8Array;
   length?: number;
   encoding?: number;
+  /** The entry's checksum (default: of the stored bytes). */
+  sum?: Uint8Array;
 }
 
 /** A correctly checksummed file around any document text and stored blobs. */
@@ -68,7 +70,7 @@ export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = []): U
       storedLength: blob.stored.length,
       length: blob.length ?? blob.stored.length,
       encoding: blob.encoding ?? BLOB_RAW,
-      sum: checksumOf(blob.stored),
+      sum: blob.sum ?? checksumOf(blob.stored),
     });
   });
   writeHeader(file, {

@@ -1,0 +1,190 @@
+/**
+ * Restore time against RAM size, and full-RAM save and load against the file system's limit.
+ *
+ *   npm run bench -- incoming [--sizes 128,1024,3072] [--runs N] [--json PATH]
+ *
+ * For each RAM size a machine runs test/guests/bin/spin.elf (forever=1) for a while, every page above
+ * its first 2 MiB is written (a guest that has used all its memory), and the snapshot is saved with
+ * the CLI's own writer. Figures (median of --runs, default 3):
+ *
+ *   -incoming to first instruction: wall time of `godwit -incoming file:F --max-insns 1` (process
+ *     start to exit, after one guest instruction), lazily (the default) and with
+ *     GODWIT_LAZY_RESTORE=0 (all of RAM read and verified first), beside the same for a 2 MiB
+ *     machine with nothing written: the goal is within 2x of that at every size.
+ *   save: saveSnapshot + encodeSnapshot + writeFileAtomic (temporary file, fsync, rename), beside
+ *     the file-system limit: writing the same number of bytes from memory with one fsync.
+ *   eager load: open, decode with RAM read straight into the image the board adopts, verify every
+ *     chunk, restore; beside the limit: reading the same number of bytes into one buffer.
+ *
+ * Files go to the OS temp directory and are removed at the end.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Machine } from '../machine/machine.ts';
+import { defaultMachineConfig, type MachineConfig } from '../machine/machine-config.ts';
+import { RAM_FIELD, RAM_PATH } from '../machine/machine-state.ts';
+import { restoreSnapshot, saveSnapshot } from '../machine/snapshot.ts';
+import { openSnapshotFile, writeFileAtomic } from '../machine/snapshot-file.ts';
+import { decodeSnapshotSource } from '../migration/decode-source.ts';
+import { encodeSnapshot } from '../migration/encode.ts';
+import { offerRam } from '../src/memory/ram-pager.ts';
+
+interface Options {
+  sizes: number[];
+  runs: number;
+  json: string | null;
+}
+
+const USAGE = 'usage: incoming [--sizes 128,1024,3072] [--runs N] [--json PATH]';
+const KERNEL = 'test/guests/bin/spin.elf';
+const SMALL_MIB = 2;
+const QUIET = { serialOut() {}, log() {} };
+
+function parseArgs(argv: readonly string[]): Options {
+  const o: Options = { sizes: [128, 1024, 3072], runs: 3, json: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+    if (arg === '--runs') o.runs = Math.max(1, Number.parseInt(value, 10) || 1);
+    else if (arg === '--sizes') o.sizes = value.split(',').map((s) => Number.parseInt(s, 10)).filter((n) => n > 0);
+    else if (arg === '--json') o.json = value;
+    else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  return o;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function timeMs(f: () => void): number {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+}
+
+function configOf(ramMiB: number): MachineConfig {
+  return defaultMachineConfig({ kernel: { name: 'spin.elf', data: new Uint8Array(readFileSync(KERNEL)) }, append: 'forever=1 lines=3', ramBytes: ramMiB << 20 });
+}
+
+/** The guest run a while, then every page above 2 MiB written (non-zero, differing per page). */
+function sourceMachine(ramMiB: number, fill: boolean): Machine {
+  const m = new Machine(configOf(ramMiB), QUIET);
+  m.run({ maxInsns: 200_000 });
+  if (fill) {
+    const ram = m.board.mem.u8;
+    const words = new Int32Array(ram.buffer);
+    for (let page = 512; page < ram.length >>> 12; page++) words.fill(Math.imul(page, 0x9e3779b1) | 1, page << 10, (page + 1) << 10);
+  }
+  return m;
+}
+
+/** Saves as `--save` does; returns the time taken and the file's size. */
+function save(m: Machine, file: string): { ms: number; bytes: number } {
+  const ms = timeMs(() => writeFileAtomic(file, encodeSnapshot(saveSnapshot(m)).chunks));
+  return { ms, bytes: statSync(file).size };
+}
+
+/** Eager load as `-incoming` with GODWIT_LAZY_RESTORE=0 does it, into a machine built as -incoming builds it. */
+function eagerLoad(file: string, ramMiB: number): number {
+  return timeMs(() => {
+    const opened = openSnapshotFile(file);
+    const { snapshot } = decodeSnapshotSource(opened.source);
+    opened.close();
+    const ram = snapshot.objects.get(RAM_PATH)!.fields[RAM_FIELD] as Uint8Array;
+    offerRam(ram, null);
+    const m = new Machine({ ...configOf(ramMiB), kernel: null, append: '' }, QUIET);
+    restoreSnapshot(m, snapshot);
+  });
+}
+
+/** Writing `bytes` bytes from memory with one fsync, and reading them back: the file system's limit. */
+function fsLimit(dir: string, bytes: number): { writeMs: number; readMs: number } {
+  const file = join(dir, 'limit.bin');
+  const data = new Uint8Array(Math.min(bytes, 64 << 20)).fill(0x5a);
+  const writeMs = timeMs(() => {
+    const fd = openSync(file, 'w');
+    for (let done = 0; done < bytes; done += data.length) writeSync(fd, data, 0, Math.min(data.length, bytes - done));
+    fsyncSync(fd);
+    closeSync(fd);
+  });
+  const into = new Uint8Array(bytes);
+  const readMs = timeMs(() => {
+    const fd = openSync(file, 'r');
+    for (let done = 0; done < bytes; ) done += readSync(fd, into, done, Math.min(1 << 30, bytes - done), done);
+    closeSync(fd);
+  });
+  rmSync(file, { force: true });
+  return { writeMs, readMs };
+}
+
+/** Wall time of `godwit -incoming file:F --max-insns 1`, from process start to exit. */
+function incomingMs(file: string, lazy: boolean): number {
+  const env = { ...process.env, GODWIT_LAZY_RESTORE: lazy ? '1' : '0' };
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['dist/godwit.js', '-incoming', `file:${file}`, '-serial', 'none', '--max-insns', '1'], { env, encoding: 'latin1' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`godwit -incoming ${file} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+interface Row {
+  name: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  value: number;
+  references: Record<string, number>;
+}
+
+function main(): void {
+  const o = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'godwit-bench-incoming-'));
+  const rows: Row[] = [];
+  try {
+    const small = join(dir, 'small.gw');
+    save(sourceMachine(SMALL_MIB, false), small);
+    const smallMs = median(Array.from({ length: o.runs }, () => incomingMs(small, true)));
+    rows.push({ name: `-incoming to first instruction, ${SMALL_MIB} MiB, nothing written`, unit: 'ms', better: 'lower', value: smallMs, references: {} });
+    for (const mib of o.sizes) {
+      const file = join(dir, `ram-${mib}.gw`);
+      const saves: number[] = [];
+      let bytes = 0;
+      for (let r = 0; r < o.runs; r++) {
+        const m = sourceMachine(mib, true);
+        const s = save(m, file);
+        saves.push(s.ms);
+        bytes = s.bytes;
+      }
+      const limits = Array.from({ length: o.runs }, () => fsLimit(dir, bytes));
+      const lazy = median(Array.from({ length: o.runs }, () => incomingMs(file, true)));
+      const eager = median(Array.from({ length: o.runs }, () => incomingMs(file, false)));
+      const loads = median(Array.from({ length: o.runs }, () => eagerLoad(file, mib)));
+      const writeLimit = median(limits.map((l) => l.writeMs));
+      const readLimit = median(limits.map((l) => l.readMs));
+      rows.push({ name: `-incoming to first instruction, ${mib} MiB written, lazy`, unit: 'ms', better: 'lower', value: lazy, references: { [`${SMALL_MIB} MiB snapshot`]: smallMs, eager: eager } });
+      rows.push({ name: `save, ${mib} MiB written (${(bytes / 2 ** 20).toFixed(0)} MiB file)`, unit: 'ms', better: 'lower', value: median(saves), references: { 'fs write+fsync': writeLimit } });
+      rows.push({ name: `eager load, ${mib} MiB written`, unit: 'ms', better: 'lower', value: loads, references: { 'fs read': readLimit } });
+      rmSync(file, { force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const lines = [['figure', 'godwit', 'reference', 'ratio']];
+  for (const r of rows) {
+    const refs = Object.entries(r.references);
+    if (refs.length === 0) lines.push([r.name, `${r.value.toFixed(1)} ${r.unit}`, '', '']);
+    for (const [name, v] of refs) lines.push([r.name, `${r.value.toFixed(1)} ${r.unit}`, `${name}: ${v.toFixed(1)} ${r.unit}`, `${(r.value / v).toFixed(2)}x`]);
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const l of lines) console.log(l.map((c, i) => (i === 1 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  '));
+  console.log(`(median of ${o.runs} runs; ratio = godwit / reference, lower is better; node ${process.version})`);
+  if (o.json !== null) writeFileSync(o.json, `${JSON.stringify(rows, null, 2)}\n`);
+}
+
+main();

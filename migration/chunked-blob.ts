@@ -1,0 +1,190 @@
+/**
+ * The chunked blob encoding (BLOB_CHUNKED, format version 2): for RAM and other large byte strings,
+ * laid out so that a reader can load any 1 MiB chunk of the byte string on its own, verify it, and
+ * put its pages straight where they belong (lazy restore, reads into guest RAM with no copy).
+ *
+ *   1. the page bitmap, as in a sparse blob (bit i set = page i stored), padded to 4 KiB;
+ *   2. the chunk table: for each chunk of CHUNK_PAGES pages, the checksum of its stored pages taken
+ *      as one byte string (empty for a chunk with none), 8 bytes each, padded to 4 KiB;
+ *   3. the stored pages in ascending order (the last page of the byte string with its actual length).
+ *
+ * The blob table entry's checksum covers parts 1 and 2 (the index); each chunk's checksum covers
+ * its pages. The stored pages of a chunk are contiguous in the file, so a chunk is one read per run
+ * of stored pages, straight into its final place.
+ */
+import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual } from './checksum.ts';
+import { BLOB_ALIGN, BLOB_CHUNKED } from './header.ts';
+import { SnapshotError } from './snapshot-error.ts';
+import { CHUNK_PAGES, chunkTableOffset, isZero, pageCount, popcount8, storedPagesOffset, type EncodedBlob } from './sparse-blob.ts';
+
+const PAGE = BLOB_ALIGN;
+export { CHUNK_PAGES };
+/** Bytes of the byte string per chunk: 1 MiB. */
+export const CHUNK_BYTES = CHUNK_PAGES * PAGE;
+
+/** Where the parts of a chunked blob of `length` bytes start, relative to the blob. */
+export interface ChunkedLayout {
+  readonly length: number;
+  readonly pages: number;
+  readonly chunks: number;
+  /** Offset of the chunk table (the padded bitmap's size). */
+  readonly tableOffset: number;
+  /** Offset of the first stored page (bitmap and table, each padded). */
+  readonly dataOffset: number;
+}
+
+export function chunkedLayout(length: number): ChunkedLayout {
+  const pages = pageCount(length);
+  return { length, pages, chunks: Math.ceil(pages / CHUNK_PAGES), tableOffset: chunkTableOffset(length), dataOffset: storedPagesOffset(BLOB_CHUNKED, length) };
+}
+
+/** Encodes a byte string as a chunked blob; the chunks are views of `data` where they are pages. */
+export function encodeChunkedBlob(data: Uint8Array): EncodedBlob {
+  const layout = chunkedLayout(data.length);
+  const index = new Uint8Array(layout.dataOffset);
+  const chunks: Uint8Array[] = [index];
+  let stored = 0;
+  let storedBytes = 0;
+  for (let c = 0; c < layout.chunks; c++) {
+    const sum = new Checksum64();
+    let runStart = -1;
+    const last = Math.min((c + 1) * CHUNK_PAGES, layout.pages);
+    for (let p = c * CHUNK_PAGES; p < last; p++) {
+      const start = p * PAGE;
+      const end = Math.min(start + PAGE, data.length);
+      if (isZero(data, start, end)) {
+        if (runStart >= 0) chunks.push(data.subarray(runStart, start));
+        runStart = -1;
+        continue;
+      }
+      index[p >>> 3]! |= 1 << (p & 7);
+      stored++;
+      storedBytes += end - start;
+      sum.update(data.subarray(start, end));
+      if (runStart < 0) runStart = start;
+    }
+    if (runStart >= 0) chunks.push(data.subarray(runStart, Math.min(last * PAGE, data.length)));
+    index.set(sum.digest(), layout.tableOffset + c * CHECKSUM_BYTES);
+  }
+  return { encoding: BLOB_CHUNKED, chunks, storedLength: layout.dataOffset + storedBytes, storedPages: stored, sum: checksumOf(index) };
+}
+
+/**
+ * A chunked blob's index, checked: which pages are stored, where each chunk's pages are in the blob,
+ * and each chunk's checksum. Built from the index bytes only (what the blob entry's checksum covers).
+ */
+export class ChunkIndex {
+  readonly layout: ChunkedLayout;
+  private readonly index: Uint8Array;
+  /** Offset in the blob of each chunk's first stored page, and one past the last chunk's. */
+  private readonly chunkStart: Float64Array;
+
+  /**
+   * Checks the index against the blob's sizes: no bitmap bit past the last page, zero padding, and
+   * stored pages that account for exactly `storedLength`. `where` names the blob in errors.
+   */
+  constructor(index: Uint8Array, length: number, storedLength: number, where: string) {
+    const layout = chunkedLayout(length);
+    if (index.length < layout.dataOffset || storedLength < layout.dataOffset) {
+      throw new SnapshotError('bad-blob', where, `chunked blob of ${storedLength} bytes is shorter than its ${layout.dataOffset}-byte index`);
+    }
+    const used = Math.ceil(layout.pages / 8);
+    if (layout.pages % 8 !== 0 && index[used - 1]! >>> (layout.pages % 8) !== 0) {
+      throw new SnapshotError('bad-blob', where, `page bitmap marks pages past the last page ${layout.pages - 1}`);
+    }
+    if (!isZero(index, used, layout.tableOffset)) throw new SnapshotError('bad-blob', where, 'page bitmap padding is not zero');
+    if (!isZero(index, layout.tableOffset + layout.chunks * CHECKSUM_BYTES, layout.dataOffset)) {
+      throw new SnapshotError('bad-blob', where, 'chunk table padding is not zero');
+    }
+    const chunkStart = new Float64Array(layout.chunks + 1);
+    let at = layout.dataOffset;
+    for (let c = 0; c < layout.chunks; c++) {
+      chunkStart[c] = at;
+      const first = c * CHUNK_PAGES;
+      const last = Math.min(first + CHUNK_PAGES, layout.pages);
+      for (let i = first >>> 3; i < Math.ceil(last / 8); i++) at += popcount8(index[i]!) * PAGE;
+      if (last === layout.pages && isStored(index, last - 1)) at -= PAGE - (length - (last - 1) * PAGE);
+    }
+    chunkStart[layout.chunks] = at;
+    if (at !== storedLength) {
+      throw new SnapshotError('bad-blob', where, `chunked blob stores ${storedLength} bytes, its bitmap accounts for ${at}`);
+    }
+    this.layout = layout;
+    this.index = index.subarray(0, layout.dataOffset);
+    this.chunkStart = chunkStart;
+  }
+
+  isStored(page: number): boolean {
+    return isStored(this.index, page);
+  }
+
+  /** The stored bytes of chunk `c`: [start, end) relative to the blob. */
+  storedRange(c: number): { start: number; end: number } {
+    return { start: this.chunkStart[c]!, end: this.chunkStart[c + 1]! };
+  }
+
+  /** Chunk `c`'s checksum (a view of the index). */
+  sum(c: number): Uint8Array {
+    const at = this.layout.tableOffset + c * CHECKSUM_BYTES;
+    return this.index.subarray(at, at + CHECKSUM_BYTES);
+  }
+
+  /**
+   * Calls `f` for each run of consecutive stored pages of chunk `c`, in order: the run's offset in
+   * the byte string, its length, and its offset in the blob.
+   */
+  eachRun(c: number, f: (start: number, bytes: number, blobOffset: number) => void): void {
+    const { pages, length } = this.layout;
+    const last = Math.min((c + 1) * CHUNK_PAGES, pages);
+    let from = this.chunkStart[c]!;
+    let p = c * CHUNK_PAGES;
+    while (p < last) {
+      if (!isStored(this.index, p)) {
+        p++;
+        continue;
+      }
+      const first = p;
+      while (p < last && isStored(this.index, p)) p++;
+      const start = first * PAGE;
+      const bytes = Math.min(p * PAGE, length) - start;
+      f(start, bytes, from);
+      from += bytes;
+    }
+  }
+}
+
+function isStored(index: Uint8Array, page: number): boolean {
+  return (index[page >>> 3]! & (1 << (page & 7))) !== 0;
+}
+
+/** Random access to a blob's bytes, relative to the blob: `readInto` fills `dest` from `offset`. */
+export type BlobBytesReader = (dest: Uint8Array, offset: number) => void;
+
+/**
+ * Reads chunk `c` of a chunked blob into `dest` (the whole expanded byte string, zero where pages
+ * are omitted) and verifies its checksum over the bytes where they landed. `where` names the blob.
+ */
+export function loadChunk(index: ChunkIndex, c: number, dest: Uint8Array, read: BlobBytesReader, where: string): void {
+  const sum = new Checksum64();
+  index.eachRun(c, (start, bytes, blobOffset) => {
+    const view = dest.subarray(start, start + bytes);
+    read(view, blobOffset);
+    sum.update(view);
+  });
+  if (!checksumsEqual(sum.digest(), index.sum(c))) throw chunkMismatch(index, c, where);
+}
+
+function chunkMismatch(index: ChunkIndex, c: number, where: string): SnapshotError {
+  const first = c * CHUNK_BYTES;
+  const last = Math.min(first + CHUNK_BYTES, index.layout.length) - 1;
+  return new SnapshotError('checksum', where, `chunk ${c} (bytes 0x${first.toString(16)}-0x${last.toString(16)}) checksum mismatch`);
+}
+
+/** Verifies every chunk's checksum against a blob held in memory (`stored`: the whole blob). */
+export function checkChunkSums(index: ChunkIndex, stored: Uint8Array, where: string): void {
+  for (let c = 0; c < index.layout.chunks; c++) {
+    const { start, end } = index.storedRange(c);
+    const sum = new Checksum64().update(stored.subarray(start, end)).digest();
+    if (!checksumsEqual(sum, index.sum(c))) throw chunkMismatch(index, c, where);
+  }
+}

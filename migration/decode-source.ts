@@ -1,0 +1,126 @@
+/**
+ * Decoding from a random-access source (a file) without reading it whole: the header, blob table and
+ * document are read and checked as decodeSnapshotFile checks them; small blobs are read whole; a
+ * chunked blob (RAM) is read a chunk at a time straight into the byte string the snapshot hands
+ * out, each chunk verified where it landed, either at once (eager) or later, on demand (deferred:
+ * lazy restore). Everything sized by the input is checked against the limits before it is
+ * allocated, as in decode.ts.
+ */
+import { CHUNK_PAGES, ChunkIndex, loadChunk } from './chunked-blob.ts';
+import { checkBlobSum, checkChunkedIndex, checkHead, checkTotalLength, parseDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
+import { parseDocument } from './document.ts';
+import { BLOB_CHUNKED, HEADER_BYTES, alignUp, readHeader, type BlobEntry } from './header.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+import { SnapshotError } from './snapshot-error.ts';
+import type { Snapshot } from './snapshot.ts';
+import { checkBlob, expandBlob, isZero, storedPagesOffset } from './sparse-blob.ts';
+
+/** Random access to a snapshot's bytes. */
+export interface SnapshotSource {
+  /** The source's length in bytes. */
+  readonly length: number;
+  /** Fills `dest` with the bytes at `position` (the caller keeps within `length`). */
+  readInto(dest: Uint8Array, position: number): void;
+}
+
+/** A chunked byte string of the snapshot whose chunks are loaded on demand. */
+export interface DeferredBlob {
+  /** The byte string in the snapshot: zero until its chunks are loaded. */
+  readonly bytes: Uint8Array;
+  /** Pages per chunk (CHUNK_PAGES). */
+  readonly chunkPages: number;
+  /** Number of chunks (CHUNK_BYTES each, the last possibly shorter). */
+  readonly chunks: number;
+  /** Whether chunk `c` holds any stored page (a chunk without one is all zero: nothing to load). */
+  hasData(c: number): boolean;
+  /** Reads chunk `c` into `bytes` and verifies it (a SnapshotError on a mismatch or a short read). */
+  load(c: number): void;
+}
+
+export interface SourceDecodeOptions extends DecodeOptions {
+  /**
+   * Whether the chunked byte string at `path` (a field path such as /machine/ram.data) is deferred
+   * rather than loaded at once. Default: none.
+   */
+  defer?: (path: string, length: number) => boolean;
+}
+
+export interface SourceDecoded {
+  snapshot: Snapshot;
+  /** The deferred byte strings, keyed by the byte string the snapshot holds. */
+  deferred: Map<Uint8Array, DeferredBlob>;
+}
+
+function read(source: SnapshotSource, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  source.readInto(out, position);
+  return out;
+}
+
+export function decodeSnapshotSource(source: SnapshotSource, options: SourceDecodeOptions = {}): SourceDecoded {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const header = readHeader(read(source, 0, Math.min(source.length, HEADER_BYTES)), limits);
+  checkTotalLength(source.length, header);
+  // Header, blob table, document and its padding: bounded by the limits readHeader checked.
+  const { blobs, document } = checkHead(read(source, 0, header.blobsOffset), header, limits);
+
+  // Each blob's index (chunked) or whole stored form (others), checked before the document is parsed.
+  const checked = blobs.map((blob, i) => checkSourceBlob(source, blob, i));
+  const json = parseDocumentBytes(document, limits, header.jsonOffset);
+  const taken = new Uint8Array(blobs.length);
+  const deferred = new Map<Uint8Array, DeferredBlob>();
+  const snapshot = parseDocument(
+    json,
+    (ref, length, path, upTo) => {
+      const i = takeBlobRef(ref, length, path, upTo, blobs, taken);
+      const blob = blobs[i]!;
+      const form = checked[i]!;
+      if (form.kind === 'stored') return expandBlob(form.stored, blob.encoding, blob.length);
+      const lazy = chunkedBlob(source, blob, form.index, `blob ${i} at byte ${blob.offset}`);
+      if (options.defer?.(path, blob.length) === true) deferred.set(lazy.bytes, lazy);
+      else for (let c = 0; c < lazy.chunks; c++) if (lazy.hasData(c)) lazy.load(c);
+      return lazy.bytes;
+    },
+    limits,
+  );
+  const unused = taken.indexOf(0);
+  if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');
+  return { snapshot, deferred };
+}
+
+type CheckedBlob = { kind: 'stored'; stored: Uint8Array } | { kind: 'chunked'; index: ChunkIndex };
+
+function checkSourceBlob(source: SnapshotSource, blob: BlobEntry, i: number): CheckedBlob {
+  const end = blob.offset + blob.storedLength;
+  const padding = read(source, end, alignUp(end) - end);
+  if (!isZero(padding, 0, padding.length)) throw new SnapshotError('bad-layout', `byte ${end}`, `padding after blob ${i} is not zero`);
+  if (blob.encoding === BLOB_CHUNKED) {
+    const indexLength = Math.min(storedPagesOffset(BLOB_CHUNKED, blob.length), blob.storedLength);
+    return { kind: 'chunked', index: checkChunkedIndex(read(source, blob.offset, indexLength), blob, i) };
+  }
+  // Raw and sparse blobs are small (boot images, device buffers): read whole, as decode.ts does.
+  const stored = read(source, blob.offset, blob.storedLength);
+  checkBlobSum(stored, blob, i);
+  checkBlob(stored, blob.encoding, blob.length, `blob ${i} at byte ${blob.offset}`);
+  return { kind: 'stored', stored };
+}
+
+function chunkedBlob(source: SnapshotSource, blob: BlobEntry, index: ChunkIndex, where: string): DeferredBlob {
+  const bytes = new Uint8Array(blob.length);
+  const loaded = new Uint8Array(index.layout.chunks);
+  const readAt = (dest: Uint8Array, offset: number): void => source.readInto(dest, blob.offset + offset);
+  return {
+    bytes,
+    chunkPages: CHUNK_PAGES,
+    chunks: index.layout.chunks,
+    hasData: (c) => {
+      const { start, end } = index.storedRange(c);
+      return end > start;
+    },
+    load: (c) => {
+      if (loaded[c] !== 0) return;
+      loadChunk(index, c, bytes, readAt, where);
+      loaded[c] = 1;
+    },
+  };
+}
