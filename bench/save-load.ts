@@ -36,7 +36,7 @@ import { readSnapshotFile, writeFileAtomic } from '../machine/snapshot-file.ts';
 import { runPostLoad } from '../machine/machine-state.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { decodeSnapshot } from '../migration/decode.ts';
-import type { Snapshot } from '../migration/snapshot.ts';
+import { withoutRam } from './godwit/save-load.ts';
 import { prepareRestore } from '../migration/restore.ts';
 import { loadState } from '../src/visit/input-visitor.ts';
 import { hash64 } from '../src/util/hash.ts';
@@ -124,14 +124,6 @@ function sourceMachine(kernel: Uint8Array, ramMiB: number, from: KernelIrqchip, 
   return m;
 }
 
-/** The snapshot without RAM, for the device-state-only figures. */
-function withoutRam(s: Snapshot): Snapshot {
-  const objects = new Map(s.objects);
-  objects.delete('/machine/ram');
-  const schemas = new Map(s.schemas);
-  schemas.delete('ram@1');
-  return { ...s, objects, schemas };
-}
 
 interface CaseResult {
   name: string;

@@ -8,6 +8,7 @@ import { runCli } from './cli-run.ts';
 import { nodeIo } from './host/node-io.ts';
 import { Machine } from './machine.ts';
 import { openSnapshotFile, readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
+import { fileProgress } from './host/file-progress.ts';
 
 /** The package root: this file is machine/cli.ts in the sources and dist/godwit.js in the bundle. */
 const PACKAGE_ROOT = new URL('../', import.meta.url);
@@ -32,7 +33,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     createMachine: (config, host) => new Machine(config, host),
     demoKernel: { path: DEMO_KERNEL, name: DEMO_KERNEL_NAME },
     version: packageVersion(),
-    snapshotFiles: { read: readSnapshotFile, write: (path, chunks) => writeFileAtomic(path, chunks), open: openSnapshotFile },
+    snapshotFiles: {
+      read: (path, options) => readSnapshotFile(path, options, fileProgress('reading', path)),
+      write: (path, chunks) => writeFileAtomic(path, chunks, {}, fileProgress('writing', path)),
+      open: openSnapshotFile,
+    },
     now: () => performance.now(),
   });
 }

@@ -21,9 +21,20 @@ export interface WriteFaults {
   failAfterBytes?: number;
 }
 
-function writeAll(fd: number, chunk: Uint8Array): void {
+/** Told the bytes done and the total as a large file is written or read (a progress bar). */
+export type FileProgress = (done: number, total: number) => void;
+
+/** Large files are read and written in pieces of this size when progress is reported. */
+const PROGRESS_PIECE = 32 << 20;
+
+function writeAll(fd: number, chunk: Uint8Array, progress?: (n: number) => void): void {
+  const piece = progress === undefined ? IO_CHUNK : PROGRESS_PIECE;
   let done = 0;
-  while (done < chunk.length) done += fs.writeSync(fd, chunk, done, Math.min(chunk.length - done, IO_CHUNK));
+  while (done < chunk.length) {
+    const n = fs.writeSync(fd, chunk, done, Math.min(chunk.length - done, piece));
+    done += n;
+    progress?.(n);
+  }
 }
 
 /** The temporary files of writes to `base`: `.BASE.tmp-PID-N`. */
@@ -98,7 +109,7 @@ export function checkWriteTarget(target: string): { file: string; mode: number |
  * On any error the temporary file is removed and `target` is left as it was; the error is rethrown.
  * Temporary files of earlier writes whose process died are removed first.
  */
-export function writeFileAtomic(target: string, chunks: Iterable<Uint8Array>, faults: WriteFaults = {}): void {
+export function writeFileAtomic(target: string, chunks: Iterable<Uint8Array>, faults: WriteFaults = {}, onProgress?: FileProgress): void {
   const { file, mode } = checkWriteTarget(target);
   const dir = path.dirname(file);
   const base = path.basename(file);
@@ -109,12 +120,16 @@ export function writeFileAtomic(target: string, chunks: Iterable<Uint8Array>, fa
   try {
     if (mode !== null) fs.fchmodSync(fd, mode);
     let written = 0;
+    // Progress needs the total up front: only for a list of chunks (a streamed write reports none).
+    const total = Array.isArray(chunks) ? (chunks as readonly Uint8Array[]).reduce((n, c) => n + c.length, 0) : 0;
+    let reported = 0;
+    const progress = onProgress === undefined || total === 0 ? undefined : (n: number): void => onProgress((reported += n), total);
     for (const chunk of chunks) {
       if (faults.failAfterBytes !== undefined && written + chunk.length > faults.failAfterBytes) {
         writeAll(fd, chunk.subarray(0, Math.max(0, faults.failAfterBytes - written)));
         throw Object.assign(new Error('ENOSPC: no space left on device (simulated)'), { code: 'ENOSPC' });
       }
-      writeAll(fd, chunk);
+      writeAll(fd, chunk, progress);
       written += chunk.length;
     }
     fs.fsyncSync(fd);
@@ -154,7 +169,7 @@ function syncDirectory(dir: string): void {
  * as they are (with their `code`). The result starts
  * at offset 0 of its own ArrayBuffer (aligned, as decodeSnapshot prefers).
  */
-export function readSnapshotFile(file: string, options: DecodeOptions = {}): Uint8Array {
+export function readSnapshotFile(file: string, options: DecodeOptions = {}, onProgress?: FileProgress): Uint8Array {
   // Only a regular file: a FIFO is refused at once instead of blocking for a writer.
   const { fd, size } = openRegularFile(file);
   try {
@@ -168,7 +183,14 @@ export function readSnapshotFile(file: string, options: DecodeOptions = {}): Uin
       throw new SnapshotError('bad-layout', `byte ${header.totalLength}`, `${size - header.totalLength} bytes after the end the header declares`);
     }
     const bytes = new Uint8Array(size);
-    const all = readFully(fd, bytes, 0);
+    let all = 0;
+    if (onProgress === undefined) all = readFully(fd, bytes, 0);
+    else {
+      for (let got = -1; all < size && got !== 0; all += got) {
+        got = readFully(fd, bytes.subarray(all, Math.min(size, all + PROGRESS_PIECE)), all);
+        onProgress(all + got, size);
+      }
+    }
     if (all !== size) throw new SnapshotError('truncated', `byte ${all}`, `the file shrank while being read (${all} of ${size} bytes)`);
     return bytes;
   } finally {

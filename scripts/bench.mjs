@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Run benchmarks (npm run bench [-- NAME... [OPTIONS]]): bundle bench/NAME.ts with esbuild into a
 // temporary directory and run each bundle with Node from the project root, passing OPTIONS through.
-//   npm run bench                      every bench/*.ts
-//   npm run bench -- mips --runs 3     bench/mips.ts with its own options
-// Leading arguments that do not start with '-' are benchmark names; the rest go to each benchmark.
+//   npm run bench [-- --quick]         the suite (bench/suite.ts): every figure beside its references
+//   npm run bench -- mips --runs 3     one benchmark, bench/mips.ts, with its own options
+// Leading arguments that do not start with '-' are benchmark names (default: suite); the rest go to
+// each benchmark. bench/refs/v86-child.ts is bundled next to them: the suite runs v86 in children.
 // Node flags can be given with NODE_OPTIONS (e.g. NODE_OPTIONS=--cpu-prof).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -23,7 +24,7 @@ function main(argv) {
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .map((f) => f.slice(0, -3))
     .sort();
-  if (names.length === 0) names = available;
+  if (names.length === 0) names = ['suite'];
   for (const n of names) {
     if (!existsSync(join(root, 'bench', `${n}.ts`))) {
       console.error(`bench: no benchmark '${n}' (have: ${available.join(', ') || 'none'})`);
@@ -34,7 +35,7 @@ function main(argv) {
   try {
     esbuild.buildSync({
       absWorkingDir: root,
-      entryPoints: names.map((n) => `bench/${n}.ts`),
+      entryPoints: [...names.map((n) => ({ in: `bench/${n}.ts`, out: n })), { in: 'bench/refs/v86-child.ts', out: 'v86-child' }],
       outdir: out,
       outExtension: { '.js': '.mjs' },
       bundle: true,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { expectedOutput, expectedStatus, guestCpus, runGuest } from './run-guest.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 
-const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'dbgtrap', 'reset', 'exitcode', 'fences'];
+const GUESTS = ['hello', 'insn', 'exceptions', 'paging', 'ring3', 'interrupts', 'realmode', 'tasks', 'cpuinfo', 'dbgtrap', 'reset', 'exitcode', 'fences', 'memfill'];
 const IRQCHIP_GUESTS = ['apic', 'ioapic', 'smp', 'irqbench', 'irqwin', 'pitstorm', 'timerslice', 'chipfuzz', 'rflag', 'apicmodes'];
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
 

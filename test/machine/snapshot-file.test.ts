@@ -147,3 +147,31 @@ describe('writeFileAtomic: what it may replace', () => {
     expect(readdirSync(dir).sort()).toEqual([...kept, 's.gw'].sort());
   });
 });
+
+describe('progress of large snapshot files', () => {
+  it('reports the bytes written and read, in pieces, up to the total, and the bytes are unchanged', () => {
+    const file = join(dir, 'big.gw');
+    // 40 MiB of RAM with a non-zero byte in every page (zero pages are not stored): more than one
+    // of the 32 MiB pieces progress is reported for.
+    const data = new Uint8Array(40 << 20);
+    for (let i = 0; i < data.length; i += 4096) data[i] = (i >>> 12) | 1;
+    const s: Snapshot = {
+      config: { m: data.length },
+      clock: { virtualTimeNs: 5n, retiredInstructions: 5n, run: {} },
+      objects: new Map([['/machine/ram', { type: 'ram', version: 1, fields: { data } }]]),
+      schemas: new Map([['ram@1', { fields: [{ name: 'data', kind: 'bytes', length: data.length }] }]]),
+    };
+    const encoded = encodeSnapshot(s);
+    const writes: Array<[number, number]> = [];
+    writeFileAtomic(file, encoded.chunks, {}, (done, total) => writes.push([done, total]));
+    expect(writes.length).toBeGreaterThan(2);
+    expect(writes.every(([, total]) => total === encoded.totalLength)).toBe(true);
+    expect(writes.map(([done]) => done)).toEqual([...writes.map(([done]) => done)].sort((a, b) => a - b));
+    expect(writes[writes.length - 1]![0]).toBe(encoded.totalLength);
+    const reads: Array<[number, number]> = [];
+    const back = readSnapshotFile(file, {}, (done, total) => reads.push([done, total]));
+    expect(reads.length).toBeGreaterThan(1);
+    expect(reads[reads.length - 1]).toEqual([encoded.totalLength, encoded.totalLength]);
+    expect(Buffer.from(back).equals(Buffer.from(concatChunks(encoded.chunks)))).toBe(true);
+  });
+});

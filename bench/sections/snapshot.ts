@@ -1,0 +1,178 @@
+/**
+ * The save and load figures: device state only (against JSON.stringify/parse of the same tree),
+ * and per RAM size a mostly-zero and a fully-written memfill guest (against v86, QEMU and the
+ * physical limit), snapshot sizes, `-incoming` to the first guest line, and the filter chains of a
+ * cross-configuration restore.
+ */
+import { resolve } from 'node:path';
+import { formatValue, type Figure } from '../lib/figures.ts';
+import { median } from '../lib/measure.ts';
+import { chainCost } from '../godwit/filters.ts';
+import { deviceState, LOAD_PHASES, memfillAppend, memfillMachine, MEMFILL, SAVE_PHASES, saveLoad, type SaveLoadResult } from '../godwit/save-load.ts';
+import { godwitUntilLine } from '../godwit/cli.ts';
+import { physicalLimit, type PhysicalResult } from '../refs/physical.ts';
+import { qemuSnapshot, type QemuSnapshot } from '../refs/qemu.ts';
+import { v86Job, type V86Snapshot } from '../refs/v86.ts';
+import { attempt, needs, refValue, type Attempt, type Suite } from './context.ts';
+
+const GROUP = 'save and load';
+/** The mostly-zero case writes this share of the pages (percent). */
+export const MOSTLY_ZERO_FILL = 5;
+
+export function deviceStateFigures(s: Suite): void {
+  // Device state does not depend on the RAM size: a small machine keeps building machines cheap.
+  const m = memfillMachine(32, MOSTLY_ZERO_FILL);
+  const r = deviceState(m, s.options.quick ? 100 : 1000);
+  s.progress.step('device state');
+  s.figures.push(
+    { group: GROUP, name: 'device state: save', unit: 'us', better: 'lower', value: r.saveUs, references: { 'JSON.stringify': r.stringifyUs } },
+    { group: GROUP, name: 'device state: load', unit: 'us', better: 'lower', value: r.loadUs, references: { 'JSON.parse': r.parseUs } },
+    {
+      group: GROUP,
+      name: 'device state: save + load',
+      unit: 'us',
+      better: 'lower',
+      value: r.saveUs + r.loadUs,
+      references: { 'JSON round trip': r.stringifyUs + r.parseUs },
+      goals: [{ text: 'under 100 us', met: r.saveUs + r.loadUs < 100 }],
+    },
+    { group: GROUP, name: 'device state: size', unit: 'KiB', better: 'lower', value: r.bytes / 1024, references: { JSON: r.documentBytes / 1024 } },
+  );
+}
+
+function caseName(ramMiB: number, fill: number): string {
+  const size = ramMiB >= 1024 ? `${ramMiB / 1024} GiB` : `${ramMiB} MiB`;
+  return fill === 100 ? `${size} fully written` : `${size} mostly zero (${fill}% written)`;
+}
+
+interface CaseResults {
+  godwit: SaveLoadResult;
+  phys: Attempt<PhysicalResult>;
+  v86: Attempt<V86Snapshot>;
+  qemu: Attempt<QemuSnapshot>;
+  incoming: Attempt<number>;
+}
+
+const MB = 1e6;
+const REF_NOTE = {
+  save: 'v86: save_state + write (fsync, like godwit); QEMU: migrate to exec:cat > FILE (no fsync); physical limit: the same non-zero RAM bytes',
+  load: 'v86: read + restore_state into an emulator built beforehand; QEMU: -incoming defer, migrate-incoming exec:cat FILE to "completed"',
+};
+
+function caseFigures(ramMiB: number, fill: number, c: CaseResults): Figure[] {
+  const name = caseName(ramMiB, fill);
+  const g = c.godwit;
+  const ramBytes = ramMiB * 1024 * 1024;
+  const out: Figure[] = [];
+  const timeFigure = (what: 'save' | 'load'): Figure => {
+    const refs: Record<string, number | null> = {};
+    const missing: Record<string, string> = {};
+    refValue(refs, missing, 'v86', c.v86, (v) => median(what === 'save' ? v.saveMs : v.loadMs));
+    refValue(refs, missing, 'QEMU', c.qemu, (v) => (what === 'save' ? v.saveMs : v.loadMs));
+    refValue(refs, missing, 'memcpy', c.phys, (v) => v.copyMs);
+    refValue(refs, missing, what === 'save' ? 'fs write' : 'fs read', c.phys, (v) => (what === 'save' ? v.writeMs : v.readMs));
+    const value = what === 'save' ? g.saveMs : g.loadMs;
+    const v86 = refs['v86'] ?? null;
+    const fsRef = refs[what === 'save' ? 'fs write' : 'fs read'] ?? null;
+    const goals = [{ text: 'at least 2x as fast as v86', met: v86 === null ? null : value * 2 <= v86 }];
+    if (fill === 100) goals.push({ text: `within 1.2x of the file-system limit (${what === 'save' ? 'fs write' : 'fs read'})`, met: fsRef === null ? null : value <= 1.2 * fsRef });
+    const phases = (what === 'save' ? SAVE_PHASES : LOAD_PHASES).map((p) => `${p} ${formatValue(g.phases[p])}`).join(', ');
+    return { group: GROUP, name: `${name}: ${what}`, unit: 'ms', better: 'lower', value, references: refs, missing, goals, note: `godwit by phase, ms: ${phases}. ${REF_NOTE[what]}` };
+  };
+  const save = timeFigure('save');
+  const load = timeFigure('load');
+  out.push(save, load);
+  for (const f of [save, load]) {
+    const refs: Record<string, number | null> = {};
+    for (const [k, v] of Object.entries(f.references)) refs[k] = v === null ? null : ramBytes / MB / (v / 1000);
+    out.push({ group: GROUP, name: `${f.name} throughput`, unit: 'MB/s of RAM', better: 'higher', value: ramBytes / MB / (f.value! / 1000), references: refs, missing: f.missing ?? {} });
+  }
+  const sizeRefs: Record<string, number | null> = {};
+  const sizeMissing: Record<string, string> = {};
+  refValue(sizeRefs, sizeMissing, 'v86', c.v86, (v) => v.bytes / MB);
+  refValue(sizeRefs, sizeMissing, 'QEMU', c.qemu, (v) => v.bytes / MB);
+  out.push({ group: GROUP, name: `${name}: snapshot size`, unit: 'MB', better: 'lower', value: g.fileBytes / MB, references: sizeRefs, missing: sizeMissing });
+  const inRefs: Record<string, number | null> = {};
+  const inMissing: Record<string, string> = {};
+  refValue(inRefs, inMissing, 'QEMU', c.qemu, (v) => v.firstLineMs);
+  inRefs['v86'] = null;
+  inMissing['v86'] = 'v86 has no -incoming: its restore is the load figure above';
+  const incoming: Figure = {
+    group: GROUP,
+    name: `${name}: -incoming to first guest line`,
+    unit: 'ms',
+    better: 'lower',
+    value: c.incoming.ok ? c.incoming.value : null,
+    references: inRefs,
+    missing: c.incoming.ok ? inMissing : { ...inMissing, godwit: c.incoming.why },
+  };
+  out.push(incoming);
+  return out;
+}
+
+/** Process start of `godwit -incoming` to the restored memfill guest's first beacon line. */
+async function godwitIncoming(file: string, ramMiB: number, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await godwitUntilLine(['-m', `${ramMiB}M`, '-incoming', `file:${file}`, '-serial', 'stdio'], (l) => l === '.', 120_000);
+    times.push(r.ms);
+  }
+  return median(times);
+}
+
+export async function ramFigures(s: Suite, ramMiB: number, fill: number): Promise<void> {
+  // 1 GiB and more: one run and no warm-up (each save and load moves a gigabyte through every
+  // system, which takes long enough that warming V8 up changes little).
+  const big = ramMiB >= 1024;
+  const runs = big ? 1 : s.options.runs;
+  const warmUp = !big;
+  // --quick: the references' snapshots without a warm-up either (each costs a whole guest boot).
+  const refWarmUp = warmUp && !s.options.quick;
+  const label = caseName(ramMiB, fill);
+  s.progress.step(`${label}: godwit`);
+  const source = memfillMachine(ramMiB, fill);
+  const godwit = saveLoad(source, s.dir, `godwit-${ramMiB}-${fill}`, runs, warmUp);
+  const stored = godwit.ramStoredBytes;
+  s.progress.step(`${label}: godwit -incoming`);
+  const incoming = await attempt(() => godwitIncoming(godwit.file, ramMiB, big ? 1 : Math.min(runs, 3)));
+  s.progress.step(`${label}: physical limit`);
+  const phys = await attempt(() => physicalLimit(stored, s.dir, runs, warmUp));
+  s.progress.step(`${label}: v86`);
+  const v86 = await needs(s.v86, () =>
+    v86Job<V86Snapshot>(s.v86.ok ? s.v86.value : (null as never), { job: 'snapshot', kernel: resolve(MEMFILL), cmdline: memfillAppend(fill), ramMiB, runs, dir: s.dir, warmUp: refWarmUp }, 600_000),
+  );
+  s.progress.step(`${label}: QEMU`);
+  const qemu = await needs(s.qemu, () => qemuSnapshot(resolve(MEMFILL), memfillAppend(fill), ramMiB, runs, s.dir, refWarmUp));
+  s.figures.push(...caseFigures(ramMiB, fill, { godwit, phys, v86, qemu, incoming }));
+}
+
+/** The goal that the time to the first instruction after -incoming does not grow with RAM size. */
+export function incomingGoal(s: Suite): void {
+  const incoming = s.figures.filter((f) => f.name.endsWith('fully written: -incoming to first guest line'));
+  if (incoming.length < 2) return;
+  const first = incoming[0]!;
+  const last = incoming[incoming.length - 1]!;
+  const met = first.value === null || last.value === null ? null : last.value <= first.value * 1.25;
+  last.goals = [...(last.goals ?? []), { text: `independent of RAM size (within 1.25x of ${first.name.split(':')[0]})`, met }];
+}
+
+export function filterFigures(s: Suite): void {
+  const runs = s.options.quick ? 20 : 100;
+  const source = memfillMachine(128, MOSTLY_ZERO_FILL, 'on');
+  const irq = chainCost(source, { kernelIrqchip: 'off' }, runs);
+  s.progress.step('filter chains');
+  const diskWhy = s.drive
+    ? 'the CLI has -drive, but this benchmark does not build a disk-shape restore yet: add it in bench/godwit/filters.ts'
+    : 'needs virtio-blk in the machine (the CLI has no -drive yet): re-run once it is merged';
+  s.figures.push({
+    group: GROUP,
+    name: `filter chain: kernel-irqchip on -> off (${irq.steps} steps, 128 MiB)`,
+    unit: 'us',
+    better: 'lower',
+    value: irq.chainUs,
+    references: { 'same-configuration prepare': irq.sameUs },
+  });
+  for (const what of ['disk shape (combined -> split virtio-blk)', 'kernel-irqchip and disk shape']) {
+    s.figures.push({ group: GROUP, name: `filter chain: ${what}`, unit: 'us', better: 'lower', value: null, references: {}, missing: { godwit: diskWhy } });
+  }
+}
