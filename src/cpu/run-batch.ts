@@ -22,6 +22,7 @@
  */
 import type { Cpu } from './cpu.ts';
 import { OPS } from './ops-core.ts';
+import { slotOf } from './block-cache.ts';
 import { ARITH_FLAGS, CS, RF } from './constants.ts';
 import { ALU_CMP } from './cpu-alu.ts';
 import { LF_ADD, LF_LOGIC, LF_SUB } from './cpu-state.ts';
@@ -40,8 +41,21 @@ export function runBatch(c: Cpu): void {
   // before the batch). Only IRET, a task switch or a REP stopped between iterations set it, and
   // each ends the batch, so clearing it for the batch's first instruction is enough.
   c.flags &= ~RF;
+  const cache = c.blockCache;
   while (c.batchCount < c.batchLimit) {
     let eip = c.eip;
+    // A translated block (block-cache.ts) for 32-bit code in the fetch window, or one due for
+    // translation: return to runBatchWithBlocks, which runs it (so that the calls of many different
+    // block functions stay out of this function's optimised code).
+    // Otherwise interpret one instruction.
+    if (cache !== null && eip >= c.fetchLo && eip <= c.fetchHi && c.csIndex === 0x100) {
+      const phys = c.fetchBase + eip;
+      const k = slotOf(phys);
+      if (cache.tags[k] === phys || ++cache.hits[k]! >= cache.hotCount) {
+        cache.handoff = k;
+        return;
+      }
+    }
     c.instrStart = eip;
     let op: number;
     if (eip >= c.fetchLo && eip <= c.fetchHi) {
