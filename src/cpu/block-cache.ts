@@ -20,10 +20,11 @@ import { compileBlock } from './block-compile.ts';
 import type { Block } from './block-compile.ts';
 import { runBatch } from './run-batch.ts';
 
-/** Arrivals at a slot before its address is translated. */
-export const HOT_COUNT = 16000;
+/** Arrivals at a slot before its address is translated (the most a slot counts). */
+export const HOT_COUNT = 65535;
 /** Table slots (a power of two). */
-const SLOTS = 1 << 16;
+const SLOTS = 1 << 14;
+export const SLOT_MASK = SLOTS - 1;
 
 let enabledForNewCpus = true;
 let hotCountForNewCpus = HOT_COUNT;
@@ -45,9 +46,9 @@ export function blockCacheEnabled(): boolean {
   return enabledForNewCpus;
 }
 
-/** The table slot of physical address `phys`. */
+/** The table slot of physical address `phys` (run-batch.ts computes it the same way). */
 export function slotOf(phys: number): number {
-  return (phys ^ (phys >>> 14)) & (SLOTS - 1);
+  return (phys ^ (phys >>> 14)) & SLOT_MASK;
 }
 
 export class BlockCache {
@@ -101,20 +102,38 @@ export class BlockCache {
 
 /**
  * runBatch with blocks: the interpreter runs until the batch ends or it reaches an address with a
- * block (or one due for translation), which runs here; then the interpreter goes on. A block made
- * at another EIP (another CS base) or reaching past the fetch window is translated again.
+ * block (or one due for translation), which runs here, followed directly by the blocks it leads to
+ * while there are any; then the interpreter goes on. A block made at another EIP (another CS base)
+ * or reaching past the fetch window is translated again.
  */
 export function runBatchWithBlocks(c: Cpu, cache: BlockCache): void {
+  const table = cache.table;
+  const tags = cache.tags;
   for (;;) {
     runBatch(c);
-    const k = cache.handoff;
+    let k = cache.handoff;
     if (k < 0) return;
     cache.handoff = -1;
-    const eip = c.eip;
-    const phys = c.fetchBase + eip;
-    const b = cache.table[k];
-    if (b !== undefined && b.phys === phys && b.eip === eip && b.last <= c.fetchHi) {
-      if (!b.fn(c)) cache.drop(k);
-    } else cache.translate(c, phys, eip, k);
+    let eip = c.eip;
+    let phys = c.fetchBase + eip;
+    let b = table[k];
+    if (b === undefined || b.phys !== phys || b.eip !== eip || b.last > c.fetchHi) {
+      cache.translate(c, phys, eip, k);
+      continue;
+    }
+    for (;;) {
+      if (!b.fn(c)) {
+        cache.drop(k);
+        break;
+      }
+      if (c.batchCount >= c.batchLimit) return;
+      eip = c.eip;
+      if (eip < c.fetchLo || eip > c.fetchHi || c.csIndex !== 0x100) break;
+      phys = c.fetchBase + eip;
+      k = slotOf(phys);
+      if (tags[k] !== phys) break;
+      b = table[k]!;
+      if (b.eip !== eip || b.last > c.fetchHi) break;
+    }
   }
 }

@@ -4,7 +4,7 @@
  *
  * A block is a run of instructions inside one 4 KiB physical page, with no prefixes, in a 32-bit
  * code segment, that this translator knows (the common integer instructions); it ends before the
- * first instruction it does not know, at the page's end, or after a control transfer. Each
+ * first instruction it does not know, at the page's end, or after a jump, call, return or Jcc. Each
  * instruction is written out with its decoded fields (registers, displacement, immediate) as
  * constants and behaves exactly like its handler in ops-32.ts or ops-8.ts: the same reads, writes,
  * flag updates and helper calls in the same order, so faults leave the same state. After every
@@ -14,9 +14,10 @@
  * Before anything else the function compares the code bytes it was made from with guest memory
  * and returns false when they differ: code changed by a device's DMA, by another CPU, by this
  * CPU outside the block or by a snapshot load is seen at the next entry. A write from inside the
- * block (self-modifying code in the same block) is caught by comparing the bytes of the rest of
- * the block after every instruction that writes memory: the block then stops after that
- * instruction and the rest is decoded again from memory. See docs/architecture.md section 2.
+ * block (self-modifying code in the same block) is caught after every instruction that writes
+ * memory: when the write went to the block's own physical page (CpuMemory.writePage) or took the
+ * slow path, the rest of the block's bytes are compared, and if they changed the block stops after
+ * that instruction and the rest is decoded again from memory. See docs/architecture.md section 2.
  */
 import type { Cpu } from './cpu.ts';
 import { ARITH_FLAGS, CS, DS, EBP, ESP, SS } from './constants.ts';

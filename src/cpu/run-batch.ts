@@ -22,7 +22,7 @@
  */
 import type { Cpu } from './cpu.ts';
 import { OPS } from './ops-core.ts';
-import { slotOf } from './block-cache.ts';
+import { SLOT_MASK } from './block-cache.ts';
 import { ARITH_FLAGS, CS, RF } from './constants.ts';
 import { ALU_CMP } from './cpu-alu.ts';
 import { LF_ADD, LF_LOGIC, LF_SUB } from './cpu-state.ts';
@@ -42,24 +42,26 @@ export function runBatch(c: Cpu): void {
   // each ends the batch, so clearing it for the batch's first instruction is enough.
   c.flags &= ~RF;
   const cache = c.blockCache;
+  const tags = cache === null ? null : cache.tags;
+  const hits = cache === null ? null : cache.hits;
+  const hot = cache === null ? 0 : cache.hotCount;
   while (c.batchCount < c.batchLimit) {
     let eip = c.eip;
-    // A translated block (block-cache.ts) for 32-bit code in the fetch window, or one due for
-    // translation: return to runBatchWithBlocks, which runs it (so that the calls of many different
-    // block functions stay out of this function's optimised code).
-    // Otherwise interpret one instruction.
-    if (cache !== null && eip >= c.fetchLo && eip <= c.fetchHi && c.csIndex === 0x100) {
-      const phys = c.fetchBase + eip;
-      const k = slotOf(phys);
-      if (cache.tags[k] === phys || ++cache.hits[k]! >= cache.hotCount) {
-        cache.handoff = k;
-        return;
-      }
-    }
     c.instrStart = eip;
     let op: number;
     if (eip >= c.fetchLo && eip <= c.fetchHi) {
-      op = ram8[c.fetchBase + eip]! | c.csIndex;
+      const phys = c.fetchBase + eip;
+      if (tags !== null && c.csIndex === 0x100) {
+        // A translated block (block-cache.ts) starts here, or this address is due for
+        // translation: return to runBatchWithBlocks, which runs it (so that the calls of many
+        // different block functions stay out of this function's optimised code).
+        const k = (phys ^ (phys >>> 14)) & SLOT_MASK;
+        if (tags[k] === phys || ++hits![k]! >= hot) {
+          cache!.handoff = k;
+          return;
+        }
+      }
+      op = ram8[phys]! | c.csIndex;
       c.eip = ++eip;
     } else {
       op = c.fetch8() | c.csIndex;
