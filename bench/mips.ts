@@ -9,10 +9,12 @@
  * must end at the guest's isa-debug-exit with status 1 and retire the same instructions and print
  * the same output as the first: a benchmark that changed behaviour would measure nothing useful.
  * Prints a table (figure, value, unit); `--json PATH` also writes the figures for comparisons.
+ * GODWIT_BLOCK_CACHE=0 in the environment runs the interpreter alone (src/cpu/block-cache.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Machine } from '../machine/machine.ts';
 import { defaultMachineConfig } from '../machine/machine-config.ts';
+import { blockCacheEnabled, setBlockCacheEnabled } from '../src/cpu/block-cache.ts';
 
 interface Options {
   rounds: number;
@@ -80,6 +82,7 @@ function median(xs: readonly number[]): number {
 
 function main(argv: readonly string[]): void {
   const o = parseArgs(argv);
+  if (process.env.GODWIT_BLOCK_CACHE === '0') setBlockCacheEnabled(false);
   const kernel = new Uint8Array(readFileSync(o.kernel));
   if (o.warmupRounds > 0) runOnce(kernel, o.warmupRounds);
   const runs: RunFigures[] = [];
@@ -113,7 +116,7 @@ function main(argv: readonly string[]): void {
   console.log(`${'figure'.padEnd(w0)}  ${'value'.padStart(w1)}  unit`);
   for (const [f, v, u] of rows) console.log(`${f.padEnd(w0)}  ${v.padStart(w1)}  ${u}`.trimEnd());
   const lastLine = runs[0]!.serial.trimEnd().split('\n').pop() ?? '';
-  console.log(`(guest: ${lastLine.trim()}; node ${process.version})`);
+  console.log(`(guest: ${lastLine.trim()}; block cache ${blockCacheEnabled() ? 'on' : 'off'}; node ${process.version})`);
   if (o.json !== null) {
     const doc = {
       benchmark: 'mips',

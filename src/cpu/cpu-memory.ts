@@ -95,6 +95,13 @@ export class CpuMemory extends CpuState {
     else this.mem.writeSlow(phys, size, v);
   }
 
+  /**
+   * The physical page (as an int32, bits 31:12) of the last write through writeLin8/16/32's fast
+   * path, or -1 after one that took the slow path (any page, or two): translated blocks compare it
+   * with their own page to notice code they are running being overwritten (block-compile.ts).
+   */
+  writePage = -1;
+
   // Instruction-fetch window: for eip in [fetchLo, fetchHi], the byte is at ram8[fetchBase + eip].
   fetchLo = 1;
   fetchHi = 0;
@@ -308,6 +315,7 @@ export class CpuMemory extends CpuState {
   writeLin8(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12]!;
     if ((e & this.tlbMask) === this.tlbPriv) {
+      this.writePage = e & ~0xfff;
       this.ram8[((e & ~0xfff) | (lin & 0xfff)) >>> 0] = v;
       return;
     }
@@ -317,6 +325,7 @@ export class CpuMemory extends CpuState {
   writeLin16(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12]!;
     if ((e & this.tlbMask) === this.tlbPriv && (lin & 0xfff) !== 0xfff) {
+      this.writePage = e & ~0xfff;
       this.ramView.setUint16(((e & ~0xfff) | (lin & 0xfff)) >>> 0, v, true);
       return;
     }
@@ -326,6 +335,7 @@ export class CpuMemory extends CpuState {
   writeLin32(lin: number, v: number): void {
     const e = this.tlbW[lin >>> 12]!;
     if ((e & this.tlbMask) === this.tlbPriv && (lin & 0xfff) <= 0xffc) {
+      this.writePage = e & ~0xfff;
       this.ramView.setInt32(((e & ~0xfff) | (lin & 0xfff)) >>> 0, v, true);
       return;
     }
@@ -355,6 +365,7 @@ export class CpuMemory extends CpuState {
 
   writeLinSlow(lin: number, size: number, v: number, user: boolean): void {
     lin >>>= 0;
+    this.writePage = -1;
     if (user && this.acActive && (lin & (size - 1)) !== 0) this.fault(EXC_AC, 0, true);
     if (this.bpActive) this.checkDataBreakpoints(lin, size, true);
     if ((lin & 0xfff) + size > 0x1000) {

@@ -23,6 +23,7 @@
 import { CpuSystem } from './cpu-system.ts';
 import { FAULT } from './fault.ts';
 import { runBatch } from './run-batch.ts';
+import { BlockCache, blockCacheEnabled, runBatchWithBlocks } from './block-cache.ts';
 import { CS, DS, ES, EXC_DB, FS, GS, IF, RF, SS, TF, CR0_ET, FLAGS_ALWAYS1, ATTR_DB, DESC_P, DESC_S, DESC_RW, DESC_A, DESC_CODE, ATTR_G, EDX } from './constants.ts';
 import type { Visitor } from '../visit/visitor.ts';
 import type { StateObject } from '../qom/object.ts';
@@ -38,6 +39,9 @@ export class Cpu extends CpuSystem implements StateObject {
   readonly typeName = 'x86-cpu';
   readonly stateVersion = 1;
   readonly postLoadPriority = PRIORITY_CPU;
+  /** Translated blocks (block-cache.ts), or null when this CPU interprets everything. */
+  readonly blockCache: BlockCache | null = blockCacheEnabled() ? new BlockCache() : null;
+
   override requestCheck(): void {
     this.batchLimit = 0;
   }
@@ -67,7 +71,9 @@ export class Cpu extends CpuSystem implements StateObject {
       this.batchLimit = limit;
       try {
         if (this.bpActive && this.instructionBreakpointFault()) continue;
-        runBatch(this);
+        const cache = this.blockCache;
+        if (cache === null) runBatch(this);
+        else runBatchWithBlocks(this, cache);
         // The single-stepped instruction retired (even if it asked for a check, like OUT): trap.
         // Data breakpoints it hit trap at the same boundary.
         const step = tf && this.batchCount === 1 && !this.intShadow;
@@ -277,6 +283,7 @@ export class Cpu extends CpuSystem implements StateObject {
   }
 
   postLoad(): void {
+    this.blockCache?.clear();
     this.clearPrefixes();
     this.flushTlb();
     this.updateBreakpoints();

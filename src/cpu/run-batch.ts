@@ -22,6 +22,7 @@
  */
 import type { Cpu } from './cpu.ts';
 import { OPS } from './ops-core.ts';
+import { SLOT_MASK } from './block-cache.ts';
 import { ARITH_FLAGS, CS, RF } from './constants.ts';
 import { ALU_CMP } from './cpu-alu.ts';
 import { LF_ADD, LF_LOGIC, LF_SUB } from './cpu-state.ts';
@@ -40,12 +41,32 @@ export function runBatch(c: Cpu): void {
   // before the batch). Only IRET, a task switch or a REP stopped between iterations set it, and
   // each ends the batch, so clearing it for the batch's first instruction is enough.
   c.flags &= ~RF;
+  const cache = c.blockCache;
+  const tags = cache === null ? null : cache.tags;
+  const hits = cache === null ? null : cache.hits;
+  const hot = cache === null ? 0 : cache.hotCount;
+  // Whether to look for a block at the next instruction (see below).
+  let check = true;
   while (c.batchCount < c.batchLimit) {
     let eip = c.eip;
     c.instrStart = eip;
     let op: number;
     if (eip >= c.fetchLo && eip <= c.fetchHi) {
-      op = ram8[c.fetchBase + eip]! | c.csIndex;
+      const phys = c.fetchBase + eip;
+      if (check && tags !== null && c.csIndex === 0x100) {
+        // A translated block (block-cache.ts) starts here, or this address is due for
+        // translation: return to runBatchWithBlocks, which runs it (so that the calls of many
+        // different block functions stay out of this function's optimised code). Only after a
+        // Jcc or an instruction of the table (which may have jumped): after the inline moves and
+        // ALU operations, which never jump, the next instruction is rarely where a block starts
+        // and not looking saves most of the cost of looking.
+        const k = (phys ^ (phys >>> 14)) & SLOT_MASK;
+        if (tags[k] === phys || ++hits![k]! >= hot) {
+          cache!.handoff = k;
+          return;
+        }
+      }
+      op = ram8[phys]! | c.csIndex;
       c.eip = ++eip;
     } else {
       op = c.fetch8() | c.csIndex;
@@ -53,6 +74,7 @@ export function runBatch(c: Cpu): void {
     }
     switch (op) {
       case 0x189: {
+        check = false;
         // MOV Ev, Gv
         let modrm: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -67,6 +89,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x18b: {
+        check = false;
         // MOV Gv, Ev
         let modrm: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -81,6 +104,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x139: {
+        check = false;
         // CMP Ev, Gv
         let modrm: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -103,6 +127,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x101: {
+        check = false;
         // ADD Ev, Gv (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -124,6 +149,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x129: {
+        check = false;
         // SUB Ev, Gv (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -145,6 +171,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x131: {
+        check = false;
         // XOR Ev, Gv (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -166,6 +193,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x109: {
+        check = false;
         // OR Ev, Gv (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -187,6 +215,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x121: {
+        check = false;
         // AND Ev, Gv (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -208,6 +237,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x103: {
+        check = false;
         // ADD Gv, Ev (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -229,6 +259,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x12b: {
+        check = false;
         // SUB Gv, Ev (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -250,6 +281,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x133: {
+        check = false;
         // XOR Gv, Ev (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -271,6 +303,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x10b: {
+        check = false;
         // OR Gv, Ev (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -292,6 +325,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x123: {
+        check = false;
         // AND Gv, Ev (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -313,6 +347,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x13b: {
+        check = false;
         // CMP Gv, Ev (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -333,6 +368,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x185: {
+        check = false;
         // TEST Ev, Gv (register form)
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! < 0xc0) {
           OPS[op]!(c);
@@ -350,6 +386,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x18d: {
+        check = false;
         // LEA Gv, M
         // The register form (#UD) goes to the table, as does a ModRM byte outside the fetch window.
         if (eip < c.fetchLo || eip > c.fetchHi || ram8[c.fetchBase + eip]! >= 0xc0) {
@@ -363,6 +400,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x172: {
+        check = true;
         // JB rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -376,6 +414,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x173: {
+        check = true;
         // JAE rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -389,6 +428,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x174: {
+        check = true;
         // JE rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -402,6 +442,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x175: {
+        check = true;
         // JNE rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -415,6 +456,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x176: {
+        check = true;
         // JBE rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -428,6 +470,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x177: {
+        check = true;
         // JA rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -441,6 +484,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x17c: {
+        check = true;
         // JL rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -454,6 +498,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x17d: {
+        check = true;
         // JGE rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -467,6 +512,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x17e: {
+        check = true;
         // JLE rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -480,6 +526,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       case 0x17f: {
+        check = true;
         // JG rel8
         let rel: number;
         if (eip >= c.fetchLo && eip <= c.fetchHi) {
@@ -493,6 +540,7 @@ export function runBatch(c: Cpu): void {
         break;
       }
       default:
+        check = true;
         OPS[op]!(c);
     }
     c.batchCount++;

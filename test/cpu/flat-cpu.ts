@@ -19,10 +19,12 @@ export const STACK = 0x8000;
 export interface FlatCpuOptions {
   model?: CpuModel;
   msr?: MsrHandler;
+  /** Share this memory (another CPU of the same machine) instead of 1 MiB of its own. */
+  mem?: PhysicalMemory;
 }
 
 export function flatCpu(code: number[], opts: FlatCpuOptions = {}): Cpu {
-  const mem = new PhysicalMemory(1 << 20);
+  const mem = opts.mem ?? new PhysicalMemory(1 << 20);
   const cpu: Cpu = new Cpu({
     mem,
     io: new IoBus(),
