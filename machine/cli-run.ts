@@ -18,6 +18,7 @@ import { encodeSnapshot } from '../migration/encode.ts';
 import { withLimits, type SnapshotLimits } from '../migration/limits.ts';
 import { decodeSnapshotSource } from '../migration/decode-source.ts';
 import { offerRam } from '../src/memory/ram-pager.ts';
+import { setBlockCacheEnabled } from '../src/cpu/block-cache.ts';
 import { RAM_FIELD, RAM_PATH } from './machine-state.ts';
 import type { OpenSnapshotFile } from './snapshot-file.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
@@ -289,6 +290,8 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
       serialOut: (b) => (digest.put(b), serialSink.put(b)),
       log: (message) => io.stderr(`godwit: ${message}\n`),
     };
+    // GODWIT_BLOCK_CACHE=0 interprets every instruction (translated blocks must give the same run).
+    setBlockCacheEnabled(io.env['GODWIT_BLOCK_CACHE'] !== '0');
     const machine = deps.createMachine(config, host);
     if (snapshot !== null) restoreIncoming(machine, snapshot, incoming!, io);
 
