@@ -31,6 +31,7 @@ import { openSnapshotFile, writeFileAtomic } from '../machine/snapshot-file.ts';
 import { decodeSnapshotSource } from '../migration/decode-source.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { offerRam } from '../src/memory/ram-pager.ts';
+import { median } from './lib/measure.ts';
 
 interface Options {
   sizes: number[];
@@ -55,12 +56,6 @@ function parseArgs(argv: readonly string[]): Options {
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
   return o;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function timeMs(f: () => void): number {

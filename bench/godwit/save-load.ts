@@ -3,8 +3,10 @@
  *
  *   save:  visit (saveSnapshot), encode (encodeSnapshot), write (writeFileAtomic: temporary file,
  *          fsync, rename, fsync of the directory)
- *   load:  read (readSnapshotFile), decode (decodeSnapshot), prepare (prepareMachineRestore: plan,
- *          filters, checks), load (Machine.restoreState into a machine built beforehand)
+ *   load:  as `-incoming` with GODWIT_LAZY_RESTORE=0 loads: read (open the file), decode
+ *          (decodeSnapshotSource: header, document, and RAM read chunk by chunk straight into the
+ *          image the restored board adopts, each chunk verified), prepare (prepareMachineRestore:
+ *          plan, filters, checks), load (Machine.restoreState into a machine built beforehand)
  *
  * The guest is test/guests/bin/memfill.elf run until it has filled its share of RAM (`fill=`) and
  * idles (`forever=1`): the same guest QEMU and v86 save. "Device state only" is that machine's
@@ -17,8 +19,10 @@ import { join } from 'node:path';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig, type KernelIrqchip, type MachineConfig } from '../../machine/machine-config.ts';
 import { defaultFilterRegistry, prepareMachineRestore, restoreDestination, saveSnapshot } from '../../machine/snapshot.ts';
-import { readSnapshotFile, writeFileAtomic } from '../../machine/snapshot-file.ts';
-import { runPostLoad } from '../../machine/machine-state.ts';
+import { openSnapshotFile, writeFileAtomic } from '../../machine/snapshot-file.ts';
+import { RAM_FIELD, RAM_PATH, runPostLoad } from '../../machine/machine-state.ts';
+import { decodeSnapshotSource } from '../../migration/decode-source.ts';
+import { offerRam } from '../../src/memory/ram-pager.ts';
 import { encodeSnapshot } from '../../migration/encode.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { buildDocument } from '../../migration/document.ts';
@@ -102,8 +106,11 @@ export function saveLoad(source: Machine, dir: string, name: string, runs: numbe
     ramStoredBytes = encoded.blobs.filter((b) => b.path === '/machine/ram' || b.path.startsWith('/machine/ram.')).reduce((n, b) => n + b.storedLength, 0);
     const dest = new Machine(destConfig, QUIET);
     const l0 = performance.now();
-    const bytes = timed(t.read, () => readSnapshotFile(file));
-    const decoded = timed(t.decode, () => decodeSnapshot(bytes));
+    const opened = timed(t.read, () => openSnapshotFile(file));
+    const decoded = timed(t.decode, () => decodeSnapshotSource(opened.source).snapshot);
+    opened.close();
+    const ram = decoded.objects.get(RAM_PATH)?.fields[RAM_FIELD];
+    if (ram instanceof Uint8Array) offerRam(ram, null);
     const { state } = timed(t.prepare, () => prepareMachineRestore(dest, decoded, registry));
     timed(t.load, () => dest.restoreState(state));
     const l1 = performance.now();
