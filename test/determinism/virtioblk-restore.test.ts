@@ -9,21 +9,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../machine/machine.ts';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
-import type { VirtioBlkPci } from '../../devices/virtio-blk-pci/virtio-blk-pci.ts';
-import type { VirtioPci } from '../../devices/virtio-pci/virtio-pci.ts';
+import { stages, transportOf } from './virtioblk-probes.ts';
 import { diskOf, firstDifference, makeMachine, MAX_INSNS, observe, restoreFrom, runStraight, snapshotBytes, type GuestSpec } from './harness.ts';
 import { expectedOutput } from '../guests/run-guest.ts';
 import type { DiskShape, VirtioblkConfig } from '../guests/virtioblk-config.ts';
 
-const DISK = '/machine/peripheral/disk0';
 const QUEUE_VECTOR = 1;
 /** MSI-X table entry n at 16 * n; its vector control dword at +12, bit 0 the mask. */
 const entryControl = (n: number) => 16 * n + 12;
-
-function transportOf(m: Machine): VirtioPci {
-  const o = m.board.objects.get(DISK)!;
-  return o.typeName === 'virtio-blk-pci' ? (o as VirtioBlkPci).transport : (o as VirtioPci);
-}
 
 /** Retired-instruction counts at which the device was notified and at which it signalled the driver. */
 function events(g: GuestSpec, mode: KernelIrqchip): { notifies: number[]; signals: number[] } {
@@ -39,22 +32,6 @@ function events(g: GuestSpec, mode: KernelIrqchip): { notifies: number[]; signal
   t.fn.setIntx = (level) => (level !== 0 && signals.push(m.board.retiredInstructions()), intx(level));
   m.run({ maxInsns: MAX_INSNS });
   return { notifies, signals };
-}
-
-/** What stage the disk's requests are in, as the saved state and guest memory show it. */
-function stages(m: Machine): string[] {
-  const t = transportOf(m);
-  const q = t.common.queues[0]!;
-  const out: string[] = [];
-  if (q.ready && t.common.live) {
-    const availIdx = m.board.mem.read16(Number(q.driver) + 2);
-    if (availIdx !== q.lastAvailIdx) out.push('available');
-    if (q.signalledUsedValid && q.usedIdx !== q.signalledUsed) out.push('completed-unsignalled');
-  }
-  const blk = t.device as unknown as { inflight: { count: number } };
-  if (blk.inflight.count > 0) out.push('in-flight');
-  if (t.isr !== 0) out.push('isr');
-  return out;
 }
 
 const CASES: { config: VirtioblkConfig; from: [DiskShape, KernelIrqchip]; to: [DiskShape, KernelIrqchip] }[] = [
