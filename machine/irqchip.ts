@@ -19,21 +19,23 @@ import { Ioapic } from '../devices/ioapic/ioapic.ts';
 import { PicPair } from '../devices/pic/pic-pair.ts';
 import { I8254 } from '../devices/pit/i8254.ts';
 import { Port61 } from '../devices/pit/port61.ts';
-import { KvmVm } from '../devices/kvm/kvm-vm.ts';
-import type { IrqchipMode } from '../devices/kvm/kvm-vm.ts';
-import type { KvmLapic } from '../devices/kvm/kvm-lapic.ts';
-import type { KvmPic } from '../devices/kvm/kvm-pic.ts';
-import type { KvmIoapic } from '../devices/kvm/kvm-ioapic.ts';
-import type { KvmPit } from '../devices/kvm/kvm-pit.ts';
+import { KvmVm } from '../devices/kernel/kvm-vm.ts';
+import type { KernelIrqchip } from '../devices/kernel/kvm-vm.ts';
+import type { KvmLapic } from '../devices/kernel/kvm-lapic.ts';
+import type { KvmPic } from '../devices/kernel/kvm-pic.ts';
+import type { KvmIoapic } from '../devices/kernel/kvm-ioapic.ts';
+import type { KvmPit } from '../devices/kernel/kvm-pit.ts';
 import { KvmApicObject } from '../devices/kvm/kvm-apic-object.ts';
-import { KvmI8259Object, KvmIoapicObject, KvmPitObject } from '../devices/kvm/kvm-chip-objects.ts';
-import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../devices/kvm/kvm-structs.ts';
+import { KvmI8259Object } from '../devices/kvm/kvm-i8259-object.ts';
+import { KvmIoapicObject } from '../devices/kvm/kvm-ioapic-object.ts';
+import { KvmPitObject } from '../devices/kvm/kvm-pit-object.ts';
+import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../src/hw/kvm-structs.ts';
 
 
 export type LocalApic = Apic | KvmLapic;
 
 export class Irqchips {
-  readonly mode: IrqchipMode;
+  readonly mode: KernelIrqchip;
   readonly vm: KvmVm;
   readonly apicBus = new ApicBus();
   readonly pic: PicPair | KvmPic;
@@ -45,7 +47,7 @@ export class Irqchips {
   /** ISA IRQ lines 0-15 and GSIs up to 23: to the PIC and the IOAPIC (KVM_IRQ_LINE when on). */
   readonly gsi: IrqSink;
 
-  constructor(mode: IrqchipMode, clock: VirtualClock) {
+  constructor(mode: KernelIrqchip, clock: VirtualClock) {
     this.mode = mode;
     const bus = this.apicBus;
     const vm = (this.vm = new KvmVm(mode, clock, bus));
@@ -97,13 +99,12 @@ export class Irqchips {
     const out: Plug[] = [];
     const ioapicWindow = [{ base: IOAPIC_BASE, size: APIC_WINDOW_SIZE, device: this.ioapic as MmioDevice, name: 'ioapic' }];
     if (this.mode === 'on') {
-      const pic = this.pic as KvmPic;
-      const pit = this.pit as KvmPit;
-      const ioapic = this.ioapic as KvmIoapic;
-      out.push({ path: '/machine/pic/master', object: new KvmI8259Object(vm.picAccess(KVM_IRQCHIP_PIC_MASTER)), ports: pic.portRanges(), reset: () => pic.reset() });
-      out.push({ path: '/machine/pic/slave', object: new KvmI8259Object(vm.picAccess(KVM_IRQCHIP_PIC_SLAVE)) });
-      out.push({ path: '/machine/ioapic', object: new KvmIoapicObject(vm.ioapicAccess()), mmio: ioapicWindow, reset: () => ioapic.reset() });
-      out.push({ path: '/machine/pit', object: new KvmPitObject(vm.pitAccess()), ports: pit.portRanges(), reset: () => pit.reset() });
+      // The in-kernel chips claim their ports and MMIO window in the kernel; their objects hold no
+      // state and reach them through the VM's API.
+      out.push({ path: '/machine/pic/master', object: new KvmI8259Object(vm, KVM_IRQCHIP_PIC_MASTER), ports: vm.portRanges(), mmio: vm.mmioRanges(), reset: () => vm.resetIrqchips() });
+      out.push({ path: '/machine/pic/slave', object: new KvmI8259Object(vm, KVM_IRQCHIP_PIC_SLAVE) });
+      out.push({ path: '/machine/ioapic', object: new KvmIoapicObject(vm) });
+      out.push({ path: '/machine/pit', object: new KvmPitObject(vm) });
     } else {
       const pic = this.pic as PicPair;
       const pit = this.pit as I8254;
@@ -116,8 +117,9 @@ export class Irqchips {
       out.push({ path: '/machine/pcspk', object: pcspk, ports: [{ base: PORT61, count: 1, device: pcspk }], reset: () => pcspk.reset() });
     }
     this.lapics.forEach((lapic, i) => {
-      const object = this.mode === 'off' ? (lapic as Apic) : new KvmApicObject(vm.lapicAccess(i));
-      out.push({ path: `/machine/cpu[${i}]/lapic`, object, reset: () => lapic.reset() });
+      // In-kernel LAPICs are reset with the VM's chips (resetIrqchips) when the kernel holds them all.
+      if (this.mode === 'off') out.push({ path: `/machine/cpu[${i}]/lapic`, object: lapic as Apic, reset: () => lapic.reset() });
+      else out.push({ path: `/machine/cpu[${i}]/lapic`, object: new KvmApicObject(vm, i), ...(this.mode === 'split' ? { reset: () => lapic.reset() } : {}) });
     });
     return out;
   }

@@ -7,7 +7,8 @@
 import type { DeviceSpec } from './device-spec.ts';
 import { defaultDeviceSpecs } from './device-spec.ts';
 
-export type KernelIrqchip = 'on' | 'split' | 'off';
+export type { KernelIrqchip } from '../devices/kernel/kvm-vm.ts';
+import type { KernelIrqchip } from '../devices/kernel/kvm-vm.ts';
 
 /** CPUID feature bits a user may turn on or off with `-cpu +feat/-feat`. */
 export interface CpuFeatures {

@@ -1,5 +1,5 @@
 /**
- * Snapshot files on Node (DESIGN.md section 7). Writing never destroys the previous file: the bytes go
+ * Snapshot files on Node (docs/architecture.md section 7). Writing never destroys the previous file: the bytes go
  * to a temporary file in the same directory, which is fsynced and renamed over the target, and the
  * directory is fsynced so that the rename itself survives a crash. Reading checks the header before
  * reading the rest, so a file that declares more than the limits allow, or whose size disagrees with

@@ -1,7 +1,7 @@
 /**
  * Machine <-> Snapshot (platform-neutral; machine/snapshot-file.ts does the files). Saving takes the
  * machine's state at the current instruction boundary with its configuration recorded as plain JSON;
- * restoring runs the pipeline of DESIGN.md section 8 after the container has been verified and
+ * restoring runs the pipeline of docs/architecture.md section 8 after the container has been verified and
  * decoded: migration/restore.ts's prepareRestore (configuration, plan, filters, schemas, run state,
  * boot images) against this machine described as data (restoreDestination), then the load into fresh
  * objects and the swap (Machine.restoreState, transactional), post-load.

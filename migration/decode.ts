@@ -1,5 +1,5 @@
 /**
- * Bytes -> Snapshot, treating every byte as hostile (DESIGN.md sections 7 and 8):
+ * Bytes -> Snapshot, treating every byte as hostile (docs/architecture.md sections 7 and 8):
  *
  * 1. Header: magic, format version (a newer one is reported as such), header length and checksum,
  *    flags, the layout of the sections, declared sizes against the limits, the exact file length.

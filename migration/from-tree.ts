@@ -1,5 +1,5 @@
 /**
- * A Snapshot from a machine's object tree (the save side of DESIGN.md section 8), and the check that
+ * A Snapshot from a machine's object tree (the save side of docs/architecture.md section 8), and the check that
  * a decoded one can go back into a tree. Pure: the machine supplies the tree, its configuration and
  * its clock, and writes the bytes.
  */

@@ -1,5 +1,5 @@
 /**
- * The planner (DESIGN.md sections 8 and 9): compares the snapshot's (path, type, version) set with
+ * The planner (docs/architecture.md sections 8 and 9): compares the snapshot's (path, type, version) set with
  * the destination machine's and finds, for each group of paths that differ, the shortest chain of
  * registered filters that turns one into the other (breadth-first search over signatures; filters
  * are not run while planning). No chain: a FilterError listing everything that does not match.

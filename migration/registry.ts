@@ -1,5 +1,5 @@
 /**
- * The filter registry (DESIGN.md section 9): the filters one build knows, by name. No global
+ * The filter registry (docs/architecture.md section 9): the filters one build knows, by name. No global
  * instance: the machine (or `godwit snapshot convert`) creates one and fills it, usually with
  * `registry.registerAll(builtinFilters())` (migration/filters/builtin.ts).
  */

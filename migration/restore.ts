@@ -1,5 +1,5 @@
 /**
- * The restore pipeline up to the load (DESIGN.md section 8, steps 3 and 4 and every check that needs
+ * The restore pipeline up to the load (docs/architecture.md section 8, steps 3 and 4 and every check that needs
  * no device): compare a decoded snapshot with the destination, plan a chain of filters, run it, and
  * check the result, so that what the destination loads has been verified as far as plain data can
  * be. Every restore goes through prepareRestore: `-incoming`, `godwit snapshot verify` and

@@ -1,5 +1,5 @@
 /**
- * The in-memory snapshot (DESIGN.md section 7): plain data, no device code. The container
+ * The in-memory snapshot (docs/architecture.md section 7): plain data, no device code. The container
  * (encode.ts / decode.ts) turns it into bytes and back; filters rewrite it; the machine loads it.
  */
 import type { StateNode } from '../src/visit/state-tree.ts';

@@ -1,5 +1,5 @@
 /**
- * One object's fields between the state tree and the JSON document (DESIGN.md sections 4 and 7).
+ * One object's fields between the state tree and the JSON document (docs/architecture.md sections 4 and 7).
  *
  * Encoding needs no schema: numbers and booleans stay as they are, bigints (u64/i64) become decimal
  * strings, byte strings shorter than BLOB_THRESHOLD become lowercase hex strings and longer ones go to

@@ -1,6 +1,8 @@
 /**
- * The dependency direction of DESIGN.md section 1: src <- devices <- machine; migration uses src
- * only; the core (src, devices, migration) uses no Node API. Parses every import in the tree.
+ * The dependency direction of docs/architecture.md ("Layers"): src <- devices <- machine; migration
+ * uses src only; the core (src, devices, migration) uses no Node API; and the rooms inside: src/hw is
+ * pure data, devices see the CPU only through its device interfaces, virtio and block devices never
+ * see PCI, the kernel layer and its objects meet at its API. Parses every import in the tree.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -72,6 +74,39 @@ describe('architecture', () => {
       if (/\bprocess\.(?:env|stdout|stderr|exit|hrtime)|\bBuffer\.(?:from|alloc)|\brequire\(/.test(text)) bad.push(`${file} uses a Node global`);
     }
     expect(bad).toEqual([]);
+  });
+
+  /** Every relative import of the files under `dir`, as [file, target] pairs of repository paths. */
+  function edges(dir: string): [string, string][] {
+    const out: [string, string][] = [];
+    for (const file of all.filter((f) => f.startsWith(`${dir}/`))) {
+      for (const spec of imports(file)) {
+        if (spec.startsWith('.')) out.push([file, relative(ROOT, normalize(join(ROOT, dirname(file), spec)))]);
+      }
+    }
+    return out;
+  }
+
+  it('the hardware ABI (src/hw) is pure data: it imports nothing outside src/hw', () => {
+    expect(edges('src/hw').filter(([, to]) => !to.startsWith('src/hw/')).map((e) => e.join(' -> '))).toEqual([]);
+  });
+
+  it('devices never import CPU state: only the interfaces a device implements for the CPU', () => {
+    const bad = edges('devices').filter(([, to]) => to.startsWith('src/cpu/') && to !== 'src/cpu/device-interfaces.ts');
+    expect(bad.map((e) => e.join(' -> '))).toEqual([]);
+  });
+
+  it('a virtio or block device never imports PCI (the transport is layered on top)', () => {
+    const bad = [...edges('devices/virtio'), ...edges('devices/virtio-blk'), ...edges('src/block')].filter(
+      ([, to]) => to.startsWith('devices/pci/') || to.startsWith('devices/virtio-pci/'),
+    );
+    expect(bad.map((e) => e.join(' -> '))).toEqual([]);
+  });
+
+  it('the kernel layer knows nothing of the objects in front of it; they reach it through its API only', () => {
+    const fromKernel = edges('devices/kernel').filter(([, to]) => to.startsWith('devices/kvm/'));
+    const fromObjects = edges('devices/kvm').filter(([, to]) => to.startsWith('devices/kernel/') && to !== 'devices/kernel/kvm-vm.ts');
+    expect([...fromKernel, ...fromObjects].map((e) => e.join(' -> '))).toEqual([]);
   });
 
   it('no guest-visible host time or randomness in the core', () => {

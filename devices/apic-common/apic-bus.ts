@@ -3,8 +3,9 @@
  * flavours so that they pick the same targets. Lowest-priority delivery chooses the destination APIC
  * with the lowest arbitration priority, ties going to the lowest CPU index (deterministic).
  */
-import type { ApicEndpoint, ApicMessage } from './apic-types.ts';
-import { DM_LOWPRI, SH_ALL, SH_ALL_BUT_SELF, SH_NONE, SH_SELF } from './apic-types.ts';
+import type { ApicEndpoint } from './apic-types.ts';
+import type { ApicMessage } from '../../src/hw/apic-message.ts';
+import { DM_LOWPRI, SH_ALL, SH_ALL_BUT_SELF, SH_NONE, SH_SELF } from '../../src/hw/apic-message.ts';
 
 export class ApicBus {
   private readonly endpoints: ApicEndpoint[] = [];

@@ -10,28 +10,29 @@
  */
 import type { MmioDevice } from '../../src/bus/mmio-bus.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
-import type { InterruptSource, MsrHandler } from '../../src/cpu/cpu-state.ts';
+import type { InterruptSource, MsrHandler } from '../../src/cpu/device-interfaces.ts';
 import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_LAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { ApicEndpoint, ApicWiring } from '../apic-common/apic-types.ts';
-import { DM_EXTINT, DM_FIXED, DM_INIT, DM_LOWPRI, DM_NMI, DM_SIPI } from '../apic-common/apic-types.ts';
+import { DM_EXTINT, DM_FIXED, DM_INIT, DM_LOWPRI, DM_NMI, DM_SIPI } from '../../src/hw/apic-message.ts';
 import {
-  APIC_BASE_ADDR, APIC_BASE_BSP, APIC_BASE_ENABLE, APIC_DEFAULT_BASE, APIC_VERSION_VALUE, DFR_ONES,
+  APIC_BASE_ADDR, APIC_BASE_BSP, APIC_BASE_ENABLE, APIC_VERSION_VALUE, DFR_ONES,
   ESR_ILLEGAL_REGISTER, ESR_RECV_ILLEGAL_VECTOR, ESR_SEND_ILLEGAL_VECTOR, ESR_VALID, ICR_HI_VALID,
   ICR_LO_VALID, LVT_COUNT, LVT_ERROR, LVT_LEVEL, LVT_LINT0, LVT_LINT0_BSP_RESET, LVT_LINT1, LVT_MASKED,
   LVT_RESET, LVT_TIMER, MSR_IA32_APIC_BASE, MSR_IA32_TSC_DEADLINE, REG_APR, REG_DFR, REG_EOI, REG_ESR,
   REG_ICR_HI, REG_ICR_LO, REG_ID, REG_LDR, REG_PPR, REG_SVR, REG_TDCR, REG_TMCCT, REG_TMICT, REG_TPR,
   REG_VERSION, SVR_ENABLE, SVR_RESET, SVR_VALID, TDCR_VALID, isApicRegister, lvtWriteValue,
-} from '../apic-common/apic-regs.ts';
+} from '../../src/hw/lapic.ts';
 import {
   clearVector, computeApr, computePpr, highestVector, isDeliverable, setVector, testVector,
-} from '../../src/arith/apic-math.ts';
-import { matchDestination } from '../apic-common/apic-math.ts';
+} from '../../src/hw/lapic-math.ts';
+import { matchDestination } from '../../src/hw/lapic-math.ts';
 import {
   STALE_EXPIRY_NS, TIMER_PERIODIC, TIMER_TSC_DEADLINE, countShiftOf, currentCount, elapsedInCount,
   loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, timerModeSwitchStops, tscDeadlineExpiry,
-} from '../../src/arith/apic-timer-math.ts';
+} from '../../src/hw/lapic-timer.ts';
+import { LAPIC_BASE } from '../../src/hw/pc-layout.ts';
 
 export interface ApicOptions {
   /** CPUID.1:ECX bit 24: LVT timer TSC-deadline mode and MSR 0x6E0 exist. */
@@ -98,7 +99,7 @@ export class Apic implements ApicEndpoint, InterruptSource, MsrHandler, MmioDevi
   }
 
   private powerOnValues(): void {
-    this.apicbase = (APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (this.wiring.bsp ? APIC_BASE_BSP : 0)) >>> 0;
+    this.apicbase = (LAPIC_BASE | APIC_BASE_ENABLE | (this.wiring.bsp ? APIC_BASE_BSP : 0)) >>> 0;
     this.id = this.wiring.apicId & 0xff;
     this.arbId = 0;
     this.tscDeadline = 0n;

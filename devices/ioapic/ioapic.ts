@@ -14,8 +14,8 @@ import type { IrqSink } from '../../src/irq.ts';
 import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_IOAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
-import type { ApicMessage } from '../apic-common/apic-types.ts';
-import { SH_NONE } from '../apic-common/apic-types.ts';
+import type { ApicMessage } from '../../src/hw/apic-message.ts';
+import { SH_NONE } from '../../src/hw/apic-message.ts';
 import {
   gsiToPin,
   IOAPIC_EOI,
@@ -40,7 +40,7 @@ import {
   RTE_RO_BITS,
   RTE_TRIGGER_LEVEL,
   RTE_VECTOR_MASK,
-} from './ioapic-regs.ts';
+} from '../../src/hw/ioapic.ts';
 
 const LOW32 = 0xffffffffn;
 const RO_BITS = BigInt(RTE_RO_BITS);

@@ -1,7 +1,8 @@
 /**
- * `kvm-apic` (state version 1): the QOM object of an in-kernel local APIC. It holds no state: its
- * visit gets the kernel's state (the 1 KiB register page and what KVM keeps beside it), visits the
- * fields, and on load sets it back, like QEMU's kvm_apic_get/put around its vmstate.
+ * `kvm-apic` (state version 1): the object of an in-kernel local APIC. It holds no state of its own:
+ * its visit gets the kernel's state through the VM's API (KVM_GET_LAPIC: the 1 KiB register page and
+ * what KVM keeps beside it) and visits the fields; a load keeps the state until post-load, which sets
+ * it (KVM_SET_LAPIC), like QEMU's kvm_apic_get/put around its vmstate.
  *
  * Fields: regs u8[1024], apic_base u64, timer_deadline i64 (virtual ns, -1 when disarmed),
  * tsc_deadline u64, mp_state u32; optional group `esr_pending` {value u32} when errors are waiting
@@ -10,7 +11,7 @@
 import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_LAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
-import type { KvmLapicFullState } from './kvm-lapic.ts';
+import type { KvmLapicApi, KvmLapicFullState } from '../kernel/kvm-vm.ts';
 
 /** The ioctl-like accessors for one vCPU's LAPIC (kvm-vm.ts provides them). */
 export interface KvmLapicAccess {
@@ -24,14 +25,18 @@ export class KvmApicObject implements StateObject {
   readonly typeName = 'kvm-apic';
   readonly stateVersion = 1;
   readonly postLoadPriority = PRIORITY_LAPIC;
-  private readonly access: KvmLapicAccess;
+  private readonly vm: KvmLapicApi;
+  private readonly cpu: number;
+  /** A loaded state, until post-load sets it. */
+  private pending: KvmLapicFullState | null = null;
 
-  constructor(access: KvmLapicAccess) {
-    this.access = access;
+  constructor(vm: KvmLapicApi, cpu: number) {
+    this.vm = vm;
+    this.cpu = cpu;
   }
 
   visit(v: Visitor): void {
-    const s = this.access.getLapic();
+    const s = this.pending ?? this.vm.getLapic(this.cpu);
     v.u8Array('regs', s.regs);
     s.apicBase = v.u64('apic_base', s.apicBase);
     s.timerDeadlineNs = v.i64('timer_deadline', s.timerDeadlineNs);
@@ -42,11 +47,13 @@ export class KvmApicObject implements StateObject {
     });
     if (v.mode === 'load') {
       if (!hasEsr) s.esrPending = 0;
-      this.access.setLapic(s);
+      this.pending = s;
     }
   }
 
+  /** KVM_SET_LAPIC once the clock and the vCPU are restored: the LAPIC re-arms its timer from now. */
   postLoad(): void {
-    this.access.postLoad?.();
+    if (this.pending !== null) this.vm.setLapic(this.cpu, this.pending);
+    this.pending = null;
   }
 }

@@ -10,27 +10,7 @@ import type { PortDevice } from '../../src/bus/io-bus.ts';
 import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_PIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
-
-/** ICW1: bit 4 marks an initialisation command word 1. */
-export const ICW1_INIT = 0x10;
-/** ICW1: ICW4 will follow. */
-export const ICW1_IC4 = 0x01;
-/** ICW1: single mode (no ICW3). */
-export const ICW1_SNGL = 0x02;
-/** ICW1: level-triggered mode for every input (LTIM). */
-export const ICW1_LTIM = 0x08;
-/** OCW3 marker: bit 3 set, bit 4 clear. */
-export const OCW3_SELECT = 0x08;
-/** OCW3: poll command. */
-export const OCW3_POLL = 0x04;
-/** OCW3: read-register command valid (bit 0 then chooses ISR). */
-export const OCW3_RR = 0x02;
-/** OCW3: special-mask command valid (bit 5 then sets or clears it). */
-export const OCW3_ESMM = 0x40;
-/** ICW4: automatic end of interrupt. */
-export const ICW4_AEOI = 0x02;
-/** ICW4: special fully nested mode. */
-export const ICW4_SFNM = 0x10;
+import { ICW1_IC4, ICW1_INIT, ICW1_LTIM, ICW1_SNGL, ICW4_AEOI, ICW4_SFNM, OCW3_ESMM, OCW3_POLL, OCW3_RR, OCW3_SELECT } from '../../src/hw/i8259.ts';
 
 /** Return the priority (0 highest) of the highest request in mask, rotated by priorityAdd; 8 if none. */
 function priorityOf(mask: number, priorityAdd: number): number {

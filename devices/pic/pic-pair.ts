@@ -10,13 +10,7 @@ import type { PortDevice, PortRange } from '../../src/bus/io-bus.ts';
 import { ELCR_PORT, PIC_MASTER_PORT, PIC_SLAVE_PORT } from '../../src/hw/pc-layout.ts';
 import type { IrqSink } from '../../src/irq.ts';
 import { I8259 } from './i8259.ts';
-
-/** ELCR bits the guest may set on the master: IRQ0-2 are always edge-triggered. */
-export const MASTER_ELCR_MASK = 0xf8;
-/** ELCR bits the guest may set on the slave: IRQ8 and IRQ13 are always edge-triggered. */
-export const SLAVE_ELCR_MASK = 0xde;
-/** The master input that takes the slave's INT output. */
-export const CASCADE_IRQ = 2;
+import { CASCADE_IRQ, MASTER_ELCR_MASK, SLAVE_ELCR_MASK } from '../../src/hw/i8259.ts';
 
 export class PicPair implements IrqSink {
   readonly master: I8259;

@@ -22,22 +22,8 @@ import {
   outputAt,
   ticksForNs,
   toBcd16,
-} from '../../src/arith/pit-math.ts';
-
-/** read_state / write_state / count_latched: low byte only. */
-export const RW_STATE_LSB = 1;
-/** High byte only. */
-export const RW_STATE_MSB = 2;
-/** Low byte then high byte, next access is the low byte. */
-export const RW_STATE_WORD0 = 3;
-/** Low byte then high byte, next access is the high byte. */
-export const RW_STATE_WORD1 = 4;
-/** Control word: select bits 7:6 = 3 is the read-back command. */
-export const CW_READ_BACK = 0xc0;
-/** Read-back: do NOT latch the count (active low). */
-export const RB_NO_COUNT = 0x20;
-/** Read-back: do NOT latch the status (active low). */
-export const RB_NO_STATUS = 0x10;
+} from '../../src/hw/pit-math.ts';
+import { RB_NO_COUNT, RB_NO_STATUS, RW_STATE_LSB, RW_STATE_MSB, RW_STATE_WORD0, RW_STATE_WORD1 } from '../../src/hw/i8254.ts';
 
 /** One counter; field names follow QEMU's PITChannelState. */
 export class PitChannel {

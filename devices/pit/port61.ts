@@ -14,19 +14,7 @@ import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_PIT } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { I8254 } from './i8254.ts';
-
-/** Gate of PIT channel 2. */
-export const P61_GATE2 = 0x01;
-/** Speaker data enable. */
-export const P61_SPEAKER = 0x02;
-/** Parity / channel check disable bits (stored, no effect). */
-export const P61_CHECK_MASK = 0x0c;
-/** Refresh toggle. */
-export const P61_REFRESH = 0x10;
-/** PIT channel 2 output. */
-export const P61_OUT2 = 0x20;
-/** Half period of the refresh toggle, ns (a DRAM refresh every 15.085 us). */
-export const REFRESH_PERIOD_NS = 15085;
+import { P61_CHECK_MASK, P61_GATE2, REFRESH_PERIOD_NS } from '../../src/hw/i8254.ts';
 
 export class Port61 implements PortDevice, StateObject {
   readonly typeName = 'pcspk';

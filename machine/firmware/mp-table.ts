@@ -1,5 +1,5 @@
 /**
- * The MultiProcessor Specification 1.4 table (shared/reference/boot.md) that tells a kernel about
+ * The MultiProcessor Specification 1.4 table (chapter 4 of the spec) that tells a kernel about
  * the CPUs, buses, the IOAPIC and the interrupt routing without ACPI, as Firecracker and SeaBIOS
  * write it: a floating pointer "_MP_" followed by the "PCMP" configuration table.
  */

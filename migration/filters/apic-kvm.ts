@@ -31,7 +31,7 @@ import type { Filter, FilterContext, FilterNode } from './filter.ts';
 import { FieldReader, hex, makeNode } from './fields.ts';
 import { fieldError } from './filter-error.ts';
 import { APIC_V3, apicNode, readApic, type ApicFields } from './apic-fields.ts';
-import { computePpr, highestVector } from '../../src/arith/apic-math.ts';
+import { computePpr, highestVector } from '../../src/hw/lapic-math.ts';
 import {
   countShiftOf,
   currentCount,
@@ -39,41 +39,13 @@ import {
   TIMER_PERIODIC,
   TIMER_TSC_DEADLINE,
   timerModeOf,
-} from '../../src/arith/apic-timer-math.ts';
+} from '../../src/hw/lapic-timer.ts';
 import type { StateValue } from '../../src/visit/state-tree.ts';
-
-/** Size of KVM's register page. */
-export const KVM_APIC_REG_SIZE = 0x400;
-
-// Register offsets in the page.
-const REG_ID = 0x020;
-const REG_VERSION = 0x030;
-const REG_TPR = 0x080;
-const REG_APR = 0x090;
-const REG_PPR = 0x0a0;
-const REG_LDR = 0x0d0;
-const REG_DFR = 0x0e0;
-const REG_SVR = 0x0f0;
-const REG_ISR = 0x100;
-const REG_TMR = 0x180;
-const REG_IRR = 0x200;
-const REG_ESR = 0x280;
-const REG_ICR_LO = 0x300;
-const REG_ICR_HI = 0x310;
-const REG_LVT = 0x320;
-const REG_TMICT = 0x380;
-const REG_TMCCT = 0x390;
-const REG_TDCR = 0x3e0;
-
-/** Version register as the kernel LAPIC presents it: version 0x14, max LVT entry 5. */
-export const APIC_VERSION_VALUE = 0x00050014;
-/** DFR bits 27:0 read as ones. */
-const DFR_ONES = 0x0fffffff;
-
-/** kvm_mp_state: running. */
-export const MP_STATE_RUNNABLE = 0;
-/** kvm_mp_state: INIT received, waiting for SIPI. */
-export const MP_STATE_INIT_RECEIVED = 2;
+import {
+  APIC_VERSION_VALUE, DFR_ONES, REG_APR, REG_DFR, REG_ESR, REG_ICR_HI, REG_ICR_LO, REG_ID, REG_IRR, REG_ISR, REG_LDR,
+  REG_LVT_TIMER as REG_LVT, REG_PPR, REG_SVR, REG_TDCR, REG_TMCCT, REG_TMICT, REG_TMR, REG_TPR, REG_VERSION,
+} from '../../src/hw/lapic.ts';
+import { KVM_APIC_REG_SIZE, KVM_MP_STATE_INIT_RECEIVED as MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE as MP_STATE_RUNNABLE } from '../../src/hw/kvm-structs.ts';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 

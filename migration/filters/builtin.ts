@@ -1,5 +1,5 @@
 /**
- * The filters every godwit build has (DESIGN.md section 9), in inverse pairs:
+ * The filters every godwit build has (docs/architecture.md section 9), in inverse pairs:
  *   kvm-apic <-> apic v3, kvm-ioapic <-> ioapic, kvm-i8259 <-> i8259 (per chip),
  *   kvm-pit <-> i8254 + pcspk (merge / split), apic v3 <-> v4.
  * Fill a registry with `new FilterRegistry().registerAll(builtinFilters())`.

@@ -1,6 +1,6 @@
 /**
  * FilterError: a snapshot that no chain of filters can turn into the destination machine's state, or
- * a value a filter cannot carry into its output (DESIGN.md sections 8 and 9). It lists every problem
+ * a value a filter cannot carry into its output (docs/architecture.md sections 8 and 9). It lists every problem
  * found, each naming the object path (and field) at fault, so one error tells the whole story.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The filter type (DESIGN.md section 9). A filter rewrites the part of a snapshot's object map that
+ * The filter type (docs/architecture.md section 9). A filter rewrites the part of a snapshot's object map that
  * one destination machine cannot load as is: it renames a type, maps fields, splits one node into
  * several paths, merges several into one, or steps a type's state version up or down.
  *

@@ -10,11 +10,8 @@ import type { Filter, FilterContext, FilterNode } from './filter.ts';
 import { FieldReader, hex, makeNode } from './fields.ts';
 import { FilterError } from './filter-error.ts';
 import type { StateValue } from '../../src/visit/state-tree.ts';
+import { MASTER_ELCR_MASK, SLAVE_ELCR_MASK } from '../../src/hw/i8259.ts';
 
-/** ELCR bits the master may set (IRQ0-2 always edge). */
-export const MASTER_ELCR_MASK = 0xf8;
-/** ELCR bits the slave may set (IRQ8, IRQ13 always edge). */
-export const SLAVE_ELCR_MASK = 0xde;
 
 /** The fields both layouts share, in order (all u8). */
 const COMMON = [

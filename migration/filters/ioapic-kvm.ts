@@ -6,11 +6,11 @@
  */
 import type { Filter, FilterContext, FilterNode } from './filter.ts';
 import { FieldReader, hex, makeNode } from './fields.ts';
+import { IOAPIC_BASE } from '../../src/hw/pc-layout.ts';
+import { IOAPIC_NUM_PINS } from '../../src/hw/ioapic.ts';
 
 /** The userspace IOAPIC's fixed MMIO base. */
-export const IOAPIC_BASE = 0xfec00000n;
-/** Redirection entries. */
-export const IOAPIC_PINS = 24;
+const IOAPIC_BASE64 = BigInt(IOAPIC_BASE);
 
 const KVM_IOAPIC = { type: 'kvm-ioapic', version: 1, at: '.' } as const;
 const IOAPIC = { type: 'ioapic', version: 3, at: '.' } as const;
@@ -18,14 +18,14 @@ const IOAPIC = { type: 'ioapic', version: 3, at: '.' } as const;
 function kvmToIoapic(inputs: readonly FilterNode[], ctx: FilterContext): FilterNode[] {
   const r = new FieldReader(inputs[0]!.fields, ctx.path);
   const base = r.u64('base_address');
-  if (base !== IOAPIC_BASE) throw r.error('base_address', `${hex(base)}: the userspace ioapic lives at ${hex(IOAPIC_BASE)} only`);
+  if (base !== IOAPIC_BASE64) throw r.error('base_address', `${hex(base)}: the userspace ioapic lives at ${hex(IOAPIC_BASE64)} only`);
   const ioregsel = r.u32('ioregsel');
   if (ioregsel > 0xff) throw r.error('ioregsel', `${hex(ioregsel)} does not fit the ioapic's u8`);
   const id = r.u32('id');
   if (id > 0xff) throw r.error('id', `${hex(id)} does not fit the ioapic's u8`);
   const irr = r.u32('irr');
   r.u32('pad');
-  const redirtbl = r.u64Array('redirtbl', IOAPIC_PINS);
+  const redirtbl = r.u64Array('redirtbl', IOAPIC_NUM_PINS);
   r.done();
   return [{ type: 'ioapic', version: 3, fields: makeNode({ id, ioregsel, irr, ioredtbl: redirtbl }) }];
 }
@@ -35,13 +35,13 @@ function ioapicToKvm(inputs: readonly FilterNode[], ctx: FilterContext): FilterN
   const id = r.u8('id');
   const ioregsel = r.u8('ioregsel');
   const irr = r.u32('irr');
-  const ioredtbl = r.u64Array('ioredtbl', IOAPIC_PINS);
+  const ioredtbl = r.u64Array('ioredtbl', IOAPIC_NUM_PINS);
   r.done();
   return [
     {
       type: 'kvm-ioapic',
       version: 1,
-      fields: makeNode({ base_address: IOAPIC_BASE, ioregsel, id, irr, pad: 0, redirtbl: ioredtbl }),
+      fields: makeNode({ base_address: IOAPIC_BASE64, ioregsel, id, irr, pad: 0, redirtbl: ioredtbl }),
     },
   ];
 }

@@ -15,16 +15,11 @@
  */
 import type { Filter, FilterContext, FilterNode } from './filter.ts';
 import { FieldReader, hex, makeNode } from './fields.ts';
-import { nextTransitionNs } from '../../src/arith/pit-math.ts';
+import { nextTransitionNs } from '../../src/hw/pit-math.ts';
 import type { StateNode } from '../../src/visit/state-tree.ts';
+import { KVM_PIT_FLAGS_GODWIT_CHECK_MASK, KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON } from '../../src/hw/kvm-structs.ts';
 
-/** kvm_pit_state2.flags: channel 0 does not drive IRQ0 (the i8254's irq_disabled). */
-export const FLAG_HPET_LEGACY = 1;
-/** kvm_pit_state2.flags: port 0x61 bit 1, speaker data (pcspk data_on). */
-export const FLAG_SPEAKER_DATA_ON = 2;
-/** kvm_pit_state2.flags, godwit extension: port 0x61 bits 3:2 (pcspk check_bits). */
-export const FLAG_CHECK_MASK = 0x0c;
-const FLAGS_KNOWN = FLAG_HPET_LEGACY | FLAG_SPEAKER_DATA_ON | FLAG_CHECK_MASK;
+const FLAGS_KNOWN = KVM_PIT_FLAGS_HPET_LEGACY | KVM_PIT_FLAGS_SPEAKER_DATA_ON | KVM_PIT_FLAGS_GODWIT_CHECK_MASK;
 
 /** The u8 fields a channel has in both layouts, in order. */
 const CHANNEL_BYTES = [
@@ -82,10 +77,10 @@ function toKvm(inputs: readonly FilterNode[], ctx: FilterContext): FilterNode[] 
   const dataOn = spk.u8('data_on');
   if (dataOn > 1) throw spk.error('data_on', `${dataOn}: kvm-pit carries only 0 or 1`);
   const checkBits = spk.u8('check_bits');
-  if (checkBits & ~FLAG_CHECK_MASK) throw spk.error('check_bits', `${hex(checkBits)}: kvm-pit carries bits 3:2 only`);
+  if (checkBits & ~KVM_PIT_FLAGS_GODWIT_CHECK_MASK) throw spk.error('check_bits', `${hex(checkBits)}: kvm-pit carries bits 3:2 only`);
   spk.done();
 
-  const flags = irqDisabled * FLAG_HPET_LEGACY + dataOn * FLAG_SPEAKER_DATA_ON + checkBits;
+  const flags = irqDisabled * KVM_PIT_FLAGS_HPET_LEGACY + dataOn * KVM_PIT_FLAGS_SPEAKER_DATA_ON + checkBits;
   return [{ type: 'kvm-pit', version: 1, fields: makeNode({ channels, flags }) }];
 }
 
@@ -100,7 +95,7 @@ function fromKvm(inputs: readonly FilterNode[], ctx: FilterContext): FilterNode[
   if (flags & ~FLAGS_KNOWN) throw r.error('flags', `${hex(flags)}: bits ${hex(flags & ~FLAGS_KNOWN)} have no place in i8254 or pcspk`);
   r.done();
 
-  const irqDisabled = flags & FLAG_HPET_LEGACY ? 1 : 0;
+  const irqDisabled = flags & KVM_PIT_FLAGS_HPET_LEGACY ? 1 : 0;
   const channels = read.map((ch, i) => {
     const count = ch.count | 0;
     const next = i === 0 && irqDisabled === 0 ? channel0Next(ch, count, ctx.virtualTimeNs) : -1;
@@ -111,7 +106,7 @@ function fromKvm(inputs: readonly FilterNode[], ctx: FilterContext): FilterNode[
     {
       type: 'pcspk',
       version: 1,
-      fields: makeNode({ data_on: flags & FLAG_SPEAKER_DATA_ON ? 1 : 0, check_bits: flags & FLAG_CHECK_MASK }),
+      fields: makeNode({ data_on: flags & KVM_PIT_FLAGS_SPEAKER_DATA_ON ? 1 : 0, check_bits: flags & KVM_PIT_FLAGS_GODWIT_CHECK_MASK }),
     },
   ];
 }

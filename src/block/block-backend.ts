@@ -1,5 +1,5 @@
 /**
- * BlockBackend: the disk a block device sees (a narrow capability, DESIGN.md section 1). Byte
+ * BlockBackend: the disk a block device sees (a narrow capability, docs/architecture.md section 1). Byte
  * addressed and synchronous: godwit's block I/O completes at deterministic virtual times, so a
  * device calls its backend at that time and the call returns with the work done.
  *

@@ -8,21 +8,8 @@ import type { IoBus } from '../bus/io-bus.ts';
 import type { CpuModel } from './cpu-config.ts';
 import { CS, DESC_P, DESC_S, DESC_RW, DESC_CODE, DESC_CE, DESC_A, ATTR_DB, FLAGS_ALWAYS1, SS } from './constants.ts';
 
-/** The CPU's view of the interrupt controller (the PIC, or the local APIC in front of it). */
-export interface InterruptSource {
-  /** INTR is asserted: a maskable interrupt is waiting. */
-  hasInterrupt(): boolean;
-  /** The interrupt-acknowledge cycle: returns the vector to deliver. */
-  acknowledge(): number;
-}
-
-/** Where model-specific registers beyond the CPU's own go (the local APIC's base, TSC deadline). */
-export interface MsrHandler {
-  /** Returns the value, or null when the MSR does not exist (#GP). */
-  readMsr(index: number): bigint | null;
-  /** Returns false when the MSR does not exist or the value is invalid (#GP). */
-  writeMsr(index: number, value: bigint): boolean;
-}
+export type { InterruptSource, MsrHandler } from './device-interfaces.ts';
+import type { InterruptSource, MsrHandler } from './device-interfaces.ts';
 
 export interface CpuWiring {
   mem: PhysicalMemory;

@@ -50,8 +50,6 @@ export const DEBUG_EXIT_PORTS = 4;
 export const LAPIC_BASE = 0xfee00000;
 export const IOAPIC_BASE = 0xfec00000;
 export const APIC_WINDOW_SIZE = 0x1000;
-/** IOAPIC inputs (GSIs 0-23): ISA IRQs 0-15 (IRQ 0 on pin 2) and four PCI lines. */
-export const IOAPIC_PINS = 24;
 /** ISA IRQ 0 (the PIT) arrives at IOAPIC pin 2, as on every PC (the MP table says so too). */
 export const IOAPIC_PIT_PIN = 2;
 

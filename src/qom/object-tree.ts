@@ -1,11 +1,11 @@
 /**
- * The object tree (DESIGN.md section 3): every object with state, by explicit, stable path
+ * The object tree (docs/architecture.md section 3): every object with state, by explicit, stable path
  * (`/machine/cpu[0]`, `/machine/cpu[0]/lapic`, `/machine/pic/master`, `/machine/peripheral/disk0`),
  * never by creation order. Iteration is always in path order, so saved trees are deterministic.
  *
  * saveAll/loadAll move every object's state through the visitors. loadAll checks the saved set of
  * paths, types and versions against this tree before loading anything; it does not run postLoad,
- * which the machine runs afterwards in its fixed order (DESIGN.md section 8).
+ * which the machine runs afterwards in its fixed order (docs/architecture.md section 8).
  */
 import type { StateObject } from './object.ts';
 import { isStateNode, type StateNode } from '../visit/state-tree.ts';

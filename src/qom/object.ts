@@ -1,5 +1,5 @@
 /**
- * Objects with state, as the machine's object tree holds them (DESIGN.md section 3). Each has a type
+ * Objects with state, as the machine's object tree holds them (docs/architecture.md section 3). Each has a type
  * name and a state version; its state goes in and out through visit().
  */
 import type { Visitable } from '../visit/visitor.ts';

@@ -1,5 +1,5 @@
 /**
- * The registry of object types (DESIGN.md section 3): each type name with its current state version
+ * The registry of object types (docs/architecture.md section 3): each type name with its current state version
  * and, optionally, a factory. The machine creates one; there is no global instance. Snapshots use it
  * to know which (type, version) pairs this build can load.
  */

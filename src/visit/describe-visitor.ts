@@ -1,6 +1,6 @@
 /**
  * The describe visitor: records the names and kinds of a device's fields, not their values
- * (DESIGN.md section 4). Its output, a SchemaNode, goes into every snapshot so that a reader needs no
+ * (docs/architecture.md section 4). Its output, a SchemaNode, goes into every snapshot so that a reader needs no
  * device code to decode and verify the state (QEMU's vmdesc, but used).
  *
  * Every value is returned unchanged. Optional groups are walked once and marked optional; `optional`

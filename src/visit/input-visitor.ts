@@ -1,5 +1,5 @@
 /**
- * The input visitor: loads a device's state from a state tree (DESIGN.md section 4).
+ * The input visitor: loads a device's state from a state tree (docs/architecture.md section 4).
  *
  * The tree is hostile. Every value is checked for kind and range before it is returned; arrays must
  * have exactly the destination's length and are filled in place; a missing field, a wrong value or

@@ -1,6 +1,6 @@
 /**
  * The output visitor: records a device's state into a state tree and returns every value unchanged
- * (DESIGN.md section 4).
+ * (docs/architecture.md section 4).
  *
  * Small arrays are copied into plain arrays; `bytes` keeps a reference to the device's buffer, valid
  * until the machine runs again. A value the input visitor would reject (a u8 of 300, a field name used

@@ -1,6 +1,6 @@
 /**
  * State schemas: names and kinds of a state tree's fields, as the describe visitor records them and
- * as every snapshot carries them (DESIGN.md section 4), so that a reader without device code can
+ * as every snapshot carries them (docs/architecture.md section 4), so that a reader without device code can
  * decode a snapshot (which strings are u64s, which arrays are byte strings) and verify it.
  *
  * A schema is plain JSON-able data. Fields are an ordered list rather than object keys, so that a

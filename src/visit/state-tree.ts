@@ -1,6 +1,6 @@
 /**
  * The state tree: plain data that a device's state becomes on save and comes from on load
- * (DESIGN.md section 4).
+ * (docs/architecture.md section 4).
  *
  * - 8/16/32-bit fields are numbers, 64-bit fields are bigints, flags are booleans.
  * - Fixed-length typed arrays are plain arrays (u8[]/u16[]/u32[]/i32[] -> number[], u64[] -> bigint[]);

@@ -1,5 +1,5 @@
 /**
- * The Visitor: one walk over a device's state serves save, load and describe (DESIGN.md section 4).
+ * The Visitor: one walk over a device's state serves save, load and describe (docs/architecture.md section 4).
  *
  * A device threads each value through the visitor and stores what comes back:
  *

@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   clearVector, computeApr, computePpr, highestVector, isDeliverable, setVector, testVector,
-} from '../../../src/arith/apic-math.ts';
-import { matchDestination } from '../../../devices/apic-common/apic-math.ts';
-import { isApicRegister, lvtWriteValue } from '../../../devices/apic-common/apic-regs.ts';
+} from '../../../src/hw/lapic-math.ts';
+import { matchDestination } from '../../../src/hw/lapic-math.ts';
+import { isApicRegister, lvtWriteValue } from '../../../src/hw/lapic.ts';
 import {
   countShiftOf, currentCount, elapsedInCount, loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf,
   tscDeadlineExpiry,
-} from '../../../src/arith/apic-timer-math.ts';
+} from '../../../src/hw/lapic-timer.ts';
 
 describe('vector bitmaps', () => {
   it('work on packed words and on the 16-byte stride of the register page', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Apic } from '../../../devices/apic/apic.ts';
-import { countShiftOf } from '../../../src/arith/apic-timer-math.ts';
+import { countShiftOf } from '../../../src/hw/lapic-timer.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { newNode } from '../../../src/visit/state-tree.ts';
@@ -102,8 +102,9 @@ function convertAndSwap(rig: Rig, i: number): void {
   else tree = kvmToApic(tree, rig.tc.now());
   old.dispose();
   const fresh = newLapic(toKvm ? 'kvm-lapic' : 'apic', rig.wirings[i]!, rig.tc, rig.tscDeadline);
-  loadState(stateObject(fresh), tree, path);
-  if (fresh instanceof Apic) fresh.postLoad();
+  const obj = stateObject(fresh);
+  loadState(obj, tree, path);
+  obj.postLoad?.();
   rig.bus.replace(fresh);
   rig.cpus[i] = fresh;
 }

@@ -3,15 +3,17 @@
  * and when, an ApicBus for IPIs, and a common surface so one behaviour suite runs against both.
  */
 import { ApicBus } from '../../../devices/apic-common/apic-bus.ts';
-import type { ApicMessage, ApicWiring } from '../../../devices/apic-common/apic-types.ts';
+import type { ApicMessage } from '../../../src/hw/apic-message.ts';
+import type { ApicWiring } from '../../../devices/apic-common/apic-types.ts';
 import { Apic } from '../../../devices/apic/apic.ts';
-import { KvmLapic } from '../../../devices/kvm/kvm-lapic.ts';
+import { KvmLapic } from '../../../devices/kernel/kvm-lapic.ts';
 import { KvmApicObject } from '../../../devices/kvm/kvm-apic-object.ts';
 import type { StateObject } from '../../../src/qom/object.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import type { StateNode } from '../../../src/visit/state-tree.ts';
 import { TestClock } from '../helpers.ts';
+import { lapicApi } from '../kernel/kvm-api.ts';
 
 /** What both flavours offer the machine. */
 export type Lapic = Apic | KvmLapic;
@@ -113,7 +115,7 @@ export function newLapic(flavour: Flavour, wiring: ApicWiring, tc: TestClock, ts
 /** The QOM object that carries a LAPIC's state: the `apic` itself, or a `kvm-apic` over the kernel one. */
 export function stateObject(l: Lapic): StateObject {
   if (l instanceof Apic) return l;
-  return new KvmApicObject({ getLapic: () => l.getState(), setLapic: (s) => l.setState(s) });
+  return new KvmApicObject(lapicApi(l), 0);
 }
 
 /** Save CPU `i`'s APIC, load it into a fresh object of the same flavour and swap that in. */
@@ -122,8 +124,9 @@ export function saveAndRestore(rig: Rig, i: number): StateNode {
   const tree = saveState(stateObject(old), `/machine/cpu[${i}]/lapic`);
   old.dispose();
   const fresh = newLapic(rig.flavour, rig.wirings[i]!, rig.tc, rig.tscDeadline);
-  loadState(stateObject(fresh), tree, `/machine/cpu[${i}]/lapic`);
-  if (fresh instanceof Apic) fresh.postLoad();
+  const obj = stateObject(fresh);
+  loadState(obj, tree, `/machine/cpu[${i}]/lapic`);
+  obj.postLoad?.();
   rig.bus.replace(fresh);
   rig.cpus[i] = fresh;
   return tree;

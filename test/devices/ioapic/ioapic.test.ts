@@ -5,11 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { MmioBus } from '../../../src/bus/mmio-bus.ts';
 import { ApicBus } from '../../../devices/apic-common/apic-bus.ts';
-import type { ApicEndpoint, ApicMessage } from '../../../devices/apic-common/apic-types.ts';
-import { DM_EXTINT, DM_FIXED, DM_LOWPRI, DM_NMI, SH_NONE } from '../../../devices/apic-common/apic-types.ts';
+import type { ApicEndpoint } from '../../../devices/apic-common/apic-types.ts';
+import type { ApicMessage } from '../../../src/hw/apic-message.ts';
+import { DM_EXTINT, DM_FIXED, DM_LOWPRI, DM_NMI, SH_NONE } from '../../../src/hw/apic-message.ts';
 import { Ioapic } from '../../../devices/ioapic/ioapic.ts';
-import { IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE } from '../../../devices/ioapic/ioapic-regs.ts';
-import { KvmIoapic } from '../../../devices/kvm/kvm-ioapic.ts';
+import { APIC_WINDOW_SIZE as IOAPIC_MMIO_SIZE, IOAPIC_BASE as IOAPIC_DEFAULT_BASE } from '../../../src/hw/pc-layout.ts';
+import { KvmIoapic } from '../../../devices/kernel/kvm-ioapic.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { roundTrip } from '../helpers.ts';

@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { IoBus } from '../../../src/bus/io-bus.ts';
 import { IrqLine } from '../../../src/irq.ts';
 import { I8254 } from '../../../devices/pit/i8254.ts';
-import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
-import { KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
+import { KvmPit } from '../../../devices/kernel/kvm-pit.ts';
+import { KvmPitObject } from '../../../devices/kvm/kvm-pit-object.ts';
 import { RecordingSink, roundTrip, TestClock } from '../helpers.ts';
+import { pitApi } from '../kernel/kvm-api.ts';
 
 function rig(kind: 'i8254' | 'kvm-pit', startNs: number) {
   const tc = new TestClock();
@@ -25,7 +26,7 @@ function rig(kind: 'i8254' | 'kvm-pit', startNs: number) {
   const pit = new KvmPit(tc.clock, irq);
   bus.register(0x40, 4, pit);
   pit.reset();
-  const obj = new KvmPitObject({ get: () => pit.getState(), set: (s) => pit.setState(s), postLoad: () => pit.postLoad() });
+  const obj = new KvmPitObject(pitApi(pit));
   return { tc, sink, bus, obj, postLoad: () => obj.postLoad() };
 }
 

@@ -3,7 +3,7 @@ import { IoBus } from '../../../src/bus/io-bus.ts';
 import { IrqLine } from '../../../src/irq.ts';
 import { I8254 } from '../../../devices/pit/i8254.ts';
 import { Port61 } from '../../../devices/pit/port61.ts';
-import { nsForTicks, PIT_HZ, ticksForNs } from '../../../src/arith/pit-math.ts';
+import { nsForTicks, PIT_HZ, ticksForNs } from '../../../src/hw/pit-math.ts';
 import { RecordingSink, roundTrip, TestClock } from '../helpers.ts';
 
 function setup(startNs = 0) {

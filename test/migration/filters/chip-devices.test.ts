@@ -9,15 +9,18 @@ import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { diffTrees, type StateNode } from '../../../src/visit/state-tree.ts';
 import { PicPair } from '../../../devices/pic/pic-pair.ts';
-import { KvmPic } from '../../../devices/kvm/kvm-pic.ts';
+import { KvmPic } from '../../../devices/kernel/kvm-pic.ts';
 import { Ioapic } from '../../../devices/ioapic/ioapic.ts';
-import { KvmIoapic } from '../../../devices/kvm/kvm-ioapic.ts';
-import { KvmI8259Object, KvmIoapicObject } from '../../../devices/kvm/kvm-chip-objects.ts';
-import type { ApicMessage } from '../../../devices/apic-common/apic-types.ts';
+import { KvmIoapic } from '../../../devices/kernel/kvm-ioapic.ts';
+import { KvmI8259Object } from '../../../devices/kvm/kvm-i8259-object.ts';
+import { KvmIoapicObject } from '../../../devices/kvm/kvm-ioapic-object.ts';
+import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../../../src/hw/kvm-structs.ts';
+import type { ApicMessage } from '../../../src/hw/apic-message.ts';
 import { i8259ToKvmI8259, kvmI8259ToI8259 } from '../../../migration/filters/i8259-kvm.ts';
 import { ioapicToKvmIoapic, kvmIoapicToIoapic } from '../../../migration/filters/ioapic-kvm.ts';
 import type { Filter } from '../../../migration/filters/filter.ts';
 import { Rng } from './gen.ts';
+import { ioapicApi, picApi } from '../../devices/kernel/kvm-api.ts';
 
 const CHIPS = ['/machine/pic/master', '/machine/pic/slave'] as const;
 
@@ -61,8 +64,8 @@ function kvmPic(): PicSide {
   bus.map(p.portRanges());
   p.reset();
   const objs = [
-    new KvmI8259Object({ get: () => p.getChip(0), set: (s) => p.setChip(0, s) }),
-    new KvmI8259Object({ get: () => p.getChip(1), set: (s) => p.setChip(1, s), postLoad: () => p.postLoad() }),
+    new KvmI8259Object(picApi(p), KVM_IRQCHIP_PIC_MASTER),
+    new KvmI8259Object(picApi(p), KVM_IRQCHIP_PIC_SLAVE),
   ] as const;
   return {
     bus,
@@ -74,6 +77,7 @@ function kvmPic(): PicSide {
     load: (t) => {
       loadState(objs[0], t[0]!, CHIPS[0]);
       loadState(objs[1], t[1]!, CHIPS[1]);
+      objs[0].postLoad();
       objs[1].postLoad();
     },
   };
@@ -205,8 +209,8 @@ function ioapicSide(kind: 'user' | 'kvm'): IoapicSide {
   }
   const dev = new KvmIoapic((m) => msgs.push(m));
   dev.reset();
-  const obj = new KvmIoapicObject({ get: () => dev.getState(), set: (s) => dev.setState(s) });
-  return { msgs, dev, save: () => saveState(obj, '/machine/ioapic'), load: (t) => loadState(obj, t, '/machine/ioapic') };
+  const obj = new KvmIoapicObject(ioapicApi(dev));
+  return { msgs, dev, save: () => saveState(obj, '/machine/ioapic'), load: (t) => (loadState(obj, t, '/machine/ioapic'), obj.postLoad()) };
 }
 
 function driveIoapic(s: IoapicSide, r: Rng, lines: number[]): void {

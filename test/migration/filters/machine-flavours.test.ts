@@ -12,18 +12,22 @@ import { IrqLine } from '../../../src/irq.ts';
 import { IoBus } from '../../../src/bus/io-bus.ts';
 import { diffTrees } from '../../../src/visit/state-tree.ts';
 import { Apic } from '../../../devices/apic/apic.ts';
-import { KvmLapic } from '../../../devices/kvm/kvm-lapic.ts';
+import { KvmLapic } from '../../../devices/kernel/kvm-lapic.ts';
 import { KvmApicObject } from '../../../devices/kvm/kvm-apic-object.ts';
 import { Ioapic } from '../../../devices/ioapic/ioapic.ts';
-import { KvmIoapic } from '../../../devices/kvm/kvm-ioapic.ts';
+import { KvmIoapic } from '../../../devices/kernel/kvm-ioapic.ts';
 import { PicPair } from '../../../devices/pic/pic-pair.ts';
-import { KvmPic } from '../../../devices/kvm/kvm-pic.ts';
+import { KvmPic } from '../../../devices/kernel/kvm-pic.ts';
 import { I8254 } from '../../../devices/pit/i8254.ts';
 import { Port61 } from '../../../devices/pit/port61.ts';
-import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
-import { KvmI8259Object, KvmIoapicObject, KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
+import { KvmPit } from '../../../devices/kernel/kvm-pit.ts';
+import { KvmI8259Object } from '../../../devices/kvm/kvm-i8259-object.ts';
+import { KvmIoapicObject } from '../../../devices/kvm/kvm-ioapic-object.ts';
+import { KvmPitObject } from '../../../devices/kvm/kvm-pit-object.ts';
+import { ioapicApi, lapicApi, picApi, pitApi } from '../../devices/kernel/kvm-api.ts';
+import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../../../src/hw/kvm-structs.ts';
 import type { ApicWiring } from '../../../devices/apic-common/apic-types.ts';
-import { DM_FIXED } from '../../../devices/apic-common/apic-types.ts';
+import { DM_FIXED } from '../../../src/hw/apic-message.ts';
 import { FilterRegistry } from '../../../migration/registry.ts';
 import { builtinFilters } from '../../../migration/filters/builtin.ts';
 import { convertSnapshot, planMigration, sourceSignatures } from '../../../migration/planner.ts';
@@ -78,7 +82,9 @@ function build(irqchip: Irqchip, tc: TestClock): Machine {
       lapics.push(a);
     } else {
       const k = new KvmLapic(wiring(i, tc), tc.clock);
-      tree.add(path, new KvmApicObject({ getLapic: () => k.getState(), setLapic: (s) => k.setState(s) }));
+      const obj = new KvmApicObject(lapicApi(k), 0);
+      tree.add(path, obj);
+      post.push(() => obj.postLoad());
       lapics.push(k);
     }
   }
@@ -90,16 +96,20 @@ function build(irqchip: Irqchip, tc: TestClock): Machine {
   const irq0 = { setIrq: () => {} };
   if (irqchip === 'on') {
     const io = new KvmIoapic(() => {});
-    tree.add('/machine/ioapic', new KvmIoapicObject({ get: () => io.getState(), set: (s) => io.setState(s) }));
+    const ioObj = new KvmIoapicObject(ioapicApi(io));
+    tree.add('/machine/ioapic', ioObj);
+    post.push(() => ioObj.postLoad());
     const kp = new KvmPic();
     bus.map(kp.portRanges());
-    tree.add('/machine/pic/master', new KvmI8259Object({ get: () => kp.getChip(0), set: (s) => kp.setChip(0, s) }));
-    const slave = new KvmI8259Object({ get: () => kp.getChip(1), set: (s) => kp.setChip(1, s), postLoad: () => kp.postLoad() });
+    const master = new KvmI8259Object(picApi(kp), KVM_IRQCHIP_PIC_MASTER);
+    tree.add('/machine/pic/master', master);
+    post.push(() => master.postLoad());
+    const slave = new KvmI8259Object(picApi(kp), KVM_IRQCHIP_PIC_SLAVE);
     tree.add('/machine/pic/slave', slave);
     post.push(() => slave.postLoad());
     const pit = new KvmPit(tc.clock, new IrqLine(irq0, 0));
     bus.map(pit.portRanges());
-    const obj = new KvmPitObject({ get: () => pit.getState(), set: (s) => pit.setState(s), postLoad: () => pit.postLoad() });
+    const obj = new KvmPitObject(pitApi(pit));
     tree.add('/machine/pit', obj);
     post.push(() => obj.postLoad());
     ioapic = io;

@@ -12,11 +12,12 @@ import { saveState } from '../../../src/visit/output-visitor.ts';
 import { diffTrees, type StateNode } from '../../../src/visit/state-tree.ts';
 import { I8254 } from '../../../devices/pit/i8254.ts';
 import { Port61 } from '../../../devices/pit/port61.ts';
-import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
-import { KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
+import { KvmPit } from '../../../devices/kernel/kvm-pit.ts';
+import { KvmPitObject } from '../../../devices/kvm/kvm-pit-object.ts';
+import { pitApi } from '../../devices/kernel/kvm-api.ts';
 import { i8254ToKvmPit, kvmPitToI8254 } from '../../../migration/filters/pit-kvm.ts';
 import type { FilterNode } from '../../../migration/filters/filter.ts';
-import { nextTransitionNs } from '../../../src/arith/pit-math.ts';
+import { nextTransitionNs } from '../../../src/hw/pit-math.ts';
 import { RecordingSink, TestClock } from '../../devices/helpers.ts';
 import { Rng } from './gen.ts';
 
@@ -58,7 +59,7 @@ function user(tc: TestClock): Side {
 function kernel(tc: TestClock): Side {
   const sink = new RecordingSink(() => tc.now());
   const pit = new KvmPit(tc.clock, new IrqLine(sink, 0));
-  const obj = new KvmPitObject({ get: () => pit.getState(), set: (s) => pit.setState(s), postLoad: () => pit.postLoad() });
+  const obj = new KvmPitObject(pitApi(pit));
   const bus = new IoBus();
   bus.map(pit.portRanges());
   return {

@@ -68,6 +68,8 @@ export interface KvmPitChannelState {
 export const KVM_PIT_FLAGS_HPET_LEGACY = 1;
 /** KVM_PIT_FLAGS_SPEAKER_DATA_ON: port 0x61 bit 1. */
 export const KVM_PIT_FLAGS_SPEAKER_DATA_ON = 2;
+/** godwit extension in kvm_pit_state2.flags: port 0x61 bits 3:2 as last written. */
+export const KVM_PIT_FLAGS_GODWIT_CHECK_MASK = 0x0c;
 
 /** struct kvm_pit_state2. */
 export interface KvmPitState2 {

@@ -4,11 +4,7 @@
  * Each flavour keeps its own storage and register paths.
  */
 
-/** Default guest-physical base of the IOAPIC. */
-export const IOAPIC_DEFAULT_BASE = 0xfec00000;
-/** Size of the MMIO window; offsets repeat every 256 bytes inside it (as QEMU decodes addr & 0xff). */
-export const IOAPIC_MMIO_SIZE = 0x1000;
-/** Input pins (redirection entries). */
+/** Input pins (redirection entries); the base address and window size are in pc-layout.ts. */
 export const IOAPIC_NUM_PINS = 24;
 /** Version register bits 7:0 (0x20: the EOI register exists). */
 export const IOAPIC_VERSION = 0x20;
@@ -59,6 +55,17 @@ export const RTE_RO_BITS = RTE_REMOTE_IRR | RTE_DELIVERY_STATUS;
 export const RTE_DEST_SHIFT_HI = 24;
 /** Reset value of every entry: masked, everything else 0. */
 export const RTE_RESET = RTE_MASKED;
+
+// The same bits for a whole 64-bit entry (struct kvm_ioapic_state's redirtbl is u64[24]).
+export const RTE64_VECTOR_MASK = BigInt(RTE_VECTOR_MASK);
+export const RTE64_DELIVERY_MODE_SHIFT = BigInt(RTE_DELIVERY_MODE_SHIFT);
+export const RTE64_DEST_MODE = BigInt(RTE_DEST_MODE);
+export const RTE64_DELIVERY_STATUS = BigInt(RTE_DELIVERY_STATUS);
+export const RTE64_REMOTE_IRR = BigInt(RTE_REMOTE_IRR);
+export const RTE64_TRIGGER_LEVEL = BigInt(RTE_TRIGGER_LEVEL);
+export const RTE64_MASKED = BigInt(RTE_MASKED);
+/** Destination field: bits 63:56 of the entry. */
+export const RTE64_DEST_SHIFT = BigInt(RTE_DEST_SHIFT_HI + 32);
 
 /** The IOAPIC input a GSI drives: ISA IRQ0 goes to pin 2 (QEMU's ioapic_set_irq, and its KVM routes). */
 export function gsiToPin(gsi: number): number {

@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../../machine/machine.ts';
 import { defaultMachineConfig } from '../../../machine/machine-config.ts';
 import type { KernelIrqchip } from '../../../machine/machine-config.ts';
-import { msiToMessage } from '../../../devices/apic-common/apic-types.ts';
-import { KVM_IRQCHIP_IOAPIC, KVM_IRQCHIP_PIC_MASTER } from '../../../devices/kvm/kvm-structs.ts';
-import type { KvmIoapicState } from '../../../devices/kvm/kvm-structs.ts';
-import type { KvmPicChip } from '../../../devices/kvm/kvm-pic.ts';
+import { msiToMessage } from '../../../src/hw/apic-message.ts';
+import { KVM_IRQCHIP_IOAPIC, KVM_IRQCHIP_PIC_MASTER } from '../../../src/hw/kvm-structs.ts';
+import type { KvmIoapicState } from '../../../src/hw/kvm-structs.ts';
+import type { KvmPicChip } from '../../../devices/kernel/kvm-pic.ts';
 
 function machine(mode: KernelIrqchip): Machine {
   return new Machine(defaultMachineConfig({ smp: 2, kernelIrqchip: mode, ramBytes: 4 << 20 }), { serialOut: () => {}, log: () => {} });

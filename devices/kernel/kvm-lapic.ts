@@ -11,30 +11,31 @@
  */
 import type { MmioDevice } from '../../src/bus/mmio-bus.ts';
 import type { Timer, VirtualClock } from '../../src/clock/clock.ts';
-import type { InterruptSource, MsrHandler } from '../../src/cpu/cpu-state.ts';
+import type { InterruptSource, MsrHandler } from '../../src/cpu/device-interfaces.ts';
 import type { ApicEndpoint, ApicWiring } from '../apic-common/apic-types.ts';
-import { DM_EXTINT, DM_FIXED, DM_INIT, DM_LOWPRI, DM_NMI, DM_SIPI } from '../apic-common/apic-types.ts';
+import { DM_EXTINT, DM_FIXED, DM_INIT, DM_LOWPRI, DM_NMI, DM_SIPI } from '../../src/hw/apic-message.ts';
 import {
-  APIC_BASE_ADDR, APIC_BASE_BSP, APIC_BASE_ENABLE, APIC_DEFAULT_BASE, APIC_VERSION_VALUE, DFR_MODEL, DFR_ONES,
+  APIC_BASE_ADDR, APIC_BASE_BSP, APIC_BASE_ENABLE, APIC_VERSION_VALUE, DFR_MODEL, DFR_ONES,
   ESR_ILLEGAL_REGISTER, ESR_RECV_ILLEGAL_VECTOR, ESR_SEND_ILLEGAL_VECTOR, ESR_VALID, ICR_HI_VALID,
   ICR_LO_VALID, ID_VALID, LDR_VALID, LVT_COUNT, LVT_ERROR, LVT_LEVEL, LVT_LINT0, LVT_LINT0_BSP_RESET, LVT_LINT1,
   LVT_MASKED, LVT_RESET, LVT_TIMER, MSR_IA32_APIC_BASE, MSR_IA32_TSC_DEADLINE, REG_APR, REG_DFR, REG_EOI,
   REG_ESR, REG_ICR_HI, REG_ICR_LO, REG_ID, REG_IRR, REG_ISR, REG_LDR, REG_LVT_TIMER, REG_PPR, REG_SVR,
   REG_TDCR, REG_TMCCT, REG_TMICT, REG_TMR, REG_TPR, REG_VERSION, SVR_ENABLE, SVR_RESET, SVR_VALID, TDCR_VALID,
   isApicRegister, lvtWriteValue,
-} from '../apic-common/apic-regs.ts';
+} from '../../src/hw/lapic.ts';
 import {
   clearVector, computeApr, computePpr, highestVector, isDeliverable, setVector, testVector,
-} from '../../src/arith/apic-math.ts';
-import { matchDestination } from '../apic-common/apic-math.ts';
+} from '../../src/hw/lapic-math.ts';
+import { matchDestination } from '../../src/hw/lapic-math.ts';
 import {
   STALE_EXPIRY_NS, TIMER_PERIODIC, TIMER_TSC_DEADLINE, countShiftOf, currentCount, elapsedInCount,
   loadTimeFromExpiry, nextExpiry, rebasedLoadTime, timerModeOf, timerModeSwitchStops, tscDeadlineExpiry,
-} from '../../src/arith/apic-timer-math.ts';
+} from '../../src/hw/lapic-timer.ts';
 import {
   KVM_APIC_REG_SIZE, KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_UNINITIALIZED,
-} from './kvm-structs.ts';
-import type { KvmLapicState } from './kvm-structs.ts';
+} from '../../src/hw/kvm-structs.ts';
+import type { KvmLapicState } from '../../src/hw/kvm-structs.ts';
+import { LAPIC_BASE } from '../../src/hw/pc-layout.ts';
 
 /** What KVM_GET_LAPIC and friends hand out for one vCPU (copies). */
 export type KvmLapicFullState = KvmLapicState & {
@@ -124,7 +125,7 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
   }
 
   private powerOnValues(): void {
-    this.apicBase = (APIC_DEFAULT_BASE | APIC_BASE_ENABLE | (this.wiring.bsp ? APIC_BASE_BSP : 0)) >>> 0;
+    this.apicBase = (LAPIC_BASE | APIC_BASE_ENABLE | (this.wiring.bsp ? APIC_BASE_BSP : 0)) >>> 0;
     this.regs.fill(0);
     this.r32[W_ID] = (this.wiring.apicId & 0xff) << 24;
     this.r32[W_VERSION] = APIC_VERSION_VALUE;

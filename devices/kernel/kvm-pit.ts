@@ -11,7 +11,7 @@
  *     frozen by its gate past terminal count keeps a count <= 0);
  *   - flags bit 1 (KVM_PIT_FLAGS_SPEAKER_DATA_ON) is port 0x61 bit 1 as KVM has it, and flags bits
  *     3:2 (KVM_PIT_FLAGS_GODWIT_CHECK_MASK, a godwit extension) hold port 0x61 bits 3:2;
- *   - channel 0's next output transition is derived state, recomputed by postLoad() from the
+ *   - channel 0's next output transition is derived state, recomputed by rearm() from the
  *     restored virtual time.
  */
 import type { PortDevice, PortRange } from '../../src/bus/io-bus.ts';
@@ -27,25 +27,16 @@ import {
   outputAt,
   ticksForNs,
   toBcd16,
-} from '../../src/arith/pit-math.ts';
-import type { KvmPitChannelState, KvmPitState2 } from './kvm-structs.ts';
-import { KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON } from './kvm-structs.ts';
+} from '../../src/hw/pit-math.ts';
+import type { KvmPitChannelState, KvmPitState2 } from '../../src/hw/kvm-structs.ts';
+import { KVM_PIT_FLAGS_GODWIT_CHECK_MASK, KVM_PIT_FLAGS_HPET_LEGACY, KVM_PIT_FLAGS_SPEAKER_DATA_ON } from '../../src/hw/kvm-structs.ts';
+import { REFRESH_PERIOD_NS, RW_STATE_LSB, RW_STATE_MSB, RW_STATE_WORD0, RW_STATE_WORD1 } from '../../src/hw/i8254.ts';
 
-/** godwit extension in kvm_pit_state2.flags: port 0x61 bits 3:2 as last written. */
-export const KVM_PIT_FLAGS_GODWIT_CHECK_MASK = 0x0c;
 /** Flags bits this PIT keeps. */
 const FLAGS_KNOWN = KVM_PIT_FLAGS_HPET_LEGACY | KVM_PIT_FLAGS_SPEAKER_DATA_ON | KVM_PIT_FLAGS_GODWIT_CHECK_MASK;
 
-// rw_mode / read_state / write_state / count_latched values (RW_STATE_* in i8254.c).
-const RW_STATE_LSB = 1;
-const RW_STATE_MSB = 2;
-const RW_STATE_WORD0 = 3;
-const RW_STATE_WORD1 = 4;
-
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Half period of port 0x61's refresh toggle in virtual ns (as devices/pit/port61.ts). */
-const REFRESH_PERIOD_NS = 15085;
 
 function newChannel(gate: number, now: number): KvmPitChannelState {
   return {
@@ -95,7 +86,7 @@ export class KvmPit implements PortDevice {
     this.irq = irq;
     this.timer = clock.createTimer('kvm-pit', () => this.onTimer());
     const now = clock.now();
-    // Power-on values only: IRQ0 and the timer start with reset() or postLoad().
+    // Power-on values only: IRQ0 and the timer start with reset() or rearm().
     this.pitState = { channels: [newChannel(1, now), newChannel(1, now), newChannel(0, now)], flags: 0 };
     this.speakerPort = {
       ioRead: () => this.speakerIoportRead(),
@@ -131,8 +122,8 @@ export class KvmPit implements PortDevice {
   }
 
   /**
-   * KVM_SET_PIT2: take a copy brought into range. Nothing is driven or armed here (the device may be
-   * the target of a restore not yet swapped in); postLoad() does that once the clock is restored.
+   * KVM_SET_PIT2's first half: take a copy brought into range. Nothing is driven or armed here;
+   * rearm() does that (the VM calls both).
    */
   setState(s: KvmPitState2): void {
     for (let i = 0; i < 3; i++) {
@@ -161,7 +152,8 @@ export class KvmPit implements PortDevice {
   }
 
   /**
-   * Re-arm channel 0 at the restored virtual time and remember IRQ0's level without driving it: the
+   * After KVM_SET_PIT2 (kvm-vm.ts setPit2): re-arm channel 0 at the current virtual time and remember
+   * IRQ0's level without driving it: the
    * PIC's and IOAPIC's loaded state already record their inputs, and re-driving them would forge
    * edges (as the userspace i8254's postLoad). The state carries no transition time, so a
    * transition falling exactly at the restored time is treated as not yet delivered: the level just
@@ -169,7 +161,7 @@ export class KvmPit implements PortDevice {
    * the timer re-drives a level the interrupt controllers already hold, which changes nothing; if
    * not (a save at a batch boundary that is also the deadline), the edge arrives as it would have.
    */
-  postLoad(): void {
+  rearm(): void {
     if (this.pitState.flags & KVM_PIT_FLAGS_HPET_LEGACY) {
       this.timer.cancel();
       return;

@@ -12,11 +12,12 @@ import { loadState } from '../../../src/visit/input-visitor.ts';
 import type { StateNode } from '../../../src/visit/state-tree.ts';
 import { I8254 } from '../../../devices/pit/i8254.ts';
 import { Port61 } from '../../../devices/pit/port61.ts';
-import { nsForTicks } from '../../../src/arith/pit-math.ts';
-import { KvmPitObject } from '../../../devices/kvm/kvm-chip-objects.ts';
-import { KvmPit } from '../../../devices/kvm/kvm-pit.ts';
-import { KVM_PIT_FLAGS_HPET_LEGACY } from '../../../devices/kvm/kvm-structs.ts';
+import { nsForTicks } from '../../../src/hw/pit-math.ts';
+import { KvmPitObject } from '../../../devices/kvm/kvm-pit-object.ts';
+import { KvmPit } from '../../../devices/kernel/kvm-pit.ts';
+import { KVM_PIT_FLAGS_HPET_LEGACY } from '../../../src/hw/kvm-structs.ts';
 import { RecordingSink, roundTrip, TestClock } from '../helpers.ts';
+import { pitApi } from './kvm-api.ts';
 
 function userspace(startNs = 0) {
   const tc = new TestClock();
@@ -45,7 +46,7 @@ function kernel(startNs = 0) {
 type Side = ReturnType<typeof userspace> | ReturnType<typeof kernel>;
 
 function objectFor(pit: KvmPit): KvmPitObject {
-  return new KvmPitObject({ get: () => pit.getState(), set: (s) => pit.setState(s), postLoad: () => pit.postLoad() });
+  return new KvmPitObject(pitApi(pit));
 }
 
 function rng(seed: number): () => number {
@@ -265,7 +266,8 @@ describe('kvm-pit state', () => {
     const k = kernel();
     busy(k);
     const fresh = kernel(25_000_000);
-    const tree = roundTrip(objectFor(k.pit), objectFor(fresh.pit), '/machine/pit');
+    const freshObj = objectFor(fresh.pit);
+    const tree = roundTrip(objectFor(k.pit), freshObj, '/machine/pit');
     expect(Object.keys(tree)).toEqual(['channels', 'flags']);
     expect(Object.keys((tree['channels'] as StateNode[])[0]!)).toEqual([
       'count', 'latched_count', 'count_latched', 'status_latched', 'status', 'read_state', 'write_state',
@@ -273,7 +275,7 @@ describe('kvm-pit state', () => {
     ]);
     expect(fresh.sink.events).toEqual([]); // setting the state drives nothing
     fresh.sink.levels.set(0, k.sink.level(0)); // the interrupt controller's loaded state
-    objectFor(fresh.pit).postLoad();
+    freshObj.postLoad();
     expect(fresh.sink.events).toEqual([]); // nor does post-load: it only remembers the level
     expect(fresh.line.level).toBe(k.line.level);
     continueAndCompare(k, fresh, 25_000_000);
@@ -283,9 +285,10 @@ describe('kvm-pit state', () => {
     const u = userspace();
     busy(u);
     const k = kernel(25_000_000);
-    loadState(objectFor(k.pit), toKvmTree(saveState(u.pit), saveState(u.p61)), '/machine/pit');
+    const obj = objectFor(k.pit);
+    loadState(obj, toKvmTree(saveState(u.pit), saveState(u.p61)), '/machine/pit');
     k.sink.levels.set(0, u.sink.level(0));
-    k.pit.postLoad();
+    obj.postLoad();
     expect(k.line.level).toBe(u.line.level);
     continueAndCompare(u, k, 25_000_000);
 
@@ -313,9 +316,10 @@ describe('kvm-pit state', () => {
       if (fired) u.tc.stepTo(T);
       else u.tc.counter.n = T; // the batch ended at the deadline; the timer has not run yet
       const k = kernel(T);
-      loadState(objectFor(k.pit), toKvmTree(saveState(u.pit), saveState(u.p61)), '/machine/pit');
+      const obj = objectFor(k.pit);
+      loadState(obj, toKvmTree(saveState(u.pit), saveState(u.p61)), '/machine/pit');
       k.sink.levels.set(0, u.sink.level(0)); // the interrupt controller's loaded inputs
-      k.pit.postLoad();
+      obj.postLoad();
       const atSave = u.sink.events.length;
       u.tc.stepTo(45_000_000);
       k.tc.stepTo(45_000_000);
@@ -334,8 +338,9 @@ describe('kvm-pit state', () => {
     k.tc.stepTo(100_000_000);
     expect(k.sink.events.length).toBe(n);
     const fresh = kernel(100_000_000);
-    roundTrip(objectFor(k.pit), objectFor(fresh.pit));
-    fresh.pit.postLoad();
+    const freshObj = objectFor(fresh.pit);
+    roundTrip(objectFor(k.pit), freshObj);
+    freshObj.postLoad();
     fresh.tc.stepTo(200_000_000);
     expect(fresh.sink.events).toEqual([]);
     fresh.pit.setIrqEnabled(true);
@@ -364,7 +369,7 @@ describe('kvm-pit state', () => {
     expect(t.channels[0].mode).toBe(7);
     expect(t.channels[0].count_load_time).toBe(0n);
     expect(t.flags).toBe(0x0f);
-    k.pit.postLoad();
+    k.pit.rearm();
     for (let p = 0x40; p <= 0x43; p++) k.bus.read(p, 1);
     k.bus.read(0x61, 1);
     nsForTicks(1);

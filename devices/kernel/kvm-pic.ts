@@ -14,15 +14,10 @@
 import type { PortDevice, PortRange } from '../../src/bus/io-bus.ts';
 import { ELCR_PORT, PIC_MASTER_PORT, PIC_SLAVE_PORT } from '../../src/hw/pc-layout.ts';
 import type { IrqSink } from '../../src/irq.ts';
-import type { KvmPicState } from './kvm-structs.ts';
-import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from './kvm-structs.ts';
+import type { KvmPicState } from '../../src/hw/kvm-structs.ts';
+import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../../src/hw/kvm-structs.ts';
+import { CASCADE_IRQ, MASTER_ELCR_MASK, SLAVE_ELCR_MASK } from '../../src/hw/i8259.ts';
 
-/** ELCR bits the guest may set on the master (IRQ0-2 always edge). */
-export const KVM_PIC_MASTER_ELCR_MASK = 0xf8;
-/** ELCR bits the guest may set on the slave (IRQ8, IRQ13 always edge). */
-export const KVM_PIC_SLAVE_ELCR_MASK = 0xde;
-/** Master input taking the slave's INT. */
-const CASCADE = 2;
 
 /** struct kvm_pic_state plus godwit's two extension bits (see the file comment). */
 export interface KvmPicChip extends KvmPicState {
@@ -73,7 +68,7 @@ function picGetIrq(s: KvmPicChip, isMaster: boolean): number {
   if (priority === 8) return -1;
   let inService = s.isr;
   if (s.special_mask) inService &= ~s.imr;
-  if (s.special_fully_nested_mode && isMaster) inService &= ~(1 << CASCADE);
+  if (s.special_fully_nested_mode && isMaster) inService &= ~(1 << CASCADE_IRQ);
   const cur = getPriority(s, inService & 0xff);
   return priority < cur ? (priority + s.priority_add) & 7 : -1;
 }
@@ -135,10 +130,10 @@ function picInitReset(s: KvmPicChip): void {
 export class KvmPic implements IrqSink {
   /** pics[0] master, pics[1] slave. */
   private readonly pics: [KvmPicChip, KvmPicChip] = [
-    newChip(KVM_PIC_MASTER_ELCR_MASK),
-    newChip(KVM_PIC_SLAVE_ELCR_MASK),
+    newChip(MASTER_ELCR_MASK),
+    newChip(SLAVE_ELCR_MASK),
   ];
-  /** INT output of each chip as last signalled (derived; re-derived by setChip/postLoad). */
+  /** INT output of each chip as last signalled (derived; re-derived by setChip). */
   private readonly output = [0, 0];
   /** Port device for 0x20/0x21. */
   readonly masterPorts: PortDevice;
@@ -146,7 +141,7 @@ export class KvmPic implements IrqSink {
   readonly slavePorts: PortDevice;
   /** Port device for 0x4D0/0x4D1 (offset 0 master ELCR, offset 1 slave ELCR). */
   readonly elcrPorts: PortDevice;
-  /** Called whenever the INTR output to the CPU changes (not by postLoad: see there). */
+  /** Called whenever the INTR output to the CPU changes (not by setChip: see there). */
   onOutputChange: (level: number) => void = () => {};
 
   constructor() {
@@ -197,14 +192,14 @@ export class KvmPic implements IrqSink {
     if (id === 0) {
       this.onOutputChange(level);
     } else {
-      picSetIrq1(this.pics[0], CASCADE, level);
+      picSetIrq1(this.pics[0], CASCADE_IRQ, level);
       this.updateChip(0);
     }
   }
 
   /** kvm_pic_set_irq: ISA IRQ 0..15 (IRQ2 is the cascade and is not wired). */
   setIrq(pin: number, level: number): void {
-    if (pin < 0 || pin > 15 || pin === CASCADE) return;
+    if (pin < 0 || pin > 15 || pin === CASCADE_IRQ) return;
     const id = pin >> 3;
     picSetIrq1(this.pics[id]!, pin & 7, level ? 1 : 0);
     this.updateChip(id);
@@ -225,7 +220,7 @@ export class KvmPic implements IrqSink {
     const irq = picGetIrq(master, true);
     if (irq < 0) return (master.irq_base + 7) & 0xff;
     let intno: number;
-    if (irq === CASCADE) {
+    if (irq === CASCADE_IRQ) {
       const irq2 = picGetIrq(slave, false);
       if (irq2 >= 0) {
         intno = slave.irq_base + irq2;
@@ -342,7 +337,8 @@ export class KvmPic implements IrqSink {
 
   /**
    * KVM_SET_IRQCHIP: take a copy of `s` brought into range (missing extension bits are 0, elcr_mask
-   * is the chip's own). The chip's output is re-derived silently; postLoad() tells the CPU.
+   * is the chip's own). The chip's output is re-derived silently: nothing is driven, because the
+   * receivers' state already records what the output did (a LAPIC's IRR for LINT0).
    */
   setChip(id: number, s: KvmPicChipInput): void {
     if (id !== KVM_IRQCHIP_PIC_MASTER && id !== KVM_IRQCHIP_PIC_SLAVE) return;
@@ -367,15 +363,5 @@ export class KvmPic implements IrqSink {
     d.single_mode = bit(s.single_mode);
     d.ltim = bit(s.ltim);
     this.output[idx] = picGetIrq(d, idx === 0) >= 0 ? 1 : 0;
-  }
-
-  /**
-   * After both chips are set: re-derive the outputs, silently. What the INTR output already did is
-   * in the loaded state of its receiver (a LAPIC's IRR for LINT0), and the CPU examines INTR when it
-   * next runs: re-driving it would invent an edge.
-   */
-  postLoad(): void {
-    this.output[1] = picGetIrq(this.pics[1], false) >= 0 ? 1 : 0;
-    this.output[0] = picGetIrq(this.pics[0], true) >= 0 ? 1 : 0;
   }
 }

@@ -3,8 +3,9 @@
  * and the kvm-apic <-> apic filters (migration/filters/apic-kvm.ts): 256-bit vector bitmaps and
  * priorities. Bitmaps are 8 x u32 words inside a Uint32Array, `base` the index of word 0 and
  * `stride` the distance between words: (0, 1) for QEMU's isr[8], (0x40, 4) for the ISR in a
- * Uint32Array view of KVM's register page (words at a 16-byte stride).
+ * Uint32Array view of KVM's register page (words at a 16-byte stride). Also destination matching.
  */
+import { DFR_MODEL_CLUSTER, DFR_MODEL_FLAT } from './lapic.ts';
 
 /** Highest set vector of the bitmap, or -1 when empty. */
 export function highestVector(words: Uint32Array, base: number, stride: number): number {
@@ -55,4 +56,24 @@ export function computeApr(tpr: number, isrv: number, irrv: number): number {
 export function isDeliverable(irrv: number, ppr: number): boolean {
   if (irrv <= 0) return false;
   return ppr === 0 || (irrv & 0xf0) > (ppr & 0xf0);
+}
+
+/**
+ * Destination match for an xAPIC: physical mode compares the 8-bit APIC id (0xFF is a broadcast);
+ * logical mode uses the logical id `ldr` (LDR bits 31:24) under the DFR model `dfrModel` (bits
+ * 31:28): flat ANDs the 8-bit masks, cluster compares the cluster (high nibble) and ANDs the low
+ * nibble. Other models match nothing.
+ */
+export function matchDestination(
+  dest: number,
+  destMode: number,
+  apicId: number,
+  ldr: number,
+  dfrModel: number,
+): boolean {
+  dest &= 0xff;
+  if (destMode === 0) return dest === 0xff || dest === (apicId & 0xff);
+  if (dfrModel === DFR_MODEL_FLAT) return (dest & ldr & 0xff) !== 0;
+  if (dfrModel === DFR_MODEL_CLUSTER) return (dest & 0xf0) === (ldr & 0xf0) && (dest & ldr & 0x0f) !== 0;
+  return false;
 }

@@ -10,12 +10,11 @@
  */
 import type { MmioDevice } from '../../src/bus/mmio-bus.ts';
 import type { IrqSink } from '../../src/irq.ts';
-import type { ApicMessage } from '../apic-common/apic-types.ts';
-import { SH_NONE } from '../apic-common/apic-types.ts';
+import type { ApicMessage } from '../../src/hw/apic-message.ts';
+import { SH_NONE } from '../../src/hw/apic-message.ts';
 import {
   gsiToPin,
-  IOAPIC_DEFAULT_BASE,
-  IOAPIC_EOI,
+    IOAPIC_EOI,
   IOAPIC_ID_MASK,
   IOAPIC_ID_SHIFT,
   IOAPIC_IOREGSEL,
@@ -26,39 +25,24 @@ import {
   IOAPIC_REG_VER,
   IOAPIC_VER_ENTRIES_SHIFT,
   IOAPIC_VERSION,
-} from '../ioapic/ioapic-regs.ts';
-import type { KvmIoapicState } from './kvm-structs.ts';
-import { KVM_IOAPIC_NUM_PINS } from './kvm-structs.ts';
+} from '../../src/hw/ioapic.ts';
+import type { KvmIoapicState } from '../../src/hw/kvm-structs.ts';
+import { KVM_IOAPIC_NUM_PINS } from '../../src/hw/kvm-structs.ts';
+import { RTE64_DELIVERY_MODE_SHIFT, RTE64_DELIVERY_STATUS, RTE64_DEST_MODE, RTE64_DEST_SHIFT, RTE64_MASKED, RTE64_REMOTE_IRR, RTE64_TRIGGER_LEVEL, RTE64_VECTOR_MASK } from '../../src/hw/ioapic.ts';
+import { IOAPIC_BASE } from '../../src/hw/pc-layout.ts';
 
-// union kvm_ioapic_redirect_entry, as bit fields of the 64-bit entry.
-/** fields.vector, bits 7:0. */
-const F_VECTOR = 0xffn;
-/** fields.delivery_mode, bits 10:8. */
-const F_DELIVERY_MODE_SHIFT = 8n;
-/** fields.dest_mode, bit 11. */
-const F_DEST_MODE = 1n << 11n;
-/** fields.delivery_status, bit 12. */
-const F_DELIVERY_STATUS = 1n << 12n;
-/** fields.remote_irr, bit 14. */
-const F_REMOTE_IRR = 1n << 14n;
-/** fields.trig_mode, bit 15 (IOAPIC_LEVEL_TRIG). */
-const F_TRIG_LEVEL = 1n << 15n;
-/** fields.mask, bit 16. */
-const F_MASK = 1n << 16n;
-/** fields.dest_id, bits 63:56. */
-const F_DEST_ID_SHIFT = 56n;
 const LOW32 = 0xffffffffn;
 const PIN_MASK = (1 << KVM_IOAPIC_NUM_PINS) - 1;
 
 /** kvm_ioapic_reset's state. */
 function resetState(): KvmIoapicState {
   return {
-    base_address: BigInt(IOAPIC_DEFAULT_BASE),
+    base_address: BigInt(IOAPIC_BASE),
     ioregsel: 0,
     id: 0,
     irr: 0,
     pad: 0,
-    redirtbl: new BigUint64Array(KVM_IOAPIC_NUM_PINS).fill(F_MASK),
+    redirtbl: new BigUint64Array(KVM_IOAPIC_NUM_PINS).fill(RTE64_MASKED),
   };
 }
 
@@ -112,8 +96,8 @@ export class KvmIoapic implements MmioDevice, IrqSink {
     io.irr = (s.irr & PIN_MASK) >>> 0;
     io.pad = 0;
     for (let i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
-      let e = BigInt.asUintN(64, s.redirtbl[i] ?? F_MASK) & ~F_DELIVERY_STATUS;
-      if ((e & F_TRIG_LEVEL) === 0n) e &= ~F_REMOTE_IRR;
+      let e = BigInt.asUintN(64, s.redirtbl[i] ?? RTE64_MASKED) & ~RTE64_DELIVERY_STATUS;
+      if ((e & RTE64_TRIGGER_LEVEL) === 0n) e &= ~RTE64_REMOTE_IRR;
       io.redirtbl[i] = e;
     }
   }
@@ -132,7 +116,7 @@ export class KvmIoapic implements MmioDevice, IrqSink {
       io.irr = (io.irr & ~mask) >>> 0;
       return;
     }
-    const edge = (io.redirtbl[irq]! & F_TRIG_LEVEL) === 0n;
+    const edge = (io.redirtbl[irq]! & RTE64_TRIGGER_LEVEL) === 0n;
     const oldIrr = io.irr;
     io.irr = (io.irr | mask) >>> 0;
     if (edge && oldIrr === io.irr) return; // coalesced: the line was already high
@@ -143,16 +127,16 @@ export class KvmIoapic implements MmioDevice, IrqSink {
   private ioapicService(irq: number): void {
     const io = this.ioapic;
     const e = io.redirtbl[irq]!;
-    const level = (e & F_TRIG_LEVEL) !== 0n;
-    if ((e & F_MASK) !== 0n || (level && (e & F_REMOTE_IRR) !== 0n)) return;
+    const level = (e & RTE64_TRIGGER_LEVEL) !== 0n;
+    if ((e & RTE64_MASKED) !== 0n || (level && (e & RTE64_REMOTE_IRR) !== 0n)) return;
     // KVM sets remote IRR after a successful delivery; here it is set first, as the userspace
     // flavour does, so that an EOI arriving during delivery finds the same state in both.
-    if (level) io.redirtbl[irq] = e | F_REMOTE_IRR;
+    if (level) io.redirtbl[irq] = e | RTE64_REMOTE_IRR;
     this.sendMessage({
-      dest: Number(e >> F_DEST_ID_SHIFT),
-      destMode: (e & F_DEST_MODE) !== 0n ? 1 : 0,
-      deliveryMode: Number((e >> F_DELIVERY_MODE_SHIFT) & 7n),
-      vector: Number(e & F_VECTOR),
+      dest: Number(e >> RTE64_DEST_SHIFT),
+      destMode: (e & RTE64_DEST_MODE) !== 0n ? 1 : 0,
+      deliveryMode: Number((e >> RTE64_DELIVERY_MODE_SHIFT) & 7n),
+      vector: Number(e & RTE64_VECTOR_MASK),
       trigger: level ? 1 : 0,
       level: 1,
       shorthand: SH_NONE,
@@ -167,9 +151,9 @@ export class KvmIoapic implements MmioDevice, IrqSink {
     if (v !== BigInt(vector)) return;
     for (let i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
       const e = io.redirtbl[i]!;
-      if ((e & F_VECTOR) !== v || (e & F_TRIG_LEVEL) === 0n || (e & F_REMOTE_IRR) === 0n) continue;
-      io.redirtbl[i] = e & ~F_REMOTE_IRR;
-      if ((e & F_MASK) === 0n && (io.irr & (1 << i)) !== 0) this.ioapicService(i);
+      if ((e & RTE64_VECTOR_MASK) !== v || (e & RTE64_TRIGGER_LEVEL) === 0n || (e & RTE64_REMOTE_IRR) === 0n) continue;
+      io.redirtbl[i] = e & ~RTE64_REMOTE_IRR;
+      if ((e & RTE64_MASKED) === 0n && (io.irr & (1 << i)) !== 0) this.ioapicService(i);
     }
   }
 
@@ -225,11 +209,11 @@ export class KvmIoapic implements MmioDevice, IrqSink {
         const old = io.redirtbl[index]!;
         let e = io.ioregsel & 1 ? (old & LOW32) | (BigInt(val) << 32n) : (old & ~LOW32) | BigInt(val);
         // Preserve the read-only fields.
-        e = (e & ~(F_REMOTE_IRR | F_DELIVERY_STATUS)) | (old & (F_REMOTE_IRR | F_DELIVERY_STATUS));
+        e = (e & ~(RTE64_REMOTE_IRR | RTE64_DELIVERY_STATUS)) | (old & (RTE64_REMOTE_IRR | RTE64_DELIVERY_STATUS));
         // Edge entries have no remote IRR (Linux's EOI emulation for IOAPICs without the register).
-        if ((e & F_TRIG_LEVEL) === 0n) e &= ~F_REMOTE_IRR;
+        if ((e & RTE64_TRIGGER_LEVEL) === 0n) e &= ~RTE64_REMOTE_IRR;
         io.redirtbl[index] = e;
-        if ((e & F_TRIG_LEVEL) !== 0n && (io.irr & (1 << index)) !== 0 && (e & F_MASK) === 0n && (e & F_REMOTE_IRR) === 0n) {
+        if ((e & RTE64_TRIGGER_LEVEL) !== 0n && (io.irr & (1 << index)) !== 0 && (e & RTE64_MASKED) === 0n && (e & RTE64_REMOTE_IRR) === 0n) {
           this.ioapicService(index);
         }
         return;

@@ -1,12 +1,13 @@
 /** The in-kernel LAPIC's native state (KVM's register page) and the stateless `kvm-apic` object. */
 import { describe, expect, it } from 'vitest';
 import { KvmApicObject } from '../../../devices/kvm/kvm-apic-object.ts';
-import type { KvmLapic } from '../../../devices/kvm/kvm-lapic.ts';
-import { KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE } from '../../../devices/kvm/kvm-structs.ts';
+import type { KvmLapic } from '../../../devices/kernel/kvm-lapic.ts';
+import { KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_RUNNABLE } from '../../../src/hw/kvm-structs.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { roundTrip } from '../helpers.ts';
 import { enable, makeRig, newLapic, rd, wr } from '../apic/lapic-harness.ts';
+import { lapicApi } from './kvm-api.ts';
 
 function word(regs: Uint8Array, offset: number): number {
   return new DataView(regs.buffer, regs.byteOffset).getUint32(offset, true);
@@ -29,7 +30,7 @@ function busy() {
 }
 
 function objectOf(l: KvmLapic): KvmApicObject {
-  return new KvmApicObject({ getLapic: () => l.getState(), setLapic: (s) => l.setState(s) });
+  return new KvmApicObject(lapicApi(l), 0);
 }
 
 describe('kvm-lapic register page', () => {
@@ -113,7 +114,9 @@ describe('kvm-lapic register page', () => {
     const before = rd(a, 0x390);
     a.dispose();
     const fresh = newLapic('kvm-lapic', rig.wirings[0]!, rig.tc, true) as KvmLapic;
-    loadState(objectOf(fresh), tree, '/machine/cpu[0]/lapic');
+    const obj = objectOf(fresh);
+    loadState(obj, tree, '/machine/cpu[0]/lapic');
+    obj.postLoad();
     expect(rd(fresh, 0x390)).toBe(before);
     expect(rd(fresh, 0x80)).toBe(0x20);
     expect(rig.tc.clock.nextDeadline()).toBe(1501);

@@ -10,9 +10,11 @@ import { saveState } from '../../../src/visit/output-visitor.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
 import type { StateNode } from '../../../src/visit/state-tree.ts';
 import { PicPair } from '../../../devices/pic/pic-pair.ts';
-import { KvmI8259Object } from '../../../devices/kvm/kvm-chip-objects.ts';
-import { KvmPic } from '../../../devices/kvm/kvm-pic.ts';
+import { KvmI8259Object } from '../../../devices/kvm/kvm-i8259-object.ts';
+import { KvmPic } from '../../../devices/kernel/kvm-pic.ts';
 import { roundTrip } from '../helpers.ts';
+import { picApi } from './kvm-api.ts';
+import { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE } from '../../../src/hw/kvm-structs.ts';
 
 interface PicLike {
   portRanges(): PortRange[];
@@ -20,7 +22,6 @@ interface PicLike {
   hasInterrupt(): boolean;
   acknowledge(): number;
   reset(): void;
-  postLoad(): void;
   onOutputChange: (level: number) => void;
 }
 
@@ -246,8 +247,8 @@ function toKvmTree(t: StateNode, elcrMask: number): StateNode {
 
 function kvmObjects(pic: KvmPic): [KvmI8259Object, KvmI8259Object] {
   return [
-    new KvmI8259Object({ get: () => pic.getChip(0), set: (s) => pic.setChip(0, s) }),
-    new KvmI8259Object({ get: () => pic.getChip(1), set: (s) => pic.setChip(1, s), postLoad: () => pic.postLoad() }),
+    new KvmI8259Object(picApi(pic), KVM_IRQCHIP_PIC_MASTER),
+    new KvmI8259Object(picApi(pic), KVM_IRQCHIP_PIC_SLAVE),
   ];
 }
 
@@ -333,6 +334,7 @@ describe('userspace and kvm PIC pairs', () => {
     const b = roundTrip(s, fs, '/machine/pic/slave');
     expect(b['elcr']).toBe(0x0c);
     expect(b['elcr_mask']).toBe(0xde);
+    fm.postLoad();
     fs.postLoad();
     // Post-load re-derives the INT output silently: driving it would invent an edge at LINT0.
     expect(cpuLevel).toBe(-1);
@@ -357,6 +359,7 @@ describe('userspace and kvm PIC pairs', () => {
     const fresh = new KvmPic();
     const [fm] = kvmObjects(fresh);
     const tree = roundTrip(m, fm);
+    fm.postLoad();
     expect(tree['ltim']).toEqual({ ltim: 1 });
     expect(tree['single_mode']).toEqual({ single_mode: 1 });
     const fb = new IoBus();
@@ -375,6 +378,7 @@ describe('userspace and kvm PIC pairs', () => {
     const plain = saveState(kvmObjects(new KvmPic())[0]);
     expect(Object.keys(plain)).not.toContain('ltim');
     loadState(fm, plain, '/x');
+    fm.postLoad();
     expect(fresh.getChip(0).ltim).toBe(0);
     expect(fresh.getChip(0).single_mode).toBe(0);
   });
@@ -416,6 +420,7 @@ describe('userspace and kvm PIC pairs', () => {
     const [km, ks] = kvmObjects(k);
     loadState(km, toKvmTree(saveState(up.master), 0xf8), '/machine/pic/master');
     loadState(ks, toKvmTree(saveState(up.slave), 0xde), '/machine/pic/slave');
+    km.postLoad();
     ks.postLoad();
     expect(kLevel).toBe(-1);
     expect(k.hasInterrupt()).toBe(up.hasInterrupt());

@@ -1,6 +1,6 @@
 /**
- * Local APIC register offsets, bits, valid-bit masks and reset values (xAPIC, shared/reference/
- * irqchip.md), shared by the userspace `apic` and the in-kernel LAPIC. Constants only.
+ * Local APIC register offsets, bits, valid-bit masks and reset values (xAPIC, Intel SDM
+ * vol. 3, chapter 11), shared by the userspace `apic` and the in-kernel LAPIC. Constants only.
  */
 
 // Register offsets in the 4 KiB MMIO page (and in KVM's 1 KiB register image).
@@ -154,10 +154,6 @@ export const APIC_BASE_X2APIC = 1 << 10;
 export const APIC_BASE_ENABLE = 1 << 11;
 /** IA32_APIC_BASE: page address bits (32-bit physical addresses). */
 export const APIC_BASE_ADDR = 0xfffff000;
-/** Default APIC page. */
-export const APIC_DEFAULT_BASE = 0xfee00000;
-/** Size of the MMIO window. */
-export const APIC_MMIO_SIZE = 0x1000;
 
 /** Writable bits of LVT entry `index`; TSC-deadline mode only when the CPU advertises it. */
 export function lvtValidMask(index: number, tscDeadline: boolean): number {

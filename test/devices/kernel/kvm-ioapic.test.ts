@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { saveState } from '../../../src/visit/output-visitor.ts';
 import { describeState } from '../../../src/visit/describe-visitor.ts';
 import { loadState } from '../../../src/visit/input-visitor.ts';
-import type { ApicMessage } from '../../../devices/apic-common/apic-types.ts';
+import type { ApicMessage } from '../../../src/hw/apic-message.ts';
 import { Ioapic } from '../../../devices/ioapic/ioapic.ts';
-import { KvmIoapicObject } from '../../../devices/kvm/kvm-chip-objects.ts';
-import { KvmIoapic } from '../../../devices/kvm/kvm-ioapic.ts';
+import { KvmIoapicObject } from '../../../devices/kvm/kvm-ioapic-object.ts';
+import { KvmIoapic } from '../../../devices/kernel/kvm-ioapic.ts';
 import { roundTrip } from '../helpers.ts';
+import { ioapicApi } from './kvm-api.ts';
 
 const LEVEL = 1 << 15;
 const REMOTE_IRR = 1 << 14;
@@ -33,7 +34,7 @@ function busy(send: (m: ApicMessage) => void): KvmIoapic {
 }
 
 function objectFor(io: KvmIoapic): KvmIoapicObject {
-  return new KvmIoapicObject({ get: () => io.getState(), set: (s) => io.setState(s) });
+  return new KvmIoapicObject(ioapicApi(io));
 }
 
 describe('kvm-ioapic', () => {
@@ -80,7 +81,9 @@ describe('kvm-ioapic', () => {
     const obj = objectFor(io);
     expect(obj.typeName).toBe('kvm-ioapic');
     expect(obj.stateVersion).toBe(1);
-    const tree = roundTrip(obj, objectFor(fresh), '/machine/ioapic');
+    const freshObj = objectFor(fresh);
+    const tree = roundTrip(obj, freshObj, '/machine/ioapic');
+    freshObj.postLoad(); // the object sets the chip in post-load (KVM_SET_IRQCHIP)
     expect(Object.keys(tree)).toEqual(['base_address', 'ioregsel', 'id', 'irr', 'pad', 'redirtbl']);
     expect((tree['redirtbl'] as bigint[]).length).toBe(24);
     expect(fresh.getState()).toEqual(io.getState());
