@@ -101,3 +101,8 @@ export function defaultOptions(): Options {
     incomingDefer: false,
   };
 }
+
+/** Options only a run driven through the host's event loop can serve (machine/cli-session.ts). */
+export function needsSession(o: Options): boolean {
+  return o.qmp !== null || o.startPaused || o.incomingDefer || o.rr !== null || o.serial.kind === 'socket';
+}
