@@ -265,6 +265,8 @@ export class RunSession {
           await this.paceIdle();
           continue;
         }
+        // Input the UART had no room for at the last boundary: it may have room now.
+        if (this.applyHostEvents()) continue;
         const next = this.options.replay?.peek() ?? null;
         if (next !== null) {
           throw new ReplayError(
@@ -307,7 +309,8 @@ export class RunSession {
   /** The machine ended the run itself: in a replay the log must say the same. */
   private endedByMachine(r: RunResult): void {
     const replay = this.options.replay;
-    if (replay !== undefined && replay !== null) {
+    // --max-insns and --stop-at are the host's stops, not the guest's: a replay may stop anywhere.
+    if (replay !== undefined && replay !== null && r.reason !== 'max-insns') {
       const at = this.machine.position();
       const next = replay.peek();
       if (next !== null) {
@@ -332,14 +335,19 @@ export class RunSession {
     return limits;
   }
 
-  /** At a boundary: the replayed events due here, or the live input COM1 takes now (recorded). */
-  private applyHostEvents(): void {
+  /**
+   * At a boundary: the replayed events due here, or the live input COM1 takes now (recorded).
+   * Returns whether anything entered the machine.
+   */
+  private applyHostEvents(): boolean {
+    let applied = false;
     const replay = this.options.replay;
     const input = this.options.input;
     if (replay !== undefined && replay !== null) {
       input?.clear();
       const at = this.machine.position();
       for (let e = replay.takeAt(at); e !== null; e = replay.takeAt(at)) {
+        applied = true;
         if (e.kind === 'serial') {
           const taken = this.machine.receiveSerial(e.bytes);
           if (taken !== e.bytes.length) {
@@ -349,15 +357,16 @@ export class RunSession {
           this.applyReset();
         } else {
           this.end({ reason: e.end.reason as RunResult['reason'], exitStatus: e.end.status, message: `the replayed log ends here (${e.end.reason})` });
-          return;
+          return true;
         }
       }
-      return;
+      return applied;
     }
-    if (input === undefined || input === null || this.statusValue === 'inmigrate') return;
+    if (input === undefined || input === null || this.statusValue === 'inmigrate') return false;
     for (;;) {
       const taken = input.pump((bytes) => this.machine.receiveSerial(bytes));
-      if (taken === null) return;
+      if (taken === null) return applied;
+      applied = true;
       this.options.record?.record({ at: this.machine.position(), kind: 'serial', bytes: taken });
     }
   }
