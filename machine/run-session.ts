@@ -234,6 +234,9 @@ export class RunSession {
   end(result: RunResult): void {
     if (this.ending !== null || this.result !== null) return;
     this.ending = result;
+    // At once, as QEMU: a quit's SHUTDOWN comes before quit's reply.
+    const shutdown = shutdownEventOf(result);
+    if (shutdown !== null) this.emit('SHUTDOWN', shutdown);
     this.wake();
   }
 
@@ -403,9 +406,7 @@ export class RunSession {
     this.host.flush();
     const at = this.machine.position();
     this.options.record?.end(at, { reason: result.reason, status: result.exitStatus });
-    const shutdown = shutdownEventOf(result);
     this.statusValue = 'shutdown';
-    if (shutdown !== null) this.emit('SHUTDOWN', shutdown);
     this.result = result;
     return result;
   }

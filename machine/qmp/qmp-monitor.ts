@@ -170,7 +170,7 @@ export class QmpClient {
     if (name === 'qmp_capabilities') {
       if (this.negotiated) return fail('CommandNotFound', 'Capabilities negotiation is already complete, command ignored');
       try {
-        checkArgs({ enable: { type: 'array' } } as const, args);
+        checkArgs({ enable: { type: 'array', optional: true } } as const, args);
       } catch (e) {
         return fail('GenericError', (e as Error).message);
       }
