@@ -27,11 +27,11 @@ import type { SerialInput } from './serial-input.ts';
 const MAX_PACE_WAIT_MS = 1000;
 
 /**
- * Instructions (or their worth of virtual time) between two returns to the host: about 4 ms at
- * 65 MIPS, so a key, a QMP command or a signal waits at most that long, for a cost below 0.5% of
- * guest speed (bench/yield.ts measures it).
+ * Instructions (or their worth of virtual time) between two returns to the host: about 15 ms at
+ * 70 MIPS, so a key, a QMP command or a signal waits at most that long. bench/yield.ts measures the
+ * cost: 0.1% of guest MIPS at 2^20, 4% at 2^18 (each return costs about 0.15 ms), so 2^20.
  */
-export const QUANTUM = 1 << 18;
+export const QUANTUM = 1 << 20;
 
 /** QMP's run states that a session goes through (query-status `status`). */
 export type VmStatus = 'prelaunch' | 'running' | 'paused' | 'inmigrate' | 'finish-migrate' | 'postmigrate' | 'shutdown';
