@@ -63,7 +63,7 @@ export interface RunLimits {
    * Return (reason 'paused') at the first boundary of the machine loop at or past any of these
    * points. A point is reached when both its instruction count and its virtual time are: the
    * position where a run stopped is such a boundary, and a later run can be stopped at exactly the
-   * same one (record and replay, docs/architecture.md "Host events"). Where a run pauses changes
+   * same one (record and replay, docs/architecture.md section 14). Where a run pauses changes
    * nothing the guest can see.
    */
   pauseAt?: readonly RunPosition[];

@@ -3,7 +3,7 @@
  * event loop in between, where console input, QMP commands and signals arrive. Node's CLI and a
  * browser page use the same loop; the host only says how to yield (setImmediate, a message port).
  *
- * Determinism (docs/architecture.md, "Host events"):
+ * Determinism (docs/architecture.md section 14):
  * - A slice ends at a pause point of Machine.run: every QUANTUM instructions' worth of virtual time
  *   (QUANTUM instructions while the guest runs, as much virtual time while it idles between timer
  *   interrupts). Where a slice ends depends on guest state only, and changes nothing the guest sees.

@@ -5,6 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -86,4 +87,40 @@ describe('signals', () => {
       child.stdin!.destroy();
     });
   }
+});
+
+describe('-serial on a socket', () => {
+  async function talk(connect: () => net.Socket, args: string[]) {
+    const child = spawn(process.execPath, ['bin/godwit.js', ...CONSOLE, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Without nowait the machine waits for its client: nothing runs before it connects.
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('waiting for connection') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const socket = connect();
+    let got = '';
+    socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    while (!got.endsWith('> ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(got).toBe(PROMPT);
+    socket.write('add 1 1\r');
+    while (!got.endsWith('1+1=2\n> ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    socket.write('exit 2\r');
+    expect(await exited).toBe(5);
+    expect(got).toBe(`${PROMPT}add 1 1\n1+1=2\n> exit 2\nbye\n`);
+    socket.destroy();
+    return stderr;
+  }
+
+  it('unix:PATH,server waits for a client, then the client is the console', async () => {
+    const path = join(dir, 'serial.sock');
+    const stderr = await talk(() => net.createConnection(path), ['-serial', `unix:${path},server`]);
+    expect(stderr).toBe(`godwit: -serial unix:${path},server=on: waiting for connection on: disconnected:unix:${path},server=on\n`);
+  });
+
+  it('tcp:HOST:PORT,server too', async () => {
+    const port = 20000 + (process.pid % 20000);
+    await talk(() => net.createConnection(port, '127.0.0.1'), ['-serial', `tcp:127.0.0.1:${port},server`]);
+  });
 });
