@@ -5,8 +5,14 @@
  * scripts/check-browser-bundle.mjs evaluates the bundle without Node globals.
  */
 export { Machine } from './machine.ts';
+// The run driver a page uses as the CLI does: slices with the page's event loop in between.
+export { RunSession, QUANTUM } from './run-session.ts';
+export type { SessionHost, SessionOptions, SessionEvent, VmStatus } from './run-session.ts';
+export { SerialInput } from './serial-input.ts';
+export { ConsoleEscapes } from './console-escape.ts';
+export { QmpMonitor } from './qmp/qmp-monitor.ts';
 export { PcBoard } from './pc-board.ts';
-export type { MachineHost, MachineStats, RunLimits, RunnableMachine, RunResult } from './machine-api.ts';
+export type { MachineHost, MachineStats, RunLimits, RunnableMachine, RunPosition, RunResult } from './machine-api.ts';
 export type { MachineConfig, CpuConfig, CpuFeatures, KernelIrqchip, NamedBytes } from './machine-config.ts';
 export { defaultMachineConfig, defaultCpuConfig } from './machine-config.ts';
 export { loadKernel, detectKernelFormat } from './loaders/load-kernel.ts';

@@ -16,7 +16,10 @@ Machine:
                           tsc pse pge msr cx8 cmov apic, leaf15=on (CPUID 0x15 TSC/crystal ratio)
   -rtc base=YYYY-MM-DDTHH:MM:SS
                           RTC time at start, UTC; default 2026-01-01T00:00:00
-  -icount shift=N         each instruction takes 2^N ns of guest time (0..10); default 0
+  -icount shift=N[,rr=record|replay,rrfile=PATH][,sleep=on|off]
+                          each instruction takes 2^N ns of guest time (0..10); default 0; rr= records
+                          console input and system_reset with the instruction at which they entered,
+                          or replays such a log exactly; sleep=on paces an idle guest to host time
   -device isa-debug-exit[,iobase=0xf4,iosize=4]
   -device pc-testdev      both present by default
   -no-reboot              end the run when the guest resets
@@ -28,10 +31,16 @@ Boot:
   -append STRING          kernel command line
 
 Input and output:
-  -serial stdio|file:PATH|none
-                          where COM1 goes; default stdio
-  -nographic, -display none, -monitor none
+  -serial stdio|mon:stdio|file:PATH|none|unix:PATH,server[,nowait]|tcp:[HOST]:PORT,server[,nowait]
+                          COM1's host end; default stdio: stdout, and stdin as input (raw on a
+                          terminal; C-a x quits, C-a h helps, C-a C-a sends C-a)
+  -nographic              COM1 on stdio, Ctrl-C goes to the guest
+  -display none, -monitor none
                           accepted and ignored (godwit is headless)
+  -qmp unix:PATH,server[,wait=off] | tcp:[HOST]:PORT,server[,wait=off]
+                          QMP, as QEMU 7.2 speaks it (README.md: "Driving godwit")
+  -S                      start stopped (QMP's cont starts it)
+  -name NAME              the name query-name reports
 
 Runs:
   --max-insns N           stop after N instructions since power-on (exit status 0)
@@ -42,16 +51,15 @@ Runs:
   -incoming file:PATH     restore a snapshot into the machine the other options describe and run on;
                           kernel-irqchip may differ (filters convert the state), RAM size, CPUs, CPU
                           model and icount shift may not; -kernel is ignored
+  -incoming defer         wait for QMP's migrate-incoming
 
 Demo (godwit demo [-machine kernel-irqchip=SRC] [-m SIZE] [--stop-at N] [--save PATH]):
   runs the demo guest straight through, then again to instruction N (default: half-way), saves a
   snapshot, restores it under kernel-irqchip=on, split and off, and checks every run against the
   uninterrupted one; exit status 0 when all match, 1 otherwise. The source default is on.
 
-Planned (parsed, refused for now): -S, -qmp.
-
-Exit status: (v << 1) | 1 when the guest writes v to isa-debug-exit (port 0xF4); 0 at --max-insns and
-after --save; non-zero for a triple fault or a halted machine; 1 for a snapshot that cannot be read,
-restored or written (or a run that ends before --stop-at); 2 for a bad command line; 3 for an
+Exit status: (v << 1) | 1 when the guest writes v to isa-debug-exit (port 0xF4); 0 at --max-insns,
+after --save, on SIGINT, SIGTERM and SIGHUP (as QEMU), QMP's quit and C-a x; non-zero for a triple
+fault or a halted machine; 1 for a snapshot that cannot be read, restored or written (or a run that ends before --stop-at); 2 for a bad command line; 3 for an
 internal error (GODWIT_DEBUG=1 prints its stack).
 `;

@@ -32,6 +32,7 @@ import type { MachineHost, RunResult } from './machine-api.ts';
 import { MAX_BATCH_LENGTH } from './machine-api.ts';
 import type { MachineConfig } from './machine-config.ts';
 import type { Options } from './options.ts';
+import { needsSession } from './options.ts';
 import { readMachineConfig } from './read-config.ts';
 import { formatStats, runStats } from './stats.ts';
 import type { CliMachine, SnapshotFiles } from './cli-snapshot-io.ts';
@@ -70,7 +71,7 @@ export interface CliDeps {
 }
 
 /** GODWIT_BATCH=N (1..65536): the machine loop's batch length, for tests and debugging. */
-function batchLengthOf(env: Readonly<Record<string, string | undefined>>): { batchLength?: number } {
+export function batchLengthOf(env: Readonly<Record<string, string | undefined>>): { batchLength?: number } {
   const text = env['GODWIT_BATCH'];
   if (text === undefined || text === '') return {};
   const n = Number(text);
@@ -85,7 +86,7 @@ function batchLengthOf(env: Readonly<Record<string, string | undefined>>): { bat
  * access or in the background (lazy restore; GODWIT_LAZY_RESTORE=0 loads it all first, straight
  * into RAM). A chunk whose checksum fails then stops the run with the snapshot's error.
  */
-function readIncoming(path: string, deps: CliDeps): Snapshot {
+export function readIncoming(path: string, deps: CliDeps): Snapshot {
   // RAM is the largest thing a snapshot holds: no blob may be larger than the largest RAM we build.
   // RAM, plus the boot images fw_cfg carries (they fit in RAM too).
   const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES });
@@ -143,7 +144,7 @@ function runLazilyRestored<T>(incoming: string | null, run: () => T): T {
 }
 
 /** The serial digest to go on from: the snapshot's (output since power-on), or a fresh one. */
-function serialDigestOf(snapshot: Snapshot | null, path: string): SerialDigest {
+export function serialDigestOf(snapshot: Snapshot | null, path: string): SerialDigest {
   if (snapshot === null || !Object.hasOwn(snapshot.clock.run, RUN_SERIAL_KEY)) return new SerialDigest();
   try {
     return SerialDigest.fromJson(snapshot.clock.run[RUN_SERIAL_KEY], `clock.run.${RUN_SERIAL_KEY}`);
@@ -152,7 +153,7 @@ function serialDigestOf(snapshot: Snapshot | null, path: string): SerialDigest {
   }
 }
 
-function restoreIncoming(machine: CliMachine, snapshot: Snapshot, path: string, io: CliIo): void {
+export function restoreIncoming(machine: CliMachine, snapshot: Snapshot, path: string, io: CliIo): void {
   try {
     const { plan } = restoreSnapshot(snapshotMachineOf(machine), snapshot);
     if (plan.steps.length > 0) io.stderr(`godwit: -incoming '${path}': converted with ${formatChain(plan)}\n`);
@@ -167,9 +168,9 @@ function restoreIncoming(machine: CliMachine, snapshot: Snapshot, path: string, 
 }
 
 /** `--stop-at N --save PATH` reached N: write the snapshot; one line on stderr. */
-function saveAt(machine: CliMachine, path: string, digest: SerialDigest, boot: JsonObject | null, deps: CliDeps): void {
+export function saveAt(machine: CliMachine, path: string, run: JsonObject, boot: JsonObject | null, deps: CliDeps): void {
   const m = snapshotMachineOf(machine);
-  const encoded = encodeSnapshot(saveSnapshot(m, { [RUN_SERIAL_KEY]: digest.toJson() }, boot));
+  const encoded = encodeSnapshot(saveSnapshot(m, run, boot));
   try {
     snapshotFilesOf(deps).write(path, encoded.chunks);
   } catch (e) {
@@ -238,7 +239,7 @@ export function guardedOutput(output: ByteOutput, what: string): ByteOutput {
 }
 
 /** Open what the run writes to before it starts, so a bad path fails at once, not after the run. */
-function openOutputs(options: Options, io: CliIo): { serial: ByteOutput; stats: ByteOutput | null } {
+export function openOutputs(options: Options, io: CliIo): { serial: ByteOutput; stats: ByteOutput | null } {
   const open = (path: string, what: string): ByteOutput => {
     try {
       return guardedOutput(io.openOutput(path), `${what} '${path}'`);
@@ -271,6 +272,10 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
       return 0;
     }
     if (options.command === 'demo') return demo(options, deps);
+    if (needsSession(options)) {
+      // Those need the host's event loop between slices of the run: machine/cli-session.ts.
+      throw new ConfigError('-qmp, -S, -incoming defer, -icount rr= and socket serial ports need the interactive run (runCliSession)');
+    }
     const incoming = options.incomingPath;
     // With -incoming the guest's memory comes from the snapshot: a -kernel is ignored (as in QEMU).
     const kernelPath = incoming === null ? options.kernel : null;
@@ -309,7 +314,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
       const retired = snapshotMachineOf(machine).retired;
       if (result.reason === 'max-insns' && retired === stopAt) {
         message = '';
-        runLazilyRestored(incoming, () => saveAt(machine, options.savePath!, digest, snapshot === null ? null : bootRecordOf(snapshot.config), deps));
+        runLazilyRestored(incoming, () => saveAt(machine, options.savePath!, { [RUN_SERIAL_KEY]: digest.toJson() }, snapshot === null ? null : bootRecordOf(snapshot.config), deps));
         status = 0;
       } else if (result.reason === 'max-insns') {
         message = `${result.message}, before --stop-at ${stopAt}: no snapshot written`;

@@ -1,11 +1,13 @@
 /**
  * The `godwit` command for Node: bin/godwit.js imports the bundle of this file (dist/godwit.js) and
- * calls main. Everything but the Node I/O and the Machine class is in cli-run.ts.
+ * calls main. Everything but the Node I/O and the Machine class is in cli-session.ts
+ * (a run, driven through the event loop) and cli-run.ts (the other commands, and synchronous runs).
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runCli } from './cli-run.ts';
+import { runCliSession } from './cli-session.ts';
 import { nodeIo } from './host/node-io.ts';
+import { nodeInteractiveHost } from './host/node-interactive.ts';
 import { Machine } from './machine.ts';
 import { openSnapshotFile, readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
 import { fileProgress } from './host/file-progress.ts';
@@ -28,7 +30,8 @@ function packageVersion(): string {
 
 /** Run the CLI on argv (without node and the script name); resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
-  return runCli(argv, {
+  return runCliSession(argv, {
+    host: nodeInteractiveHost(),
     io: nodeIo(),
     createMachine: (config, host) => new Machine(config, host),
     demoKernel: { path: DEMO_KERNEL, name: DEMO_KERNEL_NAME },

@@ -13,6 +13,7 @@ import type { InitrdOption, Options } from './options.ts';
 import { defaultOptions } from './options.ts';
 import { parseInteger, parseKeyValues, parseSize, splitCommas } from './option-syntax.ts';
 import { addDeviceSpec, parseDeviceSpec } from './device-spec.ts';
+import { isSocketOption, parseSocketOption } from './socket-option.ts';
 import { deviceHelp, deviceType, deviceTypes } from './device-table.ts';
 import { addDriveSpec, parseDriveSpec } from './drive.ts';
 
@@ -66,21 +67,55 @@ function parseInitrds(arg: string, name: string): InitrdOption[] {
 
 function parseSerial(opts: Options, arg: string, name: string): void {
   if (arg === 'stdio') opts.serial = { kind: 'stdio' };
-  else if (arg === 'none' || arg === 'null') opts.serial = { kind: 'none' };
+  else if (arg === 'mon:stdio') {
+    // QEMU's mux of the monitor and the serial port; godwit has no monitor there, only the escapes.
+    opts.serial = { kind: 'stdio' };
+    opts.nographic = true;
+  } else if (arg === 'none' || arg === 'null') opts.serial = { kind: 'none' };
   else if (arg.startsWith('file:') && arg.length > 5) opts.serial = { kind: 'file', path: arg.slice(5) };
-  else throw new ConfigError(`${name}: '${arg}' is not supported (use stdio, file:PATH or none)`);
+  else if (isSocketOption(arg)) opts.serial = { kind: 'socket', socket: parseSocketOption(name, arg) };
+  else throw new ConfigError(`${name}: '${arg}' is not supported (use stdio, mon:stdio, file:PATH, none, unix:PATH,server or tcp:HOST:PORT,server)`);
+}
+
+function parseQmp(opts: Options, arg: string, name: string): void {
+  if (!isSocketOption(arg)) throw new ConfigError(`${name}: '${arg}' is not supported (use unix:PATH,server or tcp:HOST:PORT,server)`);
+  opts.qmp = parseSocketOption(name, arg);
 }
 
 function parseIcount(opts: Options, arg: string, name: string): void {
+  let rr: 'off' | 'record' | 'replay' = 'off';
+  let rrfile: string | null = null;
   for (const [key, value] of parseKeyValues(name, arg, 'shift')) {
     if (key === 'shift') {
       if (value === 'auto') throw new ConfigError(`${name}: shift=auto is not supported (godwit is always deterministic)`);
       opts.icountShift = parseInteger(`${name} shift`, value, 0, MAX_ICOUNT_SHIFT);
-    } else if ((key === 'sleep' || key === 'align') && value === 'off') {
-      // Guest time never follows host time: these are what godwit always does.
+    } else if (key === 'sleep') {
+      opts.icountSleep = parseOnOff(name, key, value);
+    } else if (key === 'align' && value === 'off') {
+      // Guest time never follows host time: what godwit always does.
+    } else if (key === 'rr') {
+      if (value !== 'off' && value !== 'record' && value !== 'replay') throw new ConfigError(`${name}: rr must be off, record or replay (got '${value}')`);
+      rr = value;
+    } else if (key === 'rrfile') {
+      if (value === '') throw new ConfigError(`${name}: rrfile needs a path`);
+      rrfile = value;
+    } else if (key === 'rrsnapshot') {
+      throw new ConfigError(`${name}: rrsnapshot= is not supported (replay from a snapshot with -incoming file:PATH)`);
     } else {
       throw new ConfigError(`${name}: ${key}=${value} is not supported`);
     }
+  }
+  if (rr === 'off') opts.rr = null;
+  else if (rrfile === null) throw new ConfigError(`${name}: rr=${rr} needs rrfile=PATH`);
+  else opts.rr = { mode: rr, path: rrfile };
+}
+
+function parseName(opts: Options, arg: string, name: string): void {
+  for (const [key, value] of parseKeyValues(name, arg, 'guest')) {
+    if (key === 'guest') opts.name = value;
+    else if (key === 'process' || key === 'debug-threads') {
+      // Host-side naming: nothing to do.
+    } else throw new ConfigError(`${name}: unknown parameter '${key}'`);
   }
 }
 
@@ -196,12 +231,14 @@ function parseCpu(opts: Options, arg: string, name: string): void {
 }
 
 function parseIncoming(opts: Options, arg: string, name: string): void {
-  if (!arg.startsWith('file:') || arg.length === 5) throw new ConfigError(`${name}: only file:PATH is supported (got '${arg}')`);
+  if (arg === 'defer') {
+    opts.incomingDefer = true;
+    opts.incomingPath = null;
+    return;
+  }
+  if (!arg.startsWith('file:') || arg.length === 5) throw new ConfigError(`${name}: only file:PATH and defer are supported (got '${arg}')`);
   opts.incomingPath = arg.slice(5);
-}
-
-function notSupported(opts: Options, arg: string, name: string): void {
-  throw new ConfigError(`${name} is not supported yet`);
+  opts.incomingDefer = false;
 }
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -219,7 +256,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   '-M': { hasArg: true, apply: parseMachine },
   '-rtc': { hasArg: true, apply: parseRtc },
   '-cpu': { hasArg: true, apply: parseCpu },
-  '-nographic': { hasArg: false, apply: () => {} },
+  '-nographic': { hasArg: false, apply: (o) => void (o.nographic = true) },
+  '-name': { hasArg: true, apply: parseName },
   '-display': {
     hasArg: true,
     apply: (o, a, n) => {
@@ -237,9 +275,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   '-stop-at': { hasArg: true, apply: (o, a, n) => void (o.stopAt = parseInteger(n, a, 0, Number.MAX_SAFE_INTEGER)) },
   '-save': { hasArg: true, apply: (o, a) => void (o.savePath = a) },
   '-incoming': { hasArg: true, apply: parseIncoming },
-  '-S': { hasArg: false, apply: notSupported },
-  // Refused before its argument is read, so that the message is the same with or without one.
-  '-qmp': { hasArg: false, apply: notSupported },
+  '-S': { hasArg: false, apply: (o) => void (o.startPaused = true) },
+  '-qmp': { hasArg: true, apply: parseQmp },
   '-h': { hasArg: false, apply: (o) => void (o.command = 'help') },
   '-help': { hasArg: false, apply: (o) => void (o.command = 'help') },
   '-version': { hasArg: false, apply: (o) => void (o.command = 'version') },
@@ -352,4 +389,15 @@ function checkCombinations(opts: Options): void {
   if (opts.stopAt !== null && opts.savePath === null && opts.command !== 'demo') throw new ConfigError('--stop-at needs --save PATH');
   // With -incoming, -kernel (and its -initrd and -append) are accepted and ignored, as in QEMU: the
   // guest's memory comes from the snapshot.
+  if (opts.command === 'run') {
+    // Only QMP's cont or migrate-incoming can start such a machine (QEMU would offer its monitor).
+    if (opts.startPaused && opts.qmp === null) throw new ConfigError('-S needs -qmp: nothing else could start the machine');
+    if (opts.incomingDefer && opts.qmp === null) throw new ConfigError('-incoming defer needs -qmp: migrate-incoming is a QMP command');
+    if (opts.incomingDefer && opts.rr !== null) throw new ConfigError('-icount rr= needs the machine state at the start: use -incoming file:PATH, not defer');
+    if (opts.incomingDefer && opts.stopAt !== null) throw new ConfigError('--stop-at cannot be combined with -incoming defer');
+    const s = opts.serial;
+    if (s.kind === 'socket' && opts.qmp !== null && JSON.stringify(s.socket.address) === JSON.stringify(opts.qmp.address)) {
+      throw new ConfigError('-serial and -qmp listen on the same socket');
+    }
+  }
 }

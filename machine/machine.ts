@@ -4,9 +4,13 @@
  * at the next timer deadline (or a stop point, or the batch length of RunLimits), skip virtual time
  * forward while every CPU halts. A timer armed while a CPU runs shortens its run (PcBoard wires the
  * clock to Cpu.limitRun), so every timer fires at its deadline's instruction.
+ *
+ * run() is synchronous and can stop at any boundary of that loop (RunLimits.pauseAt, idleWaits) and
+ * go on from it later: machine/run-session.ts drives it in slices between which the host's event
+ * loop runs and host events (console input, QMP commands, signals) enter the machine.
  */
 import type { MachineConfig } from './machine-config.ts';
-import type { MachineHost, MachineStats, RunLimits, RunnableMachine, RunResult } from './machine-api.ts';
+import type { MachineHost, MachineStats, ResetCause, RunLimits, RunnableMachine, RunPosition, RunResult } from './machine-api.ts';
 import { PcBoard } from './pc-board.ts';
 import type { BoardEvents } from './pc-board.ts';
 import type { MachineState } from './machine-state.ts';
@@ -25,12 +29,18 @@ const MAX_RESET_LOOP = 16;
 /** Chunks (1 MiB each) a lazily restored RAM loads between two slices. */
 const PREFETCH_CHUNKS = 4;
 
+const NO_POINTS: readonly RunPosition[] = [];
+
 export class Machine implements RunnableMachine {
   readonly config: MachineConfig;
   private boardRef: PcBoard;
   private readonly host: MachineHost;
   private exit: RunResult | null = null;
-  private resetRequested = false;
+  /** A reset to do at the top of the loop, and who asked for it. */
+  private resetRequested: ResetCause | null = null;
+  /** Triple faults in a row at the same instruction count, and that count (MAX_RESET_LOOP). */
+  private resets = 0;
+  private lastResetAt = -1;
   private sched: Scheduler;
   private readonly events: BoardEvents;
 
@@ -45,7 +55,7 @@ export class Machine implements RunnableMachine {
         for (const cpu of this.board.cpus) cpu.requestStop();
       },
       onReset: () => {
-        this.resetRequested = true;
+        this.resetRequested = 'guest-reset';
         for (const cpu of this.board.cpus) cpu.requestStop();
       },
     };
@@ -98,7 +108,9 @@ export class Machine implements RunnableMachine {
     this.boardRef = board;
     this.sched = sched;
     this.exit = null;
-    this.resetRequested = false;
+    this.resetRequested = null;
+    this.resets = 0;
+    this.lastResetAt = -1;
   }
 
   get cpu() {
@@ -127,7 +139,7 @@ export class Machine implements RunnableMachine {
    * Images that cannot boot (only a snapshot restored without its checks can hold such) leave the
    * CPU at the reset vector, as a machine without a kernel: never an error out of the run loop.
    */
-  private reboot(): void {
+  private reboot(cause: ResetCause): void {
     this.boardRef.reset();
     this.sched.reset();
     try {
@@ -136,6 +148,48 @@ export class Machine implements RunnableMachine {
       if (!isConfigError(e) && !isStateError(e)) throw e;
       this.host.log(`reset: cannot boot the kernel again (${e.message.split('\n')[0] ?? ''}); the CPU starts at the reset vector`);
     }
+    this.host.reset?.(cause);
+  }
+
+  /**
+   * A reset from the host (QMP's system_reset), between two runs: the machine boots again at once.
+   * Under -no-reboot it does nothing and returns false: the caller ends the run, as QEMU shuts down.
+   */
+  hostReset(): boolean {
+    if (this.config.noReboot) return false;
+    this.resetRequested = null;
+    this.reboot('host-qmp-system-reset');
+    return true;
+  }
+
+  /** Where the run is: instructions retired since power-on and virtual time. */
+  position(): RunPosition {
+    return { insns: this.retired, ns: this.board.clock.now() };
+  }
+
+  /**
+   * Console input for COM1, at a boundary of the loop: returns how many leading bytes the UART took
+   * (its receive FIFO's free space); the caller keeps the rest for a later boundary.
+   */
+  receiveSerial(bytes: Uint8Array): number {
+    return this.board.serial.receive(bytes);
+  }
+
+  /** The earliest armed timer deadline in virtual ns (Infinity when none is armed). */
+  nextDeadline(): number {
+    return this.board.clock.nextDeadline();
+  }
+
+  /**
+   * Whether the run stops here rather than skip virtual time: no CPU can run, one of them would take
+   * an interrupt (so something from outside can wake it), and the next timer is either missing
+   * (idleWaits) or later than the skip allowed (maxSkipNs). Decided before the scheduler is asked
+   * for a slice, so that the stop leaves whose turn it is exactly as it was.
+   */
+  private stopsBeforeSkip(idleWaits: boolean, maxSkipNs: number): boolean {
+    if (this.sched.anyRunnable() || this.sched.stuckReason() !== null) return false;
+    const deadline = this.board.clock.nextDeadline();
+    return deadline === NO_DEADLINE ? idleWaits : deadline > maxSkipNs;
   }
 
   /** Retired instructions, all CPUs together (virtual time derives from this). */
@@ -147,25 +201,41 @@ export class Machine implements RunnableMachine {
     const clock = this.board.clock;
     const max = limits.maxInsns ?? Infinity;
     const batch = limits.batchLength ?? Infinity;
-    let resets = 0;
-    let lastResetAt = -1;
+    const pauseAt = limits.pauseAt ?? NO_POINTS;
+    const idleWaits = limits.idleWaits === true;
+    const maxSkipNs = limits.maxSkipNs ?? Infinity;
+    const mayStopIdle = idleWaits || maxSkipNs !== Infinity;
     this.exit = null;
     for (;;) {
       if (this.exit !== null) return this.exit;
-      if (this.resetRequested) {
-        this.resetRequested = false;
-        // QEMU's -no-reboot: the guest's reset request shuts the machine down, exit status 0.
+      if (this.resetRequested !== null) {
+        const cause = this.resetRequested;
+        this.resetRequested = null;
+        // QEMU's -no-reboot: the reset request shuts the machine down, exit status 0.
         if (this.config.noReboot) return this.end('shutdown', 0, 'guest requested a reset (-no-reboot)');
-        this.reboot();
+        this.reboot(cause);
         continue;
       }
       clock.runDue();
       const retired = this.retired;
       if (retired >= max) return this.end('max-insns', 0, `stopped after ${retired} instructions (--max-insns)`);
-      const budget = Math.min(clock.instructionsUntilNextDeadline(), max - retired, batch);
+      let budget = Math.min(clock.instructionsUntilNextDeadline(), max - retired, batch);
+      // A pause point ends the budget at its instruction count; past that count only virtual time
+      // can still be missing (the CPUs halt there), so the loop goes on skipping.
+      for (let i = 0; i < pauseAt.length; i++) {
+        const p = pauseAt[i]!;
+        if (retired < p.insns) {
+          budget = Math.min(budget, p.insns - retired);
+          continue;
+        }
+        const now = clock.now();
+        if (now >= p.ns) return this.end('paused', 0, `paused at instruction ${retired}`);
+        budget = Math.min(budget, Math.ceil((p.ns - now) / clock.nsPerInstruction));
+      }
       if (budget <= 0) continue;
       // A lazily restored RAM loads a few chunks between slices (invisible to the guest).
       if (this.board.mem.lazyChunksLeft > 0) this.board.mem.prefetch(PREFETCH_CHUNKS);
+      if (mayStopIdle && this.stopsBeforeSkip(idleWaits, maxSkipNs)) return this.end('idle', 0, `every CPU waits at instruction ${retired}`);
       try {
         const ran = this.sched.runSlice(budget);
         if (ran === 0) {
@@ -181,11 +251,11 @@ export class Machine implements RunnableMachine {
         // A triple fault is a reset: under -no-reboot, QEMU shuts down with status 0 too.
         if (this.config.noReboot) return this.end('triple-fault', 0, `triple fault: ${e.reason} (-no-reboot)`);
         this.host.log(`triple fault (${e.reason}): resetting`);
-        if (lastResetAt === this.retired) {
-          if (++resets >= MAX_RESET_LOOP) return this.end('triple-fault', 5, `triple fault loop: ${e.reason}`);
-        } else resets = 0;
-        lastResetAt = this.retired;
-        this.reboot();
+        if (this.lastResetAt === this.retired) {
+          if (++this.resets >= MAX_RESET_LOOP) return this.end('triple-fault', 5, `triple fault loop: ${e.reason}`);
+        } else this.resets = 0;
+        this.lastResetAt = this.retired;
+        this.reboot('guest-reset');
       }
     }
   }

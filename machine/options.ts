@@ -7,8 +7,20 @@ import { DEFAULT_RAM_BYTES, DEFAULT_RTC_BASE_SECONDS, defaultCpuConfig } from '.
 import type { DeviceSpec } from './device-spec.ts';
 import { defaultDeviceSpecs } from './device-spec.ts';
 import type { DriveSpec } from './drive.ts';
+import type { SocketOption } from './socket-option.ts';
 
-export type SerialOption = { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'none' };
+/** -serial: a terminal or pipe (stdio), a file, nothing, or a listening socket (socket-option.ts). */
+export type SerialOption =
+  | { kind: 'stdio' }
+  | { kind: 'file'; path: string }
+  | { kind: 'none' }
+  | { kind: 'socket'; socket: SocketOption };
+
+/** -icount rr=record|replay,rrfile=PATH: record the run's nondeterministic events, or replay them. */
+export interface RecordReplayOption {
+  mode: 'record' | 'replay';
+  path: string;
+}
 
 /** One `-initrd` entry: `path` is the file, `module` the whole string "path args" (as QEMU). */
 export interface InitrdOption {
@@ -28,7 +40,21 @@ export interface Options {
   initrds: InitrdOption[];
   append: string | null;
   serial: SerialOption;
+  /**
+   * -nographic or -serial mon:stdio: Ctrl-C on the terminal goes to the guest (QEMU's signal=off on
+   * its mux); with plain -serial stdio it interrupts godwit.
+   */
+  nographic: boolean;
+  /** -qmp unix:PATH,server / tcp:HOST:PORT,server (null without). */
+  qmp: SocketOption | null;
+  /** -S: start stopped (QMP's cont starts the machine). */
+  startPaused: boolean;
+  /** -name NAME (QMP's query-name). */
+  name: string | null;
   icountShift: number;
+  /** -icount sleep=on|off; null: on when a person drives the console (a terminal or a socket). */
+  icountSleep: boolean | null;
+  rr: RecordReplayOption | null;
   noReboot: boolean;
   /** `-device`: the machine's devices, isa-debug-exit and pc-testdev by default. */
   devices: DeviceSpec[];
@@ -43,8 +69,10 @@ export interface Options {
   /** `--stop-at N` with `--save PATH`: save a snapshot after N instructions (planned). */
   stopAt: number | null;
   savePath: string | null;
-  /** `-incoming file:PATH`: restore a snapshot instead of booting (planned). */
+  /** `-incoming file:PATH`: restore a snapshot instead of booting. */
   incomingPath: string | null;
+  /** `-incoming defer`: wait for QMP's migrate-incoming. */
+  incomingDefer: boolean;
 }
 
 export function defaultOptions(): Options {
@@ -57,7 +85,13 @@ export function defaultOptions(): Options {
     initrds: [],
     append: null,
     serial: { kind: 'stdio' },
+    nographic: false,
+    qmp: null,
+    startPaused: false,
+    name: null,
     icountShift: 0,
+    icountSleep: null,
+    rr: null,
     noReboot: false,
     devices: defaultDeviceSpecs(),
     drives: [],
@@ -68,5 +102,11 @@ export function defaultOptions(): Options {
     stopAt: null,
     savePath: null,
     incomingPath: null,
+    incomingDefer: false,
   };
+}
+
+/** Options only a run driven through the host's event loop can serve (machine/cli-session.ts). */
+export function needsSession(o: Options): boolean {
+  return o.qmp !== null || o.startPaused || o.incomingDefer || o.rr !== null || o.serial.kind === 'socket';
 }

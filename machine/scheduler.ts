@@ -73,6 +73,12 @@ export class Scheduler {
     this.left = QUANTUM;
   }
 
+  /** Whether some CPU would run now (without changing whose turn it is). */
+  anyRunnable(): boolean {
+    for (const cpu of this.cpus) if (this.runnable(cpu)) return true;
+    return false;
+  }
+
   /** When nothing can ever run again: every CPU halted with interrupts off (and no NMI). */
   stuckReason(): string | null {
     for (const cpu of this.cpus) {

@@ -3,7 +3,8 @@
 #   test/guests/linux/bzImage         i386 kernel from Debian's linux-source-6.1, tinyconfig plus
 #                                     test/guests/linux/config-fragment
 #   test/guests/linux/initramfs.cpio  uncompressed cpio: /init (test/guests/linux/init/*.c, freestanding),
-#                                     /dev/console, empty /dev /proc /sys
+#                                     /dev/console, empty /dev /proc /sys /tmp, and Debian's i386
+#                                     busybox-static as /bin/busybox and /bin/sh (godwit.mode=shell)
 #   test/guests/linux/System.map      the kernel's symbols, to name an EIP when scouting
 #   test/guests/linux/images.txt      the recipe hash (this script, the fragment, the init sources,
 #                                     the kernel and compiler versions) and the images' SHA-256;
@@ -103,16 +104,43 @@ gcc "${ICFLAGS[@]}" -no-pie -Wl,--build-id=none -Wl,-e,_start -o "$INITOUT/init"
 fpu="$(objdump -d --no-show-raw-insn "$INITOUT/init" | awk -F'\t' 'NF >= 2 { print $2 }' | grep -E '^f|%x?mm|emms' || true)"
 [ -z "$fpu" ] || { echo "$fpu" | head >&2; log "/init contains x87/MMX/SSE instructions"; exit 1; }
 
+# --- busybox (the shell of godwit.mode=shell) ---------------------------------------------------
+# Debian's i386 busybox-static, fetched once per version into $CACHE/busybox (the i386 architecture
+# is added to dpkg for `apt-get download`; nothing is installed).
+BBDIR="$CACHE/busybox"
+mkdir -p "$BBDIR"
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+	log "adding the i386 architecture to dpkg (for apt-get download busybox-static:i386)"
+	dpkg --add-architecture i386
+	apt-get update -qq
+fi
+# Pinned (this script is part of the recipe hash): a new version is a new recipe.
+BBVER="1:1.35.0-4+deb12u1+b1"
+BBDEB="$BBDIR/busybox-static_${BBVER//:/%3a}_i386.deb"
+if [ ! -f "$BBDEB" ]; then
+	log "fetching busybox-static:i386 $BBVER"
+	(cd "$BBDIR" && apt-get download "busybox-static:i386=$BBVER") ||
+		{ log "cannot fetch busybox-static:i386 $BBVER (no longer in the archive? pin the current one in BBVER)"; exit 1; }
+fi
+rm -rf "$INITOUT/busybox"
+dpkg-deb -x "$BBDEB" "$INITOUT/busybox"
+BUSYBOX="$INITOUT/busybox/bin/busybox"
+[ -x "$BUSYBOX" ] || { log "no bin/busybox in $BBDEB"; exit 1; }
+
 # --- initramfs -----------------------------------------------------------------------------------
 cat >"$INITOUT/cpio-list" <<EOF
 dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
 dir /proc 0755 0 0
 dir /sys 0755 0 0
+dir /bin 0755 0 0
+dir /tmp 01777 0 0
+file /bin/busybox $BUSYBOX 0755 0 0
+slink /bin/sh busybox 0777 0 0
 file /init $INITOUT/init 0755 0 0
 EOF
 # -t sets the time of directories and nodes; regular files carry their own mtime.
-touch -d @0 "$INITOUT/init"
+touch -d @0 "$INITOUT/init" "$BUSYBOX"
 "$OUT/usr/gen_init_cpio" -t 0 "$INITOUT/cpio-list" >"$INITOUT/initramfs.cpio"
 
 # --- install and record --------------------------------------------------------------------------

@@ -101,8 +101,9 @@ describe('-serial', () => {
     expect(parseCommandLine([...K, '-serial', 'null']).serial).toEqual({ kind: 'none' });
   });
   it('refuses other backends', () => {
-    expect(fails(['-serial', 'pty'])).toBe("-serial: 'pty' is not supported (use stdio, file:PATH or none)");
-    expect(fails(['-serial', 'file:'])).toBe("-serial: 'file:' is not supported (use stdio, file:PATH or none)");
+    const use = '(use stdio, mon:stdio, file:PATH, none, unix:PATH,server or tcp:HOST:PORT,server)';
+    expect(fails(['-serial', 'pty'])).toBe(`-serial: 'pty' is not supported ${use}`);
+    expect(fails(['-serial', 'file:'])).toBe(`-serial: 'file:' is not supported ${use}`);
   });
 });
 
@@ -116,7 +117,8 @@ describe('-icount', () => {
     expect(fails(['-icount', 'shift=11'])).toBe('-icount shift: 11 is out of range (0..10)');
     expect(fails(['-icount', 'x'])).toBe("-icount shift: 'x' is not a number");
     expect(fails(['-icount', 'shift=auto'])).toBe('-icount: shift=auto is not supported (godwit is always deterministic)');
-    expect(fails(['-icount', 'shift=1,sleep=on'])).toBe('-icount: sleep=on is not supported');
+    expect(parseCommandLine([...K, '-icount', 'shift=1,sleep=on']).icountSleep).toBe(true);
+    expect(parseCommandLine([...K]).icountSleep).toBe(null);
   });
 });
 
@@ -246,14 +248,30 @@ describe('run options', () => {
     expect(fails([...K, '--stats'])).toBe('--stats needs an argument');
     expect(fails([...K, '--save', 'x'])).toBe('--save needs --stop-at N');
     expect(fails([...K, '--stop-at', '5'])).toBe('--stop-at needs --save PATH');
-    expect(fails(['-incoming', 'tcp:0:4444'])).toBe("-incoming: only file:PATH is supported (got 'tcp:0:4444')");
+    expect(fails(['-incoming', 'tcp:0:4444'])).toBe("-incoming: only file:PATH and defer are supported (got 'tcp:0:4444')");
     expect(fails(['-no-reboot=1'])).toBe("unknown option '-no-reboot=1' (see --help)");
     expect(fails(['--no-reboot=1'])).toBe('-no-reboot takes no argument');
   });
-  it('refuses -S and -qmp as not supported yet', () => {
-    expect(fails(['-S'])).toBe('-S is not supported yet');
-    expect(fails(['-qmp', 'unix:/tmp/q,server'])).toBe('-qmp is not supported yet');
-    expect(fails(['-qmp'])).toBe('-qmp is not supported yet');
+  it('-S, -qmp, -name, -incoming defer, -icount rr=, socket serial ports, mon:stdio', () => {
+    const o = parseCommandLine([...K, '-S', '-qmp', 'unix:/tmp/q,server,wait=off', '-name', 'guest=g1', '-serial', 'tcp::4444,server,nowait']);
+    expect(o.startPaused).toBe(true);
+    expect(o.qmp).toEqual({ address: { kind: 'unix', path: '/tmp/q' }, wait: false });
+    expect(o.name).toBe('g1');
+    expect(o.serial).toEqual({ kind: 'socket', socket: { address: { kind: 'tcp', host: '0.0.0.0', port: 4444 }, wait: false } });
+    expect(parseCommandLine([...K, '-qmp', 'tcp:localhost:5,server=on']).qmp).toEqual({ address: { kind: 'tcp', host: 'localhost', port: 5 }, wait: true });
+    expect(parseCommandLine(['-incoming', 'defer', '-qmp', 'unix:q,server']).incomingDefer).toBe(true);
+    expect(parseCommandLine([...K, '-icount', 'shift=2,rr=record,rrfile=a.rr']).rr).toEqual({ mode: 'record', path: 'a.rr' });
+    const mon = parseCommandLine([...K, '-serial', 'mon:stdio']);
+    expect([mon.serial, mon.nographic]).toEqual([{ kind: 'stdio' }, true]);
+    expect(fails(['-S'])).toBe('-S needs -qmp: nothing else could start the machine');
+    expect(fails(['-incoming', 'defer'])).toBe('-incoming defer needs -qmp: migrate-incoming is a QMP command');
+    expect(fails(['-qmp', 'unix:/tmp/q'])).toBe('-qmp: only server mode is supported: add ,server (godwit listens; it does not connect out)');
+    expect(fails(['-qmp', 'stdio'])).toBe("-qmp: 'stdio' is not supported (use unix:PATH,server or tcp:HOST:PORT,server)");
+    expect(fails(['-qmp', 'tcp:x:99999,server'])).toBe("-qmp: '99999' is not a TCP port (0..65535)");
+    expect(fails(['-qmp'])).toBe('-qmp needs an argument');
+    expect(fails([...K, '-icount', 'rr=record'])).toBe('-icount: rr=record needs rrfile=PATH');
+    expect(fails([...K, '-icount', 'rr=play,rrfile=x'])).toBe("-icount: rr must be off, record or replay (got 'play')");
+    expect(fails([...K, '-serial', 'unix:/tmp/s,server', '-qmp', 'unix:/tmp/s,server'])).toBe('-serial and -qmp listen on the same socket');
   });
 });
 

@@ -11,6 +11,10 @@
  * Mode "bench" (`godwit.mode=bench` on the kernel command line, or `bench` as an init argument)
  * writes and verifies 4 MiB on the disk and runs a 25x longer workload.
  *
+ * Mode "shell" (`godwit.mode=shell`): after the mounts, installs busybox's applets as links in /bin
+ * and runs its shell on the console (setsid cttyhack sh: the console becomes its controlling
+ * terminal, so Ctrl-C and job control work), instead of the checks. `poweroff -f` leaves it.
+ *
  * Lines starting "init: " are deterministic for a given machine and disk; lines starting "init~ "
  * carry times or other values that may differ between runs or hosts.
  */
@@ -154,6 +158,19 @@ static void power_off(int code)
 		syscall0(SYS_pause);
 }
 
+#define SYS_execve 11
+
+/* godwit.mode=shell: busybox's shell on the console; returns only if it cannot be started. */
+static void shell(void)
+{
+	static char *const env[] = {"PATH=/bin", "HOME=/", "TERM=vt100", "PS1=godwit# ", 0};
+	static char *const argv[] = {"sh", "-c", "busybox --install -s /bin; exec setsid cttyhack sh -l", 0};
+	out_str("init: mode: shell\n");
+	out_flush();
+	long r = syscall3(SYS_execve, "/bin/busybox", argv, env);
+	fail("execve /bin/busybox", r);
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)envp;
@@ -164,7 +181,10 @@ int main(int argc, char **argv, char **envp)
 	mount_one("devtmpfs", "/dev");
 	mount_one("proc", "/proc");
 	mount_one("sysfs", "/sys");
-	if (read_file("/proc/cmdline", filebuf, sizeof filebuf) >= 0 && has_token(filebuf, "godwit.mode=bench"))
+	int cmdline = read_file("/proc/cmdline", filebuf, sizeof filebuf) >= 0;
+	if (cmdline && has_token(filebuf, "godwit.mode=shell"))
+		shell();
+	if (cmdline && has_token(filebuf, "godwit.mode=bench"))
 		bench = 1;
 	out_str(bench ? "init: mode: bench\n" : "init: mode: test\n");
 	report_kernel();
