@@ -7,7 +7,7 @@
  * its first 2 MiB is written (a guest that has used all its memory), and the snapshot is saved with
  * the CLI's own writer. Figures (median of --runs, default 3):
  *
- *   -incoming to first instruction: wall time of `godwit -incoming file:F --max-insns 1` (process
+ *   -incoming to first instruction: wall time of `godwit -incoming file:F --max-insns N+1` (process
  *     start to exit, after one guest instruction), lazily (the default) and with
  *     GODWIT_LAZY_RESTORE=0 (all of RAM read and verified first), beside the same for a 2 MiB
  *     machine with nothing written: the goal is within 2x of that at every size.
@@ -71,7 +71,7 @@ function configOf(ramMiB: number): MachineConfig {
 /** The guest run a while, then every page above 2 MiB written (non-zero, differing per page). */
 function sourceMachine(ramMiB: number, fill: boolean): Machine {
   const m = new Machine(configOf(ramMiB), QUIET);
-  m.run({ maxInsns: 200_000 });
+  m.run({ maxInsns: SAVED_AT });
   if (fill) {
     const ram = m.board.mem.u8;
     const words = new Int32Array(ram.buffer);
@@ -119,13 +119,20 @@ function fsLimit(dir: string, bytes: number): { writeMs: number; readMs: number 
   return { writeMs, readMs };
 }
 
-/** Wall time of `godwit -incoming file:F --max-insns 1`, from process start to exit. */
-function incomingMs(file: string, lazy: boolean): number {
+/** Instructions the source machine runs before its snapshot: the restored run stops one later. */
+const SAVED_AT = 200_000;
+
+/**
+ * Wall time of `godwit -m SIZE -incoming file:F --max-insns N+1` (the snapshot was taken at N), from
+ * process start to exit after one guest instruction.
+ */
+function incomingMs(file: string, ramMiB: number, lazy: boolean): number {
   const env = { ...process.env, GODWIT_LAZY_RESTORE: lazy ? '1' : '0' };
+  const args = ['bin/godwit.js', '-m', `${ramMiB}M`, '-incoming', `file:${file}`, '-serial', 'none', '--max-insns', String(SAVED_AT + 1)];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['dist/godwit.js', '-incoming', `file:${file}`, '-serial', 'none', '--max-insns', '1'], { env, encoding: 'latin1' });
+  const r = spawnSync(process.execPath, args, { env, encoding: 'latin1' });
   const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`godwit -incoming ${file} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0 || !r.stderr.includes(`stopped after ${SAVED_AT + 1} instructions`)) throw new Error(`godwit -incoming ${file} failed (${r.status}): ${r.stderr}`);
   return ms;
 }
 
@@ -144,7 +151,7 @@ function main(): void {
   try {
     const small = join(dir, 'small.gw');
     save(sourceMachine(SMALL_MIB, false), small);
-    const smallMs = median(Array.from({ length: o.runs }, () => incomingMs(small, true)));
+    const smallMs = median(Array.from({ length: o.runs }, () => incomingMs(small, SMALL_MIB, true)));
     rows.push({ name: `-incoming to first instruction, ${SMALL_MIB} MiB, nothing written`, unit: 'ms', better: 'lower', value: smallMs, references: {} });
     for (const mib of o.sizes) {
       const file = join(dir, `ram-${mib}.gw`);
@@ -157,8 +164,8 @@ function main(): void {
         bytes = s.bytes;
       }
       const limits = Array.from({ length: o.runs }, () => fsLimit(dir, bytes));
-      const lazy = median(Array.from({ length: o.runs }, () => incomingMs(file, true)));
-      const eager = median(Array.from({ length: o.runs }, () => incomingMs(file, false)));
+      const lazy = median(Array.from({ length: o.runs }, () => incomingMs(file, mib, true)));
+      const eager = median(Array.from({ length: o.runs }, () => incomingMs(file, mib, false)));
       const loads = median(Array.from({ length: o.runs }, () => eagerLoad(file, mib)));
       const writeLimit = median(limits.map((l) => l.writeMs));
       const readLimit = median(limits.map((l) => l.readMs));
