@@ -65,7 +65,7 @@ function timeMs(f: () => void): number {
 }
 
 function configOf(ramMiB: number): MachineConfig {
-  return defaultMachineConfig({ kernel: { name: 'spin.elf', data: new Uint8Array(readFileSync(KERNEL)) }, append: 'forever=1 lines=3', ramBytes: ramMiB << 20 });
+  return defaultMachineConfig({ kernel: { name: 'spin.elf', data: new Uint8Array(readFileSync(KERNEL)) }, append: 'forever=1 lines=3', ramBytes: ramMiB * 2 ** 20 });
 }
 
 /** The guest run a while, then every page above 2 MiB written (non-zero, differing per page). */

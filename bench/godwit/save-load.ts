@@ -44,13 +44,14 @@ export function memfillAppend(fill: number): string {
 }
 
 /** A godwit machine that ran memfill until `memfill: ready`. */
-export function memfillMachine(ramMiB: number, fill: number, kernelIrqchip: KernelIrqchip = 'split'): Machine {
+export function memfillMachine(ramMiB: number, fill: number, kernelIrqchip: KernelIrqchip = 'split', overrides: Partial<MachineConfig> = {}): Machine {
   const text: number[] = [];
   const config = defaultMachineConfig({
     kernel: { name: 'memfill.elf', data: new Uint8Array(readFileSync(MEMFILL)) },
     append: memfillAppend(fill),
-    ramBytes: ramMiB << 20,
+    ramBytes: ramMiB * 2 ** 20,
     kernelIrqchip,
+    ...overrides,
   });
   const m = new Machine(config, { serialOut: (b) => void (text.length < 4096 && text.push(b)), log() {} });
   while (!Buffer.from(text).toString('latin1').includes('memfill: ready\n')) {

@@ -8,6 +8,9 @@ import { resolve } from 'node:path';
 import { formatValue, type Figure } from '../lib/figures.ts';
 import { median } from '../lib/measure.ts';
 import { chainCost } from '../godwit/filters.ts';
+import { defaultDeviceSpecs, type DeviceSpec } from '../../machine/device-spec.ts';
+import type { Drive } from '../../machine/drive.ts';
+import { MemoryBackend } from '../../src/block/memory-backend.ts';
 import { deviceState, LOAD_PHASES, memfillAppend, memfillMachine, MEMFILL, SAVE_PHASES, saveLoad, type SaveLoadResult } from '../godwit/save-load.ts';
 import { godwitUntilLine } from '../godwit/cli.ts';
 import { physicalLimit, type PhysicalResult } from '../refs/physical.ts';
@@ -161,9 +164,6 @@ export function filterFigures(s: Suite): void {
   const source = memfillMachine(128, MOSTLY_ZERO_FILL, 'on');
   const irq = chainCost(source, { kernelIrqchip: 'off' }, runs);
   s.progress.step('filter chains');
-  const diskWhy = s.drive
-    ? 'the CLI has -drive, but this benchmark does not build a disk-shape restore yet: add it in bench/godwit/filters.ts'
-    : 'needs virtio-blk in the machine (the CLI has no -drive yet): re-run once it is merged';
   s.figures.push({
     group: GROUP,
     name: `filter chain: kernel-irqchip on -> off (${irq.steps} steps, 128 MiB)`,
@@ -172,7 +172,37 @@ export function filterFigures(s: Suite): void {
     value: irq.chainUs,
     references: { 'same-configuration prepare': irq.sameUs },
   });
-  for (const what of ['disk shape (combined -> split virtio-blk)', 'kernel-irqchip and disk shape']) {
-    s.figures.push({ group: GROUP, name: `filter chain: ${what}`, unit: 'us', better: 'lower', value: null, references: {}, missing: { godwit: diskWhy } });
+  // The same machine with a virtio-blk disk (1 MiB, in memory) in the combined shape, restored
+  // onto the split shape, and onto the split shape under the other kernel-irqchip setting.
+  const disk = diskOverrides('combined');
+  const withDisk = memfillMachine(128, MOSTLY_ZERO_FILL, 'on', disk);
+  const split = { devices: diskOverrides('split').devices };
+  for (const [what, dest] of [
+    ['disk shape (combined -> split virtio-blk)', split],
+    ['kernel-irqchip on -> off and disk shape', { ...split, kernelIrqchip: 'off' as const }],
+  ] as const) {
+    const cost = chainCost(withDisk, dest, runs);
+    s.figures.push({
+      group: GROUP,
+      name: `filter chain: ${what} (${cost.steps} steps, 128 MiB)`,
+      unit: 'us',
+      better: 'lower',
+      value: cost.chainUs,
+      references: { 'same-configuration prepare': cost.sameUs },
+    });
   }
+}
+
+/** -drive and -device for a 1 MiB in-memory disk d0 as disk0, in one shape (modern only). */
+function diskOverrides(shape: 'combined' | 'split'): { devices: DeviceSpec[]; drives: Drive[] } {
+  const modern: [string, string] = ['disable-legacy', 'on'];
+  const devices: DeviceSpec[] =
+    shape === 'combined'
+      ? [{ driver: 'virtio-blk-pci', id: 'disk0', props: new Map([['drive', 'd0'], modern]) }]
+      : [
+          { driver: 'virtio-pci', id: 'disk0', props: new Map([modern]) },
+          { driver: 'virtio-blk', id: null, props: new Map([['drive', 'd0'], ['bus', 'disk0']]) },
+        ];
+  const backend = new MemoryBackend(new Uint8Array(1 << 20));
+  return { devices: [...defaultDeviceSpecs(), ...devices], drives: [{ id: 'd0', file: 'bench-disk.img', readOnly: false, snapshot: false, checkIdentity: true, backend }] };
 }
