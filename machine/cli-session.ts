@@ -132,7 +132,7 @@ async function runSession(
   const incoming = options.incomingPath;
   const kernelPath = incoming === null && !options.incomingDefer ? options.kernel : null;
   if (kernelPath === null && incoming === null && !options.incomingDefer) throw new ConfigError('nothing to run: give -kernel PATH (see --help)');
-  const config = readMachineConfig(kernelPath === null ? { ...options, initrds: [], append: null } : options, io.readFile, kernelPath);
+  const config = readMachineConfig(kernelPath === null ? { ...options, initrds: [], append: null } : options, io.readFile, kernelPath, io.openDrive);
   let snapshot = incoming === null ? null : readIncoming(incoming, deps);
   let digest = serialDigestOf(snapshot, incoming ?? '');
   const replayLog = options.rr?.mode === 'replay' ? readReplayLog(options.rr.path, deps) : null;

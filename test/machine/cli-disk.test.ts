@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliDeps } from '../../machine/cli-run.ts';
+import { spawnSync } from 'node:child_process';
 import { runCli } from '../../machine/cli-run.ts';
 import type { ByteOutput } from '../../machine/host/byte-output.ts';
 import { openFileOutput } from '../../machine/host/node-io.ts';
@@ -50,6 +51,16 @@ const split = (drive: string) => ['-drive', drive, '-device', 'virtio-pci,id=dis
 describe('disks on the command line', () => {
   const fresh = virtioblkDisk();
   const image = join(dir, 'disk.img');
+
+  it('godwit itself (bin/godwit.js, through the run session) opens -drive images in either shape', () => {
+    writeFileSync(image, fresh);
+    for (const shape of [combined, split]) {
+      const r = spawnSync(process.execPath, ['bin/godwit.js', ...KERNEL, ...shape(`file=${image},format=raw,if=none,id=d0`)], { encoding: 'latin1' });
+      expect(r.stdout, r.stderr).toBe(expectedOutput('virtioblk-modern-msix'));
+      expect(r.status).toBe(1);
+    }
+    expect(Buffer.compare(readFileSync(image), fresh), 'the guest puts back what it wrote').toBe(0);
+  });
 
   it('saves in the combined shape and continues in the split shape on the same image', () => {
     writeFileSync(image, fresh);
