@@ -2,7 +2,7 @@
  * /init of godwit's Linux guest (PID 1 in the initramfs). It checks what a small Linux system needs
  * from the emulated PC and prints one line per check on the console:
  *   mounts devtmpfs, proc and sysfs; the CPU count (affinity mask and /proc/cpuinfo); the clock
- *   source; the PCI functions Linux found (vendor:device, class, whether MSI is on); a pattern
+ *   source and each CPU's clock event device (the timer that wakes it); the PCI functions Linux found (vendor:device, class, whether MSI is on); a pattern
  *   written to /dev/vda, synced, read back and checksummed (skipped without a disk); a 10 ms
  *   sleep (clock_nanosleep); an integer workload on every CPU (one child pinned to each);
  * then powers off through isa-debug-exit: 0 when every check passed (exit status 1), 1 otherwise
@@ -126,6 +126,35 @@ static void report_clocksource(void)
 	out_char('\n');
 }
 
+/* Each CPU's clock event device: "lapic-deadline" or "lapic" with local APICs, "pit" without. */
+static void report_clockevents(uint32_t cpus)
+{
+	static char path[96];
+	for (uint32_t cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (!(cpus & (1u << cpu)))
+			continue;
+		str_copy(path, "/sys/devices/system/clockevents/clockevent", sizeof path);
+		size_t n = strlen(path);
+		if (cpu >= 10)
+			path[n++] = (char)('0' + cpu / 10);
+		path[n++] = (char)('0' + cpu % 10);
+		path[n] = 0;
+		str_copy(path + n, "/current_device", sizeof path - n);
+		long len = read_file(path, filebuf, sizeof filebuf);
+		if (len < 0) {
+			fail("read clockevent current_device", len);
+			continue;
+		}
+		while (len > 0 && (filebuf[len - 1] == '\n' || filebuf[len - 1] == ' '))
+			filebuf[--len] = 0;
+		out_str("init: clockevent cpu");
+		out_udec(cpu);
+		out_str(": ");
+		out_str(filebuf);
+		out_char('\n');
+	}
+}
+
 static void sleep_test(void)
 {
 	struct timespec64 req = { 0, 10 * 1000 * 1000 };
@@ -190,6 +219,7 @@ int main(int argc, char **argv, char **envp)
 	report_kernel();
 	uint32_t cpus = report_cpus();
 	report_clocksource();
+	report_clockevents(cpus);
 	report_pci();
 	disk_test();
 	sleep_test();

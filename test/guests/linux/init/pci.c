@@ -25,20 +25,17 @@ static void out_pci_attr(const char *dev, const char *attr)
 	out_str(v);
 }
 
-/* True when the driver of the function enabled MSI or MSI-X (sysfs then lists its msi_irqs). */
+/* True when the driver of the function enabled MSI or MSI-X: sysfs lists its vectors in msi_irqs. */
 static int pci_has_msi(const char *dev)
 {
 	static char path[128];
+	static char vectors[8][16];
 	str_copy(path, "/sys/bus/pci/devices/", sizeof path);
 	size_t n = strlen(path);
 	str_copy(path + n, dev, sizeof path - n);
 	n = strlen(path);
 	str_copy(path + n, "/msi_irqs", sizeof path - n);
-	long fd = sys_open(path, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0)
-		return 0;
-	sys_close((int)fd);
-	return 1;
+	return list_dir(path, &vectors[0][0], sizeof vectors[0], 8) > 0;
 }
 
 void report_pci(void)
