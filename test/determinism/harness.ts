@@ -7,6 +7,8 @@
  * of every object, in one flavour so that machines of different kernel-irqchip settings compare
  * field by field).
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig } from '../../machine/machine-config.ts';
 import type { KernelIrqchip, MachineConfig } from '../../machine/machine-config.ts';
@@ -22,10 +24,11 @@ import { virtioblkDisk, virtioblkMachine, type DiskShape, type VirtioblkConfig }
 export const MODES: readonly KernelIrqchip[] = ['on', 'split', 'off'];
 
 export interface GuestSpec {
+  /** A program of test/guests/bin (multiboot), or 'linux': test/guests/linux's bzImage and initramfs. */
   name: string;
   smp: number;
   append?: string;
-  /** RAM in MiB (default 4: small snapshots, quick restores). */
+  /** RAM in MiB (default 4: small snapshots, quick restores; Linux needs 32). */
   ramMiB?: number;
   /**
    * The virtioblk guest's disk (test/guests/virtioblk-config.ts) in one shape; its configuration gives
@@ -49,10 +52,25 @@ export interface Observed {
   diskHash: string;
 }
 
+const LINUX = 'linux';
+let linuxCache: Pick<MachineConfig, 'kernel' | 'initrds'> | null = null;
+
+/** The Linux guest's kernel and initramfs (test/guests/linux), read once. */
+function linuxImages(): Pick<MachineConfig, 'kernel' | 'initrds'> {
+  if (linuxCache === null) {
+    const dir = fileURLToPath(new URL('../guests/linux/', import.meta.url));
+    linuxCache = {
+      kernel: { name: 'bzImage', data: new Uint8Array(readFileSync(`${dir}bzImage`)) },
+      initrds: [{ name: 'initramfs.cpio', data: new Uint8Array(readFileSync(`${dir}initramfs.cpio`)) }],
+    };
+  }
+  return linuxCache;
+}
+
 /** The guest's configuration under one kernel-irqchip setting (`disk`: the image's bytes, used in place). */
 export function configOf(g: GuestSpec, mode: KernelIrqchip, disk?: Uint8Array, shape = g.disk?.shape): MachineConfig {
   const config = defaultMachineConfig({
-    kernel: { name: `${g.name}.elf`, data: guestImage(g.name) },
+    ...(g.name === LINUX ? linuxImages() : { kernel: { name: `${g.name}.elf`, data: guestImage(g.name) } }),
     append: g.append ?? '',
     smp: g.smp,
     kernelIrqchip: mode,
@@ -94,7 +112,11 @@ function canonicalFlavourOf(g: GuestSpec): Machine {
   let m = canonicalMachines.get(key);
   if (m === undefined) {
     // One shape for every disk (combined): machines of either shape compare field by field.
-    m = new Machine(configOf(g, 'on', undefined, 'combined'), { serialOut: () => {}, log: () => {} });
+    // Nor does its disk's identity matter: only the states are compared (the guest may have written
+    // the disk, as Linux does).
+    const config = configOf(g, 'on', undefined, 'combined');
+    const drives = config.drives.map((d) => ({ ...d, checkIdentity: false }));
+    m = new Machine({ ...config, drives }, { serialOut: () => {}, log: () => {} });
     canonicalMachines.set(key, m);
   }
   return m;
