@@ -1,6 +1,6 @@
 /** The text of `godwit --help`. Keep it in step with machine/config.ts and README.md. */
 export const USAGE = `Usage: godwit [options]          run a machine
-       godwit demo [options]     save and restore the demo guest across configurations (npm start)
+       godwit demo [options]     boot the bundled Linux, restore it mid-boot across configurations (npm start)
        godwit snapshot inspect|diff|verify|convert ...
                                  look at, compare, check, convert snapshots (godwit snapshot --help)
        godwit --help | --version
@@ -53,10 +53,12 @@ Runs:
                           model and icount shift may not; -kernel is ignored
   -incoming defer         wait for QMP's migrate-incoming
 
-Demo (godwit demo [-machine kernel-irqchip=SRC] [-m SIZE] [--stop-at N] [--save PATH]):
-  runs the demo guest straight through, then again to instruction N (default: half-way), saves a
-  snapshot, restores it under kernel-irqchip=on, split and off, and checks every run against the
-  uninterrupted one; exit status 0 when all match, 1 otherwise. The source default is on.
+Demo (godwit demo [-machine kernel-irqchip=SRC] [-m SIZE] [-smp N] [--stop-at N] [--save PATH] [-serial none]):
+  boots the bundled Linux (2 CPUs) with a virtio-blk disk under a snapshot=on overlay straight through,
+  showing its console, then again to instruction N (default: half-way), saves a snapshot and restores
+  it into machines like the source, with the other kernel-irqchip settings, with the split disk shape
+  (virtio-pci + virtio-blk) and with both changed; exit status 0 when every restored run matches the
+  uninterrupted one, 1 otherwise. The source is kernel-irqchip=on (default) with virtio-blk-pci.
 
 Exit status: (v << 1) | 1 when the guest writes v to isa-debug-exit (port 0xF4); 0 at --max-insns,
 after --save, on SIGINT, SIGTERM and SIGHUP (as QEMU), QMP's quit and C-a x; non-zero for a triple

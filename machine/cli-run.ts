@@ -2,7 +2,7 @@
  * The CLI's logic, free of Node and of the Machine class so that tests can drive it: parse the
  * command line, read the files, run a machine (booted, or restored with -incoming), save a snapshot
  * at --stop-at, print, write --stats, and return the exit status. `godwit snapshot ...` is in
- * cli-snapshot.ts, `godwit demo` in demo.ts.
+ * cli-snapshot.ts, `godwit demo` in cli-demo.ts and demo.ts.
  *
  * Exit statuses: the run's (RunResult.exitStatus); 0 after --stop-at N --save PATH wrote the
  * snapshot; otherwise those of cli-errors.ts: 1 (CliFailure) for a snapshot that cannot be read or
@@ -16,10 +16,8 @@ import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
 import { decodeSnapshot } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { withLimits, type SnapshotLimits } from '../migration/limits.ts';
-import { decodeSnapshotSource } from '../migration/decode-source.ts';
-import { offerRam } from '../src/memory/ram-pager.ts';
 import { setBlockCacheEnabled } from '../src/cpu/block-cache.ts';
-import { RAM_FIELD, RAM_PATH } from './machine-state.ts';
+import { decodeRestoreSource } from './restore-source.ts';
 import type { OpenSnapshotFile } from './snapshot-file.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
 import type { Snapshot } from '../migration/snapshot.ts';
@@ -38,7 +36,7 @@ import { formatStats, runStats } from './stats.ts';
 import type { CliMachine, SnapshotFiles } from './cli-snapshot-io.ts';
 import { snapshotFilesOf, snapshotMachineOf } from './cli-snapshot-io.ts';
 import { runSnapshotCommand } from './cli-snapshot.ts';
-import { runDemo } from './demo.ts';
+import { runDemoCommand, type DemoGuest } from './cli-demo.ts';
 import { RUN_SERIAL_KEY, SerialDigest } from './serial-digest.ts';
 import { bootRecordOf, formatChain, restoreSnapshot, saveSnapshot } from './snapshot.ts';
 import { isSnapshotMismatchError } from '../migration/mismatch-error.ts';
@@ -46,23 +44,16 @@ import { isFilterError } from '../migration/filters/filter-error.ts';
 import type { JsonObject } from '../migration/snapshot.ts';
 import { CliFailure, ConfigError, EXIT_FAILURE, errorText, exitStatusOf, firstLine, ioReason, isCliFailure } from './cli-errors.ts';
 
-/** The demo's source configuration when -machine kernel-irqchip= is not given. */
-const DEMO_KERNEL_IRQCHIP = 'on';
-/** The demo's safety limit on every run when --max-insns is not given. */
-const DEMO_MAX_INSNS = 2_000_000_000;
-/** CPUs and command line of the demo guest (irqbench) unless -smp N (N > 1) or -append say otherwise. */
-const DEMO_SMP = 2;
-const DEMO_APPEND = 'rounds=300';
 
 export interface CliDeps {
   io: CliIo;
   /** A real Machine can also save and restore (SnapshotMachine); test doubles need not. */
   createMachine(config: MachineConfig, host: MachineHost): CliMachine;
   /**
-   * The kernel `godwit demo` boots: the file to read, and the name the guest sees (a multiboot
-   * command line starts with it), which must not depend on where the package is installed.
+   * The guest `godwit demo` boots: the files to read, and the names the guest sees (a multiboot
+   * command line starts with the kernel's), which must not depend on where the package is installed.
    */
-  demoKernel: { path: string; name: string };
+  demoGuest: DemoGuest;
   version: string;
   /** Snapshot files (atomic writes on Node); plain reads and writes through `io` when absent. */
   snapshotFiles?: SnapshotFiles;
@@ -115,12 +106,9 @@ function openIncoming(path: string, open: NonNullable<SnapshotFiles['open']>, li
     throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
   }
   try {
-    const ramField = `${RAM_PATH}.${RAM_FIELD}`;
-    const { snapshot, deferred } = decodeSnapshotSource(file.source, { limits, defer: (at) => lazy && at === ramField });
-    const ram = snapshot.objects.get(RAM_PATH)?.fields[RAM_FIELD];
-    if (ram instanceof Uint8Array) offerRam(ram, deferred.get(ram) ?? null);
+    const { snapshot, ramPending } = decodeRestoreSource(file.source, { limits, lazy });
     // The file stays open while RAM chunks are still to load (closed when the process ends).
-    if (deferred.size === 0) file.close();
+    if (!ramPending) file.close();
     return snapshot;
   } catch (e) {
     file.close();
@@ -177,38 +165,6 @@ export function saveAt(machine: CliMachine, path: string, run: JsonObject, boot:
     throw new CliFailure(`cannot write snapshot '${path}': ${ioReason(e)}`);
   }
   deps.io.stderr(`godwit: saved ${path} (${encoded.totalLength} bytes) at instruction ${m.retired}\n`);
-}
-
-function demo(options: Options, deps: CliDeps): number {
-  const { io } = deps;
-  let config = readMachineConfig(options, io.readFile, deps.demoKernel.path, io.openDrive);
-  config = {
-    ...config,
-    kernel: { name: deps.demoKernel.name, data: config.kernel!.data },
-    kernelIrqchip: options.kernelIrqchip ?? DEMO_KERNEL_IRQCHIP,
-    // The demo guest is the interrupt-heavy SMP one: APIC timers, IPIs between two CPUs.
-    smp: options.smp > 1 ? options.smp : DEMO_SMP,
-    append: options.append ?? DEMO_APPEND,
-  };
-  const encoder = new TextEncoder();
-  const report = runDemo(
-    { config, stopAt: options.stopAt, maxInsns: options.maxInsns ?? DEMO_MAX_INSNS },
-    {
-      createMachine: (c, host) => snapshotMachineOf(deps.createMachine(c, host)),
-      now: deps.now ?? (() => performance.now()),
-      print: (line) => io.stdout.write(encoder.encode(`${line}\n`)),
-      log: (message) => io.stderr(`godwit: ${message}\n`),
-    },
-  );
-  if (options.savePath !== null && report.snapshot.length > 0) {
-    try {
-      snapshotFilesOf(deps).write(options.savePath, [report.snapshot]);
-    } catch (e) {
-      throw new CliFailure(`cannot write snapshot '${options.savePath}': ${ioReason(e)}`);
-    }
-    io.stdout.write(encoder.encode(`snapshot written to ${options.savePath}\n`));
-  }
-  return report.ok ? 0 : EXIT_FAILURE;
 }
 
 /**
@@ -271,7 +227,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
       io.stdout.write(new TextEncoder().encode(`godwit ${deps.version}\n`));
       return 0;
     }
-    if (options.command === 'demo') return demo(options, deps);
+    if (options.command === 'demo') return runDemoCommand(options, deps);
     if (needsSession(options)) {
       // Those need the host's event loop between slices of the run: machine/cli-session.ts.
       throw new ConfigError('-qmp, -S, -incoming defer, -icount rr= and socket serial ports need the interactive run (runCliSession)');

@@ -15,9 +15,12 @@ import { fileProgress } from './host/file-progress.ts';
 /** The package root: this file is machine/cli.ts in the sources and dist/godwit.js in the bundle. */
 const PACKAGE_ROOT = new URL('../', import.meta.url);
 
-/** The demo boots this guest (interrupts from the PIC, PIT and RTC); the name is relative to the package. */
-export const DEMO_KERNEL_NAME = 'test/guests/bin/irqbench.elf';
-export const DEMO_KERNEL = fileURLToPath(new URL(DEMO_KERNEL_NAME, PACKAGE_ROOT));
+/** The demo boots the bundled Linux guest; the names are relative to the package. */
+const DEMO_KERNEL_NAME = 'test/guests/linux/bzImage';
+const DEMO_INITRD_NAME = 'test/guests/linux/initramfs.cpio';
+/** The Linux tests' command line (test/guests/linux/README.md: lpj= and no_timer_check skip two calibrations). */
+const DEMO_APPEND = 'console=ttyS0 lpj=10000000 no_timer_check';
+const inPackage = (name: string) => fileURLToPath(new URL(name, PACKAGE_ROOT));
 
 function packageVersion(): string {
   try {
@@ -34,7 +37,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     host: nodeInteractiveHost(),
     io: nodeIo(),
     createMachine: (config, host) => new Machine(config, host),
-    demoKernel: { path: DEMO_KERNEL, name: DEMO_KERNEL_NAME },
+    demoGuest: {
+      kernel: { path: inPackage(DEMO_KERNEL_NAME), name: DEMO_KERNEL_NAME },
+      initrd: { path: inPackage(DEMO_INITRD_NAME), name: DEMO_INITRD_NAME },
+      append: DEMO_APPEND,
+    },
     version: packageVersion(),
     snapshotFiles: {
       read: (path, options) => readSnapshotFile(path, options, fileProgress('reading', path)),

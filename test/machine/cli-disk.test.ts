@@ -36,7 +36,7 @@ function godwit(...argv: string[]): { status: number; stdout: string; stderr: st
       openDrive: openDriveFile,
     },
     createMachine: (config, host) => new Machine(config, host),
-    demoKernel: { path: 'x', name: 'x' },
+    demoGuest: { kernel: { path: 'x', name: 'x' }, initrd: null, append: '' },
     version: 'test',
     snapshotFiles: { read: readSnapshotFile, write: (path, chunks) => writeFileAtomic(path, chunks) },
   };

@@ -62,7 +62,7 @@ function harness(
   };
   const deps: CliDeps = {
     io,
-    demoKernel: { path: 'demo.elf', name: 'guests/demo.elf' },
+    demoGuest: { kernel: { path: 'demo.elf', name: 'guests/demo.elf' }, initrd: null, append: '' },
     version: '9.9.9',
     createMachine(config, host): RunnableMachine {
       configs.push(config);

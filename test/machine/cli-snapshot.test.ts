@@ -55,7 +55,7 @@ function godwit(...argv: string[]): Run {
       machines++;
       return new Machine(config, host);
     },
-    demoKernel: { path: GUEST, name: GUEST },
+    demoGuest: { kernel: { path: GUEST, name: GUEST }, initrd: null, append: '' },
     version: 'test',
     snapshotFiles: { read: readSnapshotFile, write: (path, chunks) => writeFileAtomic(path, chunks) },
     now: () => 0,
@@ -342,16 +342,18 @@ describe('godwit snapshot', () => {
 });
 
 describe('godwit demo', () => {
-  it('restores under every kernel-irqchip setting and reports a match', () => {
-    const r = godwit('demo', '-m', '16', '--save', at('demo.gw'));
+  it('restores across kernel-irqchip and disk shape and reports a match (test/machine/demo.test.ts: with Linux)', () => {
+    const r = godwit('demo', '-m', '16', '-serial', 'none', '--save', at('demo.gw'));
     expect(r.stderr).toEqual([]);
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe(`godwit demo: ${GUEST}, 16 MiB, 2 CPU(s), source kernel-irqchip=on`);
-    expect(r.stdout).toMatch(/\nkernel-irqchip=on \(same\) +none +[\d.]+ +match\n/);
-    expect(r.stdout).toMatch(/\nkernel-irqchip=split +\S.*match\n/);
-    expect(r.stdout).toMatch(/\nkernel-irqchip=off +kvm-apic->apic.*match\n/);
-    expect(r.stdout).toContain('all 3 restored runs match the uninterrupted one');
+    expect(lines[0]).toBe(`godwit demo: ${GUEST}, a 1 MiB virtio-blk disk under a snapshot=on overlay, 16 MiB, 2 CPU(s), source kernel-irqchip=on, combined virtio-blk-pci`);
+    expect(r.stdout).not.toContain('--- guest console');
+    expect(r.stdout).toMatch(/\nkernel-irqchip=on, combined virtio-blk-pci \(same\) +none +[\d.]+ +match\n/);
+    expect(r.stdout).toMatch(/\nkernel-irqchip=split, combined virtio-blk-pci +\S.*match\n/);
+    expect(r.stdout).toMatch(/\nkernel-irqchip=off, combined virtio-blk-pci +kvm-apic->apic.*match\n/);
+    expect(r.stdout).toMatch(/\nkernel-irqchip=on, virtio-pci \+ virtio-blk +virtio-blk-pci->virtio-pci\+virtio-blk +[\d.]+ +match\n/);
+    expect(r.stdout).toContain('all 5 restored runs match the uninterrupted one');
     expect(godwit('snapshot', 'verify', at('demo.gw')).status).toBe(0);
   });
 });
