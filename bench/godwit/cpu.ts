@@ -38,6 +38,21 @@ function runToExit(config: MachineConfig, maxInsns: number): GuestRun {
 
 export type GuestName = 'bench' | 'irqbench' | 'linux';
 
+/**
+ * Instructions from reset until the Linux guest's console holds `line` (a complete line), found by
+ * running in steps of `step` instructions: the figure is exact to within one step.
+ */
+export function linuxInstructionsToLine(kernelIrqchip: KernelIrqchip, line: string, step = 10_000): number {
+  const bytes: number[] = [];
+  const m = new Machine(guestConfig('linux', kernelIrqchip, 0), { serialOut: (b) => void bytes.push(b), log() {} });
+  const wanted = `${line}\r\n`;
+  for (let k = step; ; k += step) {
+    const r = m.run({ maxInsns: k });
+    if (Buffer.from(bytes).toString('latin1').includes(wanted)) return m.retired;
+    if (r.reason !== 'max-insns') throw new Error(`Linux ended before '${line}': ${r.message}`);
+  }
+}
+
 export function guestConfig(guest: GuestName, kernelIrqchip: KernelIrqchip, rounds: number): MachineConfig {
   if (guest === 'bench') {
     return defaultMachineConfig({ kernel: { name: 'bench.elf', data: new Uint8Array(readFileSync(BENCH_ELF)) }, append: `rounds=${rounds}`, kernelIrqchip });
