@@ -22,7 +22,8 @@
  *
  * Command line (defaults): mode=modern|legacy (modern) irq=msix|intx (msix) depth=N (16, at most
  * 32) ops=N (64) seqmib=N (1) fill=N (0) span=MiB (the whole disk) seed=N (1)
- * phases=a,b,... (randread,randwrite,seqread,seqwrite). Buffers come from the RAM above the image,
+ * phases=a,b,... (randread,randwrite,seqread,seqwrite) idle=0|1 (0: exit at the end; 1: stay
+ * halted after the `diskbench done` line, for a host to save the machine). Buffers come from the RAM above the image,
  * so the sequential depth is cut to what fits (a 4 MiB machine gets 2 requests of 1 MiB).
  */
 // qemu-skip: needs a disk image and -device virtio-blk-pci (bench/sections/disk.ts runs it under QEMU)
@@ -347,6 +348,7 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	uint32_t seqmib = cmdline_uint(magic, mbi, "seqmib", 1);
 	uint32_t fill = cmdline_uint(magic, mbi, "fill", 0);
 	uint32_t span = cmdline_uint(magic, mbi, "span", 0);
+	uint32_t idle = cmdline_uint(magic, mbi, "idle", 0);
 	rng = cmdline_uint(magic, mbi, "seed", 1);
 	if (rng == 0)
 		rng = 1;
@@ -405,5 +407,10 @@ int main(unsigned magic, struct multiboot_info *mbi)
 	}
 	vp_set_status(&vp, 0);
 	printf("diskbench done: %u failure(s)\n", failures);
+	/* idle=1: stay (halted, woken by the alarm) for the host to save the machine. */
+	while (idle) {
+		lapic_write(LAPIC_TMICT, ALARM_TICKS);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
 	return failures ? 1 : 0;
 }
