@@ -87,7 +87,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const seabios = ensureSeabios(log);
   const v86Found = seabios.ok ? ensureV86(process.cwd(), log) : seabios;
   const v86 = v86Found.ok ? v86Env(v86Found) : v86Found;
-  const steps = 2 + args.sizes.length * 2 * 5 + 1 + 4 + 1 + 3 + diskSteps(args.quick);
+  const steps = 2 + args.sizes.length * 2 * 5 + 1 + 4 + 1 + 3 + diskSteps(args.quick, args.runs);
   const dir = mkdtempSync(join(tmpdir(), 'godwit-bench-'));
   const s: Suite = { options: args, dir, qemu, v86, drive: hasDriveOption(help), figures: [], progress: new Progress('bench', steps), log };
   try {

@@ -9,8 +9,7 @@
  * Each phase's host time is taken between its begin and end lines by the machine's serial output
  * callback (bench/godwit/disk-phases.ts).
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { openSync, closeSync, ftruncateSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig, type MachineConfig } from '../../machine/machine-config.ts';
 import { defaultDeviceSpecs, type DeviceSpec } from '../../machine/device-spec.ts';

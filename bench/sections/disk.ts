@@ -19,14 +19,14 @@
 import { join, resolve } from 'node:path';
 import type { Figure } from '../lib/figures.ts';
 import { formatValue } from '../lib/figures.ts';
-import { median } from '../lib/measure.ts';
+import { median, reason } from '../lib/measure.ts';
 import { closeDrives, diskMachineConfig, openDrive, runDiskbench, SHAPES, sparseImage, DISKBENCH, type DiskShape } from '../godwit/disk.ts';
 import type { DiskPhase } from '../godwit/disk-phases.ts';
 import { LOAD_PHASES, SAVE_PHASES, saveLoad } from '../godwit/save-load.ts';
-import { OverlayBackend } from '../../src/block/overlay-backend.ts';
+import type { OverlayBackend } from '../../src/block/overlay-backend.ts';
 import { physicalLimit } from '../refs/physical.ts';
 import { qemuDiskbench } from '../refs/qemu-disk.ts';
-import { attempt, needs, refValue, type Attempt, type Suite } from './context.ts';
+import { attempt, refValue, type Attempt, type Suite } from './context.ts';
 
 const GROUP = 'virtio-blk disk';
 const MB = 1e6;
@@ -68,20 +68,50 @@ function summarize(runs: readonly DiskPhase[][]): Map<string, PhaseFigures> {
   return out;
 }
 
-function godwitThroughput(s: Suite, shape: DiskShape, p: DiskPlan, image: string): Map<string, PhaseFigures> {
-  const runs: DiskPhase[][] = [];
-  // A warm-up run first, even when quick: it compiles the guest's hot blocks, and the first
-  // sequential write allocates the sparse image's blocks, which no later run (or QEMU) pays for.
-  for (let i = 0; i <= p.runs; i++) {
-    const config = diskMachineConfig(image, shape, diskAppend(p), p.ramMiB);
-    try {
-      const r = runDiskbench(config);
-      if (i > 0) runs.push(r.phases);
-    } finally {
-      closeDrives(config);
-    }
+/** One godwit run of the guest on `image` in one shape: its phases. */
+function godwitRun(shape: DiskShape, p: DiskPlan, image: string): DiskPhase[] {
+  const config = diskMachineConfig(image, shape, diskAppend(p), p.ramMiB);
+  try {
+    return runDiskbench(config).phases;
+  } finally {
+    closeDrives(config);
   }
-  return summarize(runs);
+}
+
+type Series = { runs: DiskPhase[][]; why: string | null };
+
+function result(series: Series): Attempt<Map<string, PhaseFigures>> {
+  if (series.why !== null) return { ok: false, why: series.why };
+  try {
+    return { ok: true, value: summarize(series.runs) };
+  } catch (e) {
+    return { ok: false, why: reason(e) };
+  }
+}
+
+/**
+ * A warm-up round, then `runs` rounds; each round runs godwit in each shape, then QEMU once, so
+ * that the machine's load changes fall on all of them alike. The warm-up also makes the first
+ * sequential write allocate the sparse image's blocks, which no timed run (nor QEMU) then pays for.
+ */
+async function throughput(s: Suite, p: DiskPlan, image: string): Promise<{ godwit: Map<DiskShape, Series>; qemu: Series }> {
+  const godwit = new Map<DiskShape, Series>(SHAPES.map((shape) => [shape, { runs: [], why: null }]));
+  const qemu: Series = { runs: [], why: s.qemu.ok ? null : s.qemu.why };
+  for (let i = 0; i <= p.runs; i++) {
+    s.progress.step(i === 0 ? 'disk throughput: warm-up' : `disk throughput: round ${i} of ${p.runs}`);
+    for (const shape of SHAPES) {
+      const series = godwit.get(shape)!;
+      if (series.why !== null) continue;
+      const a = await attempt(() => godwitRun(shape, p, image));
+      if (!a.ok) series.why = a.why;
+      else if (i > 0) series.runs.push(a.value);
+    }
+    if (i === 0 || qemu.why !== null) continue;
+    const q = await attempt(() => qemuDiskbench(resolve(DISKBENCH), image, diskAppend(p), p.ramMiB));
+    if (q.ok) qemu.runs.push(q.value);
+    else qemu.why = q.why;
+  }
+  return { godwit, qemu };
 }
 
 const ROWS: { phase: string; what: string; unit: 'IOPS' | 'MB/s' }[] = [
@@ -100,20 +130,11 @@ function rate(f: PhaseFigures, unit: 'IOPS' | 'MB/s', ms: number): number {
 export async function diskFigures(s: Suite): Promise<void> {
   const p = diskPlan(s.options.quick, s.options.runs);
   const image = sparseImage(join(s.dir, 'diskbench.img'), p.imageMiB);
-  const results = new Map<DiskShape, Attempt<Map<string, PhaseFigures>>>();
-  for (const shape of SHAPES) {
-    s.progress.step(`disk throughput: godwit ${shape}`);
-    results.set(shape, await attempt(() => godwitThroughput(s, shape, p, image)));
-  }
-  s.progress.step('disk throughput: QEMU');
-  const qemu = await needs(s.qemu, async () => {
-    const runs: DiskPhase[][] = [];
-    for (let i = 0; i < p.runs; i++) runs.push(await qemuDiskbench(resolve(DISKBENCH), image, diskAppend(p), p.ramMiB));
-    return summarize(runs);
-  });
+  const measured = await throughput(s, p, image);
+  const qemu = result(measured.qemu);
   const note = `diskbench.elf, ${p.imageMiB} MiB sparse raw image, depth ${DEPTH}, modern virtio-blk with MSI-X; ${p.randomOps} random requests, ${p.seqMiB} MiB per sequential phase; host wall time between the phase's serial lines; virtual time: the guest's TSC (virtual ns) for the same phase, from the latency model`;
   for (const shape of SHAPES) {
-    const g = results.get(shape)!;
+    const g = result(measured.godwit.get(shape)!);
     const device = shape === 'combined' ? 'virtio-blk-pci' : 'virtio-pci + virtio-blk';
     for (const row of ROWS) {
       const refs: Record<string, number | null> = {};
@@ -136,8 +157,8 @@ export async function diskFigures(s: Suite): Promise<void> {
 }
 
 /** Progress steps of the two disk sections. */
-export function diskSteps(quick: boolean): number {
-  return SHAPES.length + 1 + overlaySizes(quick).length;
+export function diskSteps(quick: boolean, runs: number): number {
+  return runs + 1 + overlaySizes(quick).length;
 }
 
 /** Overlay sizes (MiB) of the save/load figures. */
