@@ -15,16 +15,18 @@
  * size). A 1 MiB request is split into as few 4 KiB-multiple segments as seg_max allows.
  *
  * Data: each written sector starts with its sector number (32 bits) and 'GDWT'; the rest of it is
- * what the buffer held (stamping two words keeps the guest's share of the work small). A read checks the first word of every sector: its own sector number (the
- * virtioblk test disk's pattern starts the same way), or, for a sector never written on a fresh
- * sparse image, zeros (counted as `blank`). Anything else is a failure, as is a status other than
- * OK, and ends the run with exit status 1.
+ * what the buffer held (stamping two words keeps the guest's share of the work small). A read
+ * checks the first word of every sector: its own sector number (the virtioblk test disk's pattern
+ * starts the same way), or, for a sector never written on a fresh sparse image, zeros (counted as
+ * `blank`). Anything else is a failure, as is a status other than OK: the first few are printed,
+ * and the run ends with exit(1) after the last phase.
  *
  * Command line (defaults): mode=modern|legacy (modern) irq=msix|intx (msix) depth=N (16, at most
  * 32) ops=N (64) seqmib=N (1) fill=N (0) span=MiB (the whole disk) seed=N (1)
  * phases=a,b,... (randread,randwrite,seqread,seqwrite) idle=0|1 (0: exit at the end; 1: stay
- * halted after the `diskbench done` line, for a host to save the machine). Buffers come from the RAM above the image,
- * so the sequential depth is cut to what fits (a 4 MiB machine gets 2 requests of 1 MiB).
+ * halted after the `diskbench done` line, for a host to save the machine). Buffers come from the
+ * RAM above the image, so the sequential depth is cut to what fits (a 4 MiB machine gets 2
+ * requests of 1 MiB).
  */
 // qemu-skip: needs a disk image and -device virtio-blk-pci (bench/sections/disk.ts runs it under QEMU)
 #include "sys.h"
