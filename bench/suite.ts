@@ -24,6 +24,7 @@ import { godwitHelp, hasDriveOption } from './godwit/cli.ts';
 import { v86ChildScript, type V86Env } from './refs/v86.ts';
 import { deviceStateFigures, filterFigures, incomingGoal, MOSTLY_ZERO_FILL, ramFigures } from './sections/snapshot.ts';
 import { integerFigures, irqFigures, linuxFigures } from './sections/cpu.ts';
+import { diskFigures, diskSteps, overlayFigures } from './sections/disk.ts';
 import type { Suite, SuiteOptions } from './sections/context.ts';
 
 const USAGE = 'usage: npm run bench [-- --quick] [--json PATH] [--runs N] [--sizes 128,1024] [--readme]';
@@ -86,7 +87,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const seabios = ensureSeabios(log);
   const v86Found = seabios.ok ? ensureV86(process.cwd(), log) : seabios;
   const v86 = v86Found.ok ? v86Env(v86Found) : v86Found;
-  const steps = 2 + args.sizes.length * 2 * 5 + 1 + 4 + 1 + 3;
+  const steps = 2 + args.sizes.length * 2 * 5 + 1 + 4 + 1 + 3 + diskSteps(args.quick, args.runs);
   const dir = mkdtempSync(join(tmpdir(), 'godwit-bench-'));
   const s: Suite = { options: args, dir, qemu, v86, drive: hasDriveOption(help), figures: [], progress: new Progress('bench', steps), log };
   try {
@@ -99,6 +100,8 @@ async function main(argv: readonly string[]): Promise<void> {
     await integerFigures(s);
     irqFigures(s);
     await linuxFigures(s);
+    await diskFigures(s);
+    await overlayFigures(s);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

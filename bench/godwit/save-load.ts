@@ -85,11 +85,23 @@ function emptyTimes(): Record<Phase, number[]> {
   return { visit: [], encode: [], write: [], read: [], decode: [], prepare: [], load: [] };
 }
 
+export interface SaveLoadOptions {
+  /** The destination's configuration (default: the source's without a kernel). */
+  destConfig?: MachineConfig;
+  /**
+   * Load as `-incoming` does by default: RAM left in the file, loaded chunk by chunk on demand
+   * (the load figure then ends before any RAM is read; the check afterwards loads the rest).
+   */
+  lazy?: boolean;
+  /** Called with each loaded machine after the RAM check (e.g. to compare a disk overlay). */
+  check?: (dest: Machine) => void;
+}
+
 /** Save `source` to `dir/name.gw` and load it into a fresh machine, `runs` times after a warm-up (unless `warmUp` is false). */
-export function saveLoad(source: Machine, dir: string, name: string, runs: number, warmUp = true, onRun: () => void = () => {}): SaveLoadResult {
+export function saveLoad(source: Machine, dir: string, name: string, runs: number, warmUp = true, onRun: () => void = () => {}, options: SaveLoadOptions = {}): SaveLoadResult {
   const file = join(dir, `${name}.gw`);
   const sourceHash = hash64(source.board.mem.u8);
-  const destConfig: MachineConfig = { ...source.config, kernel: null };
+  const destConfig: MachineConfig = options.destConfig ?? { ...source.config, kernel: null };
   const registry = defaultFilterRegistry();
   const times = emptyTimes();
   const save: number[] = [];
@@ -108,10 +120,10 @@ export function saveLoad(source: Machine, dir: string, name: string, runs: numbe
     const dest = new Machine(destConfig, QUIET);
     const l0 = performance.now();
     const opened = timed(t.read, () => openSnapshotFile(file));
-    const decoded = timed(t.decode, () => decodeSnapshotSource(opened.source).snapshot);
-    opened.close();
+    const ramField = `${RAM_PATH}.${RAM_FIELD}`;
+    const { snapshot: decoded, deferred } = timed(t.decode, () => decodeSnapshotSource(opened.source, { defer: (at) => options.lazy === true && at === ramField }));
     const ram = decoded.objects.get(RAM_PATH)?.fields[RAM_FIELD];
-    if (ram instanceof Uint8Array) offerRam(ram, null);
+    if (ram instanceof Uint8Array) offerRam(ram, deferred.get(ram) ?? null);
     const { state } = timed(t.prepare, () => prepareMachineRestore(dest, decoded, registry));
     timed(t.load, () => dest.restoreState(state));
     const l1 = performance.now();
@@ -119,8 +131,11 @@ export function saveLoad(source: Machine, dir: string, name: string, runs: numbe
       save.push(s1 - s0);
       load.push(l1 - l0);
     }
+    dest.board.mem.materializeAll();
+    opened.close();
     const got = hash64(dest.board.mem.u8);
     if (got !== sourceHash) throw new Error(`${name}: RAM hash after load ${got} != ${sourceHash}`);
+    options.check?.(dest);
     onRun();
   }
   const phases = {} as Record<Phase, number>;

@@ -7,6 +7,10 @@
  * 4 KiB is partial, and its bytes past the end are zero and never read. Zeroing whole blocks
  * records them as zero blocks without allocating (one shared zero block, copied before it is
  * written). Discard keeps the bytes (the BlockBackend contract).
+ *
+ * A restore from a snapshot adopts the loaded bytes as they are (adoptBlocks: no copy, which for a
+ * 256 MiB overlay is most of the load): such a block is borrowed and, like the zero block, copied
+ * before its first write, so the snapshot's bytes are never changed.
  */
 import { type BlockBackend, checkRange, checkWritable } from './block-backend.ts';
 import { StateError } from '../util/errors.ts';
@@ -35,6 +39,8 @@ export class OverlayBackend implements BlockBackend {
   readonly blockCount: number;
   flushes = 0;
   private readonly blocks = new Map<number, Uint8Array>();
+  /** Blocks whose bytes are borrowed (adoptBlocks): copied before they are written. */
+  private readonly borrowed = new Set<number>();
 
   constructor(base: BlockBackend, options: OverlayBackendOptions = {}) {
     this.base = base;
@@ -96,8 +102,10 @@ export class OverlayBackend implements BlockBackend {
       const within = pos - index * OVERLAY_BLOCK_SIZE;
       const n = Math.min(OVERLAY_BLOCK_SIZE - within, length - done);
       // A whole block, or the partial last block from its start to the end of the disk.
-      if (within === 0 && (n === OVERLAY_BLOCK_SIZE || pos + n === this.size)) this.blocks.set(index, ZERO_BLOCK);
-      else this.writableBlock(index, false).fill(0, within, within + n);
+      if (within === 0 && (n === OVERLAY_BLOCK_SIZE || pos + n === this.size)) {
+        this.blocks.set(index, ZERO_BLOCK);
+        this.borrowed.delete(index);
+      } else this.writableBlock(index, false).fill(0, within, within + n);
       done += n;
     }
   }
@@ -114,6 +122,42 @@ export class OverlayBackend implements BlockBackend {
    * overlay is left as it was.
    */
   restoreBlocks(blocks: readonly OverlayBlock[]): void {
+    this.checkBlocks(blocks);
+    this.clear();
+    for (const b of blocks) {
+      const data = new Uint8Array(OVERLAY_BLOCK_SIZE);
+      data.set(b.data);
+      this.blocks.set(b.index, this.zeroTail(b.index, data));
+    }
+  }
+
+  /**
+   * restoreBlocks without copying: the overlay keeps the given bytes (views of a loaded snapshot)
+   * and copies a block only before writing it, so the bytes themselves are never written. The
+   * caller must not write them either (they stay shared with whatever else holds them).
+   */
+  adoptBlocks(blocks: readonly OverlayBlock[]): void {
+    this.checkBlocks(blocks);
+    this.clear();
+    for (const b of blocks) {
+      if (this.size - b.index * OVERLAY_BLOCK_SIZE < OVERLAY_BLOCK_SIZE) {
+        // The partial last block gets its tail zeroed: a copy of its own.
+        this.blocks.set(b.index, this.zeroTail(b.index, b.data.slice()));
+      } else {
+        this.blocks.set(b.index, b.data);
+        this.borrowed.add(b.index);
+      }
+    }
+  }
+
+  /** Drop every overlay block: the disk reads as its base again. */
+  clear(): void {
+    this.blocks.clear();
+    this.borrowed.clear();
+  }
+
+  /** Untrusted restore input: an index outside the disk, a repeat or a wrong length is a StateError. */
+  private checkBlocks(blocks: readonly OverlayBlock[]): void {
     const seen = new Set<number>();
     for (const b of blocks) {
       if (!Number.isSafeInteger(b.index) || b.index < 0 || b.index >= this.blockCount) {
@@ -125,28 +169,28 @@ export class OverlayBackend implements BlockBackend {
       }
       seen.add(b.index);
     }
-    this.blocks.clear();
-    for (const b of blocks) {
-      const data = new Uint8Array(OVERLAY_BLOCK_SIZE);
-      data.set(b.data);
-      // Bytes past the end of the disk in a partial last block stay zero.
-      const end = this.size - b.index * OVERLAY_BLOCK_SIZE;
-      if (end < OVERLAY_BLOCK_SIZE) data.fill(0, end);
-      this.blocks.set(b.index, data);
-    }
   }
 
-  /** Drop every overlay block: the disk reads as its base again. */
-  clear(): void {
-    this.blocks.clear();
+  /** Bytes past the end of the disk in a partial last block stay zero. */
+  private zeroTail(index: number, data: Uint8Array): Uint8Array {
+    const end = this.size - index * OVERLAY_BLOCK_SIZE;
+    if (end < OVERLAY_BLOCK_SIZE) data.fill(0, end);
+    return data;
   }
 
-  /** The overlay block `index`, created from the base (unless it will be overwritten whole). */
+  /**
+   * The overlay block `index`, ready to be written: created from the base (unless it will be
+   * overwritten whole), or copied when it is the zero block or borrowed.
+   */
   private writableBlock(index: number, whole: boolean): Uint8Array {
     const existing = this.blocks.get(index);
-    if (existing !== undefined && existing !== ZERO_BLOCK) return existing;
+    const borrowed = existing !== undefined && this.borrowed.has(index);
+    if (existing !== undefined && existing !== ZERO_BLOCK && !borrowed) return existing;
     const block = new Uint8Array(OVERLAY_BLOCK_SIZE);
-    if (existing === undefined && !whole) {
+    if (borrowed) {
+      if (!whole) block.set(existing);
+      this.borrowed.delete(index);
+    } else if (existing === undefined && !whole) {
       const start = index * OVERLAY_BLOCK_SIZE;
       this.base.read(start, block.subarray(0, Math.min(OVERLAY_BLOCK_SIZE, this.size - start)));
     }

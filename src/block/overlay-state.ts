@@ -6,8 +6,9 @@
  * Fields: `blocks`, the indices of the overlay's 4 KiB blocks as little-endian u32s in ascending
  * order; `data`, their bytes in the same order (4 KiB each; the bytes past the end of a partial last
  * block are zero). Both are `varbytes` and travel as blobs. A load only checks and keeps the blocks;
- * post-load puts them in the overlay (OverlayBackend.restoreBlocks refuses bad indices, repeats and
- * lengths), so a restore that fails before its post-load leaves the disk as it was.
+ * post-load puts them in the overlay (OverlayBackend.adoptBlocks refuses bad indices, repeats and
+ * lengths, and keeps the loaded bytes without copying them), so a restore that fails before its
+ * post-load leaves the disk as it was.
  */
 import { PRIORITY_DEFAULT, type StateObject } from '../qom/object.ts';
 import { StateError } from '../util/errors.ts';
@@ -54,10 +55,13 @@ export class OverlayState implements StateObject {
     this.loaded = out;
   }
 
-  /** The loaded blocks become the overlay. */
+  /**
+   * The loaded blocks become the overlay, without a copy (adoptBlocks: a block is copied only
+   * before the guest writes it), so the snapshot's bytes stay as they were loaded.
+   */
   postLoad(): void {
     if (this.loaded === null) return;
-    this.overlay.restoreBlocks(this.loaded);
+    this.overlay.adoptBlocks(this.loaded);
     this.loaded = null;
   }
 

@@ -105,6 +105,63 @@ describe('OverlayBackend', () => {
     expect(firstDifference(all(fresh), all(base))).toBe(-1);
   });
 
+  it('adopted blocks are used in place and copied before a write: the adopted bytes never change', () => {
+    const { overlay, base } = pair(6 * B + 512);
+    overlay.write(100, pattern(3 * B, 5));
+    overlay.writeZeroes(5 * B, B + 512);
+    const expected = all(overlay);
+    // The blocks as a snapshot holds them: one byte string, each block a view of it.
+    const saved = overlay.writtenBlocks();
+    const bytes = new Uint8Array(saved.length * B);
+    saved.forEach((b, i) => bytes.set(b.data, i * B));
+    const untouched = bytes.slice();
+    const blocks = saved.map((b, i) => ({ index: b.index, data: bytes.subarray(i * B, (i + 1) * B) }));
+    const a = new OverlayBackend(base);
+    const b = new OverlayBackend(base);
+    a.adoptBlocks(blocks);
+    b.adoptBlocks(blocks);
+    expect(firstDifference(all(a), expected)).toBe(-1);
+    // No copy: the whole blocks are the snapshot's bytes (the partial last one is a copy of its own).
+    const held = a.writtenBlocks();
+    expect(held.filter((x) => x.data.buffer === bytes.buffer).map((x) => x.index)).toEqual([0, 1, 2, 3, 5]);
+    // Writes of every kind into adopted blocks: partial, whole, zeroing, at the partial last block.
+    a.write(B + 7, Uint8Array.of(1, 2, 3));
+    a.write(2 * B, pattern(B, 9));
+    a.writeZeroes(3 * B, B);
+    a.write(3 * B + 5, Uint8Array.of(4));
+    a.write(6 * B + 3, Uint8Array.of(5));
+    a.writeZeroes(0, 100);
+    expect(firstDifference(bytes, untouched)).toBe(-1);
+    expect(firstDifference(all(b), expected)).toBe(-1);
+    const flat = expected.slice();
+    flat.set([1, 2, 3], B + 7);
+    flat.set(pattern(B, 9), 2 * B);
+    flat.fill(0, 3 * B, 4 * B);
+    flat[3 * B + 5] = 4;
+    flat[6 * B + 3] = 5;
+    flat.fill(0, 0, 100);
+    expect(firstDifference(all(a), flat)).toBe(-1);
+    // A block written after the adoption is the overlay's own: written again in place.
+    const own = a.writtenBlocks().find((x) => x.index === 1)!.data;
+    a.write(B, Uint8Array.of(9));
+    expect(a.writtenBlocks().find((x) => x.index === 1)!.data).toBe(own);
+    expect(own[0]).toBe(9);
+  });
+
+  it('refuses bad adopt input and keeps its blocks', () => {
+    const { overlay } = pair(2 * B);
+    overlay.write(0, Uint8Array.of(1));
+    const before = all(overlay);
+    let err: unknown = null;
+    try {
+      overlay.adoptBlocks([{ index: 0, data: new Uint8Array(B) }, { index: 0, data: new Uint8Array(B) }]);
+    } catch (e) {
+      err = e;
+    }
+    expect(isStateError(err)).toBe(true);
+    expect(firstDifference(all(overlay), before)).toBe(-1);
+  });
+
   it('refuses bad restore input and keeps its blocks', () => {
     const { overlay } = pair(2 * B);
     overlay.write(0, Uint8Array.of(1));

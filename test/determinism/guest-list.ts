@@ -1,7 +1,8 @@
 /**
  * The guests the determinism tests run: every committed guest of test/guests (with the CPU count its
  * source asks for), the timing-sensitive ones with `verbose=1` so that their virtual-time figures
- * are part of the compared output, and workloads cut to a size the suite can afford.
+ * are part of the compared output, and workloads cut to a size the suite can afford. The disk
+ * benchmark guest runs on the virtioblk test disk (1 MiB in memory), in both shapes.
  */
 import { readdirSync } from 'node:fs';
 import { GUEST_DIR, guestCpus } from '../guests/run-guest.ts';
@@ -14,6 +15,12 @@ const APPEND: Record<string, string> = {
   pitstorm: 'verbose=1',
   timerslice: 'verbose=1',
   chipfuzz: 'seed=7 rounds=1500 verbose=1',
+  diskbench: 'ops=32',
+};
+
+/** Guests that drive a disk: the virtioblk test disk in one shape (harness.ts GuestSpec.disk). */
+const DISK: Record<string, GuestSpec['disk']> = {
+  diskbench: { config: 'modern-msix', shape: 'split' },
 };
 
 /** More than one configuration of the same image. */
@@ -21,6 +28,7 @@ const EXTRA: GuestSpec[] = [
   { name: 'pitstorm', smp: 1, append: 'ioapic=1 verbose=1' },
   { name: 'chipfuzz', smp: 1, append: 'seed=11 rounds=1500 wild=1 verbose=1' },
   { name: 'chipfuzz', smp: 2, append: 'seed=12 rounds=1000 wild=1 verbose=1' },
+  { name: 'diskbench', smp: 1, append: 'mode=legacy irq=intx ops=16 depth=4', disk: { config: 'legacy-intx', shape: 'combined' } },
 ];
 
 /**
@@ -44,7 +52,8 @@ export function allGuests(): GuestSpec[] {
   const out: GuestSpec[] = names.map((name) => {
     const spec: GuestSpec = { name, smp: guestCpus(name) };
     const append = APPEND[name];
-    return append === undefined ? spec : { ...spec, append };
+    const disk = DISK[name];
+    return { ...spec, ...(append === undefined ? {} : { append }), ...(disk === undefined ? {} : { disk }) };
   });
   return [...out, ...EXTRA];
 }

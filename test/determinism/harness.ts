@@ -111,12 +111,11 @@ function canonicalFlavourOf(g: GuestSpec): Machine {
   const key = `${g.name}/${g.smp}/${g.ramMiB ?? 4}/${g.disk?.config ?? ''}`;
   let m = canonicalMachines.get(key);
   if (m === undefined) {
-    // One shape for every disk (combined): machines of either shape compare field by field.
-    // Nor does its disk's identity matter: only the states are compared (the guest may have written
-    // the disk, as Linux does).
+    // One shape for every disk (combined): machines of either shape compare field by field. The
+    // disk's identity is not checked: this machine only converts states, and a guest that writes
+    // its disk (diskbench) leaves one that no longer matches the fresh image.
     const config = configOf(g, 'on', undefined, 'combined');
-    const drives = config.drives.map((d) => ({ ...d, checkIdentity: false }));
-    m = new Machine({ ...config, drives }, { serialOut: () => {}, log: () => {} });
+    m = new Machine({ ...config, drives: config.drives.map((d) => ({ ...d, checkIdentity: false })) }, { serialOut: () => {}, log: () => {} });
     canonicalMachines.set(key, m);
   }
   return m;
