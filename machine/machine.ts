@@ -105,6 +105,9 @@ export class Machine implements RunnableMachine {
     const sched = new Scheduler(board);
     sched.current = state.run.schedulerCpu;
     sched.left = state.run.schedulerLeft;
+    // The dirty log starts here: loading RAM marked nothing, and what the guest writes from now on is
+    // what a diff against the restored snapshot holds.
+    board.mem.startDirtyLog();
     this.boardRef = board;
     this.sched = sched;
     this.exit = null;
@@ -115,6 +118,16 @@ export class Machine implements RunnableMachine {
 
   get cpu() {
     return this.board.cpu;
+  }
+
+  /**
+   * The RAM pages written since the dirty log started (one byte per page, non-zero = written) and a
+   * new log from here (src/memory/physical-memory.ts): what a diff snapshot stores. The log starts
+   * with the machine and again at every restore (Firecracker's model: a diff holds what changed
+   * since the snapshot this run was restored from or last saved).
+   */
+  takeDirtyPages(): Uint8Array {
+    return this.boardRef.mem.takeDirtyPages();
   }
 
   /**
