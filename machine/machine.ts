@@ -97,6 +97,9 @@ export class Machine implements RunnableMachine {
    */
   restoreState(state: MachineState): void {
     const board = new PcBoard(this.config, this.host, this.events, offeredRam(state, this.config.ramBytes));
+    // The dirty log starts here: loading RAM marks nothing, and whatever is written from now on (a
+    // post-load step's DMA too) is what a diff against the restored snapshot holds.
+    board.mem.startDirtyLog();
     checkRunState(state.run, board.cpus.length);
     board.objects.loadAll(state.objects);
     board.clock.setNow(Number(state.run.virtualTimeNs));
@@ -105,9 +108,6 @@ export class Machine implements RunnableMachine {
     const sched = new Scheduler(board);
     sched.current = state.run.schedulerCpu;
     sched.left = state.run.schedulerLeft;
-    // The dirty log starts here: loading RAM marked nothing, and what the guest writes from now on is
-    // what a diff against the restored snapshot holds.
-    board.mem.startDirtyLog();
     this.boardRef = board;
     this.sched = sched;
     this.exit = null;

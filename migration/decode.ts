@@ -197,9 +197,16 @@ export function checkDiffBlobs(snapshot: Snapshot, diffPaths: readonly string[])
   }
 }
 
-/** Decodes and validates a whole snapshot. */
+/**
+ * Decodes and validates a whole snapshot. A diff snapshot is refused: its RAM is not whole without
+ * its base (decodeSnapshotChain follows the bases; decodeSnapshotFile shows the diff as it is).
+ */
 export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): Snapshot {
-  return decodeSnapshotFile(bytes, options).snapshot;
+  const { snapshot } = decodeSnapshotFile(bytes, options);
+  if (snapshot.base !== undefined) {
+    throw new SnapshotError('bad-base', 'document.base', `a diff snapshot of '${snapshot.base.path}': it is whole only read from its file, with its base`);
+  }
+  return snapshot;
 }
 
 /**
