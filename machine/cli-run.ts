@@ -18,7 +18,7 @@ import { withLimits } from '../migration/limits.ts';
 import { offerRam } from '../src/memory/ram-pager.ts';
 import { setBlockCacheEnabled } from '../src/cpu/block-cache.ts';
 import { RAM_FIELD, RAM_PATH } from './machine-state.ts';
-import { readSnapshotChain, recordedBasePath, rememberSourceId, snapshotIdAt, sourceIdOf } from './snapshot-chain.ts';
+import { joinPath, readSnapshotChain, recordedBasePath, rememberSourceId, snapshotIdAt, sourceIdOf } from './snapshot-chain.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
 import type { Snapshot, SnapshotBase } from '../migration/snapshot.ts';
 import { USAGE } from './cli-help.ts';
@@ -114,6 +114,7 @@ export function readIncoming(path: string, deps: CliDeps): Snapshot {
 export function diffBaseOf(options: Options, incoming: Snapshot | null, deps: CliDeps): SnapshotBase | null {
   const base = options.diffBase;
   if (base === null || options.savePath === null) return null;
+  if (joinPath('', base) === joinPath('', options.savePath)) throw new CliFailure(`--save '${options.savePath}' is its own --base: the diff would replace the snapshot it needs`);
   const restored = incoming === null ? null : sourceIdOf(incoming);
   if (restored === null) throw new CliFailure(`--base '${base}': this run was not restored from a snapshot file (-incoming file:PATH), so it has no base to be a diff against`);
   let id: string;

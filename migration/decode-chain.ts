@@ -69,7 +69,7 @@ export function decodeSnapshotChain(head: ChainFile, options: ChainOptions): Cha
   let base = first.snapshot.base;
   while (pending.size > 0 && base !== undefined) {
     if (chain.length > maxDepth) {
-      throw new SnapshotError('bad-base', `base of '${current.name}'`, `the chain from '${head.name}' is longer than ${maxDepth} files`);
+      throw new SnapshotError('bad-base', `base of '${current.name}'`, `the chain from '${head.name}' follows more than ${maxDepth} bases`);
     }
     let file: ChainFile;
     try {

@@ -166,6 +166,7 @@ describe('diff snapshots', () => {
     expect(failure(run(join(cut, 'd3.gw')))).toMatch(/base '.*cut\/d2\.gw' of '.*cut\/d3\.gw': .*(truncated|ends)/);
     truncateSync(join(cut, 'd3.gw'), 8192);
     expect(failure(run(join(cut, 'd3.gw')))).toMatch(/^godwit: -incoming '.*cut\/d3\.gw': .*the header declares/);
+    expect(failure([...run(at('d2.gw')), '--stop-at', '2900000', '--save', at('d2.gw'), '--base', at('./d2.gw')])).toMatch(/^godwit: --save '.*d2\.gw' is its own --base/);
     // --base must be the snapshot the run was restored from.
     expect(failure([...run(at('d2.gw')), '--stop-at', '2900000', '--save', at('x.gw'), '--base', at('d1.gw')])).toMatch(
       /^godwit: --base '.*d1\.gw' is not the snapshot this run was restored from/,

@@ -139,7 +139,7 @@ describe('diff snapshots', () => {
     const cycle = new Map(files);
     cycle.set('s0', files.get('d1')!);
     expect(chainError(cycle, 's0')).toMatch(/base of 's0': the chain is a cycle: 's0' -> 's0'/);
-    expect(chainError(files, 'd3', 2)).toMatch(/longer than 2 files/);
+    expect(chainError(files, 'd3', 2)).toMatch(/follows more than 2 bases/);
     // A truncated base.
     const cut = new Map(files);
     cut.set('d1', files.get('d1')!.subarray(0, files.get('d1')!.length - PAGE));
