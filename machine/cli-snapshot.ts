@@ -20,7 +20,8 @@ import { decodeSnapshotFile, type StoredBlob } from '../migration/decode.ts';
 import { DEFAULT_LIMITS } from '../migration/limits.ts';
 import { BLOB_CHUNKED_DIFF } from '../migration/header.ts';
 import { storedPageCount } from '../migration/sparse-blob.ts';
-import { basePathFrom, joinPath, readSnapshotChain, snapshotIdAt } from './snapshot-chain.ts';
+import { readSnapshotChain } from './snapshot-chain.ts';
+import { diffBaseLines, mergeChain } from './cli-snapshot-chain.ts';
 
 /** Blob encodings by number (migration/header.ts), as `snapshot inspect` names them. */
 const BLOB_ENCODING_NAMES: readonly string[] = ['raw', 'sparse', 'chunked', 'chunked diff'];
@@ -29,7 +30,7 @@ import { describeSnapshot, formatSnapshotSummary } from '../migration/inspect.ts
 import { diffSnapshots, formatSnapshotDiff } from '../migration/snapshot-diff.ts';
 import { exportSnapshotJson } from '../migration/json-export.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
-import type { JsonObject, Snapshot, SnapshotBase } from '../migration/snapshot.ts';
+import type { JsonObject, Snapshot } from '../migration/snapshot.ts';
 import { isSnapshotMismatchError } from '../migration/mismatch-error.ts';
 import type { CliDeps } from './cli-run.ts';
 import { parseCommandLine } from './config.ts';
@@ -179,19 +180,6 @@ function readChecked(deps: CliDeps, file: string, whole = true) {
   }
 }
 
-/** `snapshot inspect` of a diff: its base, whether that is found and is the one, the pages it holds. */
-function baseLines(deps: CliDeps, file: string, base: SnapshotBase, diffPages: number): string[] {
-  const where = basePathFrom(file, base.path);
-  let found: string;
-  try {
-    const id = snapshotIdAt(where, snapshotFilesOf(deps), DEFAULT_LIMITS);
-    found = id === base.id ? 'found' : `found, but another snapshot (id ${id})`;
-  } catch (e) {
-    found = `not found (${isSnapshotError(e) ? firstLine(e) : ioReason(e)})`;
-  }
-  return [`base: '${base.path}' (id ${base.id}) at '${where}': ${found}`, `diff: ${diffPages} RAM page(s) written since the base; the others come from it`];
-}
-
 function inspect(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional, seen } = splitArgs('inspect', args, ['--json'], []);
   const [file] = expectFiles('inspect', positional, ['FILE']) as [string];
@@ -211,7 +199,7 @@ function inspect(deps: CliDeps, args: readonly string[]): Outcome {
   if (snapshot.base !== undefined) {
     let pages = 0;
     for (const b of container.blobs) if (b.encoding === BLOB_CHUNKED_DIFF) pages += storedPageCount(bytes.subarray(b.offset, b.offset + b.storedLength), b.encoding, b.length);
-    lines.push(...baseLines(deps, file, snapshot.base, pages));
+    lines.push(...diffBaseLines(deps, file, snapshot.base, pages));
   }
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);
   lines.push(...driveLines(snapshot));
@@ -402,25 +390,7 @@ function merge(deps: CliDeps, args: readonly string[]): Outcome {
   const [file] = expectFiles('merge', positional, ['DIFF']) as [string];
   const out = seen.get('-o') ?? seen.get('--output');
   if (out === undefined) throw new ConfigError('merge: -o FLAT is required');
-  let chain: ReturnType<typeof readSnapshotChain>;
-  try {
-    chain = readSnapshotChain(file, snapshotFilesOf(deps), DEFAULT_LIMITS);
-  } catch (e) {
-    if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`${file}: ${firstLine(e)}`);
-    throw new CliFailure(`cannot read '${file}': ${ioReason(e)}`);
-  }
-  // Writing over a base would break the diffs on top of it (this one included, until it is done).
-  const member = chain.chain.find((l) => joinPath('', l.name) === joinPath('', out));
-  if (member !== undefined && chain.chain.length > 1) throw new CliFailure(`cannot write '${out}': it is a file of the chain being merged`);
-  // The snapshot a full save at the same instruction writes: the newest document, RAM whole.
-  const encoded = encodeSnapshot(chain.snapshot);
-  try {
-    snapshotFilesOf(deps).write(out, encoded.chunks);
-  } catch (e) {
-    throw new CliFailure(`cannot write '${out}': ${ioReason(e)}`);
-  }
-  const files = chain.chain.map((l) => `'${l.name}'`).join(' -> ');
-  return done(`merged ${files} (${chain.chain.length} file${chain.chain.length === 1 ? '' : 's'}) -> ${out}, ${encoded.totalLength} bytes\n`);
+  return done(mergeChain(deps, file, out));
 }
 
 const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert, commit, merge };

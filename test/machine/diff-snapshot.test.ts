@@ -140,6 +140,8 @@ describe('diff snapshots', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/merged '.*d3.gw' -> '.*d2.gw' -> '.*d1.gw' -> '.*s0.gw' \(4 files\)/);
     expect(Buffer.compare(readFileSync(at('m3.gw')), readFileSync(at('f3.gw')))).toBe(0);
+    // Never over a file of the chain: the diffs on top of it need it.
+    expect(failure(['snapshot', 'merge', at('d3.gw'), '-o', at('d1.gw')])).toMatch(/^godwit snapshot merge: cannot write '.*d1\.gw': it is a file of the chain being merged$/);
     const d = godwit(['snapshot', 'diff', at('m3.gw'), at('f3.gw')]);
     expect(d.status).toBe(0);
     expect(d.stdout).toContain('snapshots are identical');
