@@ -15,6 +15,8 @@ import { isSnapshotError } from '../../migration/snapshot-error.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
 import { newNode } from '../../src/visit/state-tree.ts';
 import { Rng } from './sample-snapshot.ts';
+import { resealHeader } from './forge.ts';
+import { decodeSnapshot } from '../../migration/decode.ts';
 
 const PAGE = 4096;
 const LENGTH = 3 << 20;
@@ -124,6 +126,26 @@ describe('diff snapshots', () => {
     files.set('d1', concatChunks(encodeSnapshot(snapshotOf(ram, { path: 's0', id: idOf(files.get('s0')!) }), { diff: new Map([[PATH, dirty]]) }).chunks));
     const got = decodeSnapshotChain({ name: 'd1', source: sourceOf(files.get('d1')!) }, { openBase: open(files) });
     expect(Buffer.compare(ramOf(got.snapshot), ram)).toBe(0);
+  });
+
+  it('refuse a base in a version 2 document, a malformed base, and a diff read alone as whole', () => {
+    const ram = new Uint8Array(LENGTH);
+    const errorOf = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        if (!isSnapshotError(e)) throw e;
+        return e.message;
+      }
+      throw new Error('expected a SnapshotError');
+    };
+    const withBase = encodeSnapshotBytes(snapshotOf(ram, { path: 's0', id: '0123456789abcdef' }));
+    const v2 = withBase.slice();
+    new DataView(v2.buffer).setUint32(H_VERSION, 2, true);
+    expect(errorOf(() => decodeSnapshotFile(resealHeader(v2)))).toBe('document."base": unknown key');
+    expect(errorOf(() => decodeSnapshotFile(encodeSnapshotBytes(snapshotOf(ram, { path: 's0', id: 'ABC' }))))).toMatch(/^document\.base\.id: expected 16 lowercase hex digits/);
+    expect(errorOf(() => decodeSnapshotFile(encodeSnapshotBytes(snapshotOf(ram, { path: '', id: '0123456789abcdef' }))))).toMatch(/^document\.base\.path: expected a file path/);
+    expect(errorOf(() => decodeSnapshot(withBase))).toMatch(/^document\.base: a diff snapshot of 's0'/);
   });
 
   it('refuse a wrong, missing or cyclic base, too long a chain, and a truncated base', () => {
