@@ -57,8 +57,7 @@ export function decodeSnapshotChain(head: ChainFile, options: ChainOptions): Cha
   const { openBase, maxDepth = MAX_CHAIN_DEPTH, ...decode } = options;
   const first = decodeSnapshotSource(head.source, decode);
   const chain: ChainLink[] = [{ name: head.name, id: first.id, base: first.snapshot.base ?? null }];
-  // For each diff byte string of the newest file: its layers, newest first, and whether the oldest
-  // one so far is a diff (still needs a base under it).
+  // For each diff byte string of the newest file: the byte string and its layers, newest first.
   const stacks = new Map<string, { bytes: Uint8Array; layers: DeferredBlob[] }>();
   for (const path of first.diffPaths) {
     const layer = first.layers.get(path)!;
