@@ -15,13 +15,17 @@
  *     the file-system limit: writing the same number of bytes from memory with one fsync.
  *   eager load: open, decode with RAM read straight into the image the board adopts, verify every
  *     chunk, restore; beside the limit: reading the same number of bytes into one buffer.
+ *   diff save: a guest that writes memory (memfill) on a machine with every page written is saved
+ *     in full, runs 1M more instructions, and is saved as a diff against the full one (`--save
+ *     --base`: the RAM pages written since), beside a full save at the same instruction; time and
+ *     file size.
  *
  * Files go to the OS temp directory and are removed at the end.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Machine } from '../machine/machine.ts';
 import { defaultMachineConfig, type MachineConfig } from '../machine/machine-config.ts';
@@ -30,6 +34,8 @@ import { restoreSnapshot, saveSnapshot } from '../machine/snapshot.ts';
 import { openSnapshotFile, writeFileAtomic } from '../machine/snapshot-file.ts';
 import { decodeSnapshotSource } from '../migration/decode-source.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
+import { HEADER_BYTES, readHeader } from '../migration/header.ts';
+import { DEFAULT_LIMITS } from '../migration/limits.ts';
 import { offerRam } from '../src/memory/ram-pager.ts';
 import { median } from './lib/measure.ts';
 
@@ -84,6 +90,41 @@ function sourceMachine(ramMiB: number, fill: boolean): Machine {
 function save(m: Machine, file: string): { ms: number; bytes: number } {
   const ms = timeMs(() => writeFileAtomic(file, encodeSnapshot(saveSnapshot(m)).chunks));
   return { ms, bytes: statSync(file).size };
+}
+
+/** Instructions the guest runs between the full save and the diff save. */
+const DIFF_WORK = 1_000_000;
+const MEMFILL_KERNEL = 'test/guests/bin/memfill.elf';
+
+/**
+ * A guest that writes memory as it runs (memfill, filling RAM page by page from 2 MiB up) on a
+ * machine whose pages above 2 MiB have all been written, saved in full to `base`; it runs DIFF_WORK
+ * more instructions (a few thousand pages written), then is saved as a diff against `base` (as
+ * `--save --base` does: the pages written since) and, for comparison, in full at the same instruction.
+ */
+function diffSave(ramMiB: number, dir: string): { ms: number; bytes: number; pages: number; fullMs: number; fullBytes: number } {
+  const kernel = { name: 'memfill.elf', data: new Uint8Array(readFileSync(MEMFILL_KERNEL)) };
+  const m = new Machine(defaultMachineConfig({ kernel, append: 'fill=100 forever=1', ramBytes: ramMiB * 2 ** 20 }), QUIET);
+  m.run({ maxInsns: SAVED_AT });
+  const words = new Int32Array(m.board.mem.u8.buffer);
+  for (let page = 512; page < words.length >>> 10; page++) words.fill(Math.imul(page, 0x9e3779b1) | 1, page << 10, (page + 1) << 10);
+  const base = join(dir, 'diff-base.gw');
+  save(m, base);
+  const id = readHeader(new Uint8Array(readFileSync(base).subarray(0, HEADER_BYTES)), DEFAULT_LIMITS).id;
+  m.takeDirtyPages();
+  m.run({ maxInsns: SAVED_AT + DIFF_WORK });
+  const file = join(dir, 'diff.gw');
+  let pages = 0;
+  const ms = timeMs(() => {
+    const dirty = m.takeDirtyPages();
+    for (const d of dirty) pages += d;
+    const encoded = encodeSnapshot({ ...saveSnapshot(m), base: { path: basename(base), id } }, { diff: new Map([[`${RAM_PATH}.${RAM_FIELD}`, dirty]]) });
+    writeFileAtomic(file, encoded.chunks);
+  });
+  const bytes = statSync(file).size;
+  const full = save(m, join(dir, 'full-after.gw'));
+  for (const f of [base, file, join(dir, 'full-after.gw')]) rmSync(f, { force: true });
+  return { ms, bytes, pages, fullMs: full.ms, fullBytes: full.bytes };
 }
 
 /** Eager load as `-incoming` with GODWIT_LAZY_RESTORE=0 does it, into a machine built as -incoming builds it. */
@@ -167,11 +208,16 @@ function main(): void {
       const lazy = median(Array.from({ length: o.runs }, () => incomingMs(file, mib, true)));
       const eager = median(Array.from({ length: o.runs }, () => incomingMs(file, mib, false)));
       const loads = median(Array.from({ length: o.runs }, () => eagerLoad(file, mib)));
+      const diffs = Array.from({ length: o.runs }, () => diffSave(mib, dir));
       const writeLimit = median(limits.map((l) => l.writeMs));
       const readLimit = median(limits.map((l) => l.readMs));
       rows.push({ name: `-incoming to first instruction, ${mib} MiB written, lazy`, unit: 'ms', better: 'lower', value: lazy, references: { [`${SMALL_MIB} MiB snapshot`]: smallMs, eager: eager } });
       rows.push({ name: `save, ${mib} MiB written (${(bytes / 2 ** 20).toFixed(0)} MiB file)`, unit: 'ms', better: 'lower', value: median(saves), references: { 'fs write+fsync': writeLimit } });
       rows.push({ name: `eager load, ${mib} MiB written`, unit: 'ms', better: 'lower', value: loads, references: { 'fs read': readLimit } });
+      const d = diffs[0]!;
+      const work = `memfill ${DIFF_WORK / 1e6}M instructions after a save, ${mib} MiB written`;
+      rows.push({ name: `diff save (--base), ${work} (${d.pages} pages)`, unit: 'ms', better: 'lower', value: median(diffs.map((x) => x.ms)), references: { 'full save': median(diffs.map((x) => x.fullMs)) } });
+      rows.push({ name: `diff file size, ${work}`, unit: 'KiB', better: 'lower', value: d.bytes / 1024, references: { 'full file': d.fullBytes / 1024 } });
       rmSync(file, { force: true });
     }
   } finally {

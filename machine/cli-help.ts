@@ -48,6 +48,9 @@ Runs:
                           serial hashes, exit status); after -incoming, totals since power-on
   --stop-at N --save PATH stop after exactly N instructions since power-on, write a snapshot to PATH
                           (atomically) and exit 0
+  --base EARLIER          with -incoming file:EARLIER and --save: write a diff snapshot, holding only
+                          the RAM pages written since EARLIER (device state whole); -incoming follows
+                          a diff's bases, godwit snapshot merge flattens them
   -incoming file:PATH     restore a snapshot into the machine the other options describe and run on;
                           kernel-irqchip may differ (filters convert the state), RAM size, CPUs, CPU
                           model and icount shift may not; -kernel is ignored

@@ -13,14 +13,14 @@
  */
 import { isStateError } from '../src/util/errors.ts';
 import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
-import { decodeSnapshot } from '../migration/decode.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
-import { withLimits, type SnapshotLimits } from '../migration/limits.ts';
+import { withLimits } from '../migration/limits.ts';
+import { offerRam } from '../src/memory/ram-pager.ts';
 import { setBlockCacheEnabled } from '../src/cpu/block-cache.ts';
-import { decodeRestoreSource } from './restore-source.ts';
-import type { OpenSnapshotFile } from './snapshot-file.ts';
+import { RAM_FIELD, RAM_PATH } from './machine-state.ts';
+import { joinPath, readSnapshotChain, recordedBasePath, rememberSourceId, snapshotIdAt, sourceIdOf } from './snapshot-chain.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
-import type { Snapshot } from '../migration/snapshot.ts';
+import type { Snapshot, SnapshotBase } from '../migration/snapshot.ts';
 import { USAGE } from './cli-help.ts';
 import { parseCommandLine } from './config.ts';
 import type { ByteOutput, SerialSink } from './host/byte-output.ts';
@@ -42,7 +42,7 @@ import { bootRecordOf, formatChain, restoreSnapshot, saveSnapshot } from './snap
 import { isSnapshotMismatchError } from '../migration/mismatch-error.ts';
 import { isFilterError } from '../migration/filters/filter-error.ts';
 import type { JsonObject } from '../migration/snapshot.ts';
-import { CliFailure, ConfigError, EXIT_FAILURE, errorText, exitStatusOf, firstLine, ioReason, isCliFailure } from './cli-errors.ts';
+import { CliFailure, ConfigError, EXIT_FAILURE, InternalError, errorText, exitStatusOf, firstLine, ioReason, isCliFailure } from './cli-errors.ts';
 
 
 export interface CliDeps {
@@ -82,40 +82,47 @@ export function readIncoming(path: string, deps: CliDeps): Snapshot {
   // RAM, plus the boot images fw_cfg carries (they fit in RAM too).
   const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES });
   const files = snapshotFilesOf(deps);
-  if (files.open !== undefined) return openIncoming(path, files.open, limits, deps.io.env['GODWIT_LAZY_RESTORE'] !== '0');
-  let bytes: Uint8Array;
+  const lazy = files.open !== undefined && deps.io.env['GODWIT_LAZY_RESTORE'] !== '0';
+  const ramField = `${RAM_PATH}.${RAM_FIELD}`;
   try {
-    bytes = files.read(path, { limits });
-  } catch (e) {
-    if (isSnapshotError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
-    throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
-  }
-  try {
-    return decodeSnapshot(bytes, { limits });
-  } catch (e) {
-    if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
-    throw e;
-  }
-}
-
-function openIncoming(path: string, open: NonNullable<SnapshotFiles['open']>, limits: SnapshotLimits, lazy: boolean): Snapshot {
-  let file: OpenSnapshotFile;
-  try {
-    file = open(path);
-  } catch (e) {
-    throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
-  }
-  try {
-    const { snapshot, ramPending } = decodeRestoreSource(file.source, { limits, lazy });
-    // The file stays open while RAM chunks are still to load (closed when the process ends).
-    if (!ramPending) file.close();
+    // A diff snapshot brings its bases: every file is opened and checked here, before the machine.
+    const { snapshot, deferred, chain } = readSnapshotChain(path, files, limits, (at) => lazy && at === ramField);
+    const ram = snapshot.objects.get(RAM_PATH)?.fields[RAM_FIELD];
+    if (ram instanceof Uint8Array) offerRam(ram, deferred.get(ram) ?? null);
+    // The files stay open while RAM chunks are still to load (closed when the process ends).
+    rememberSourceId(snapshot, chain[0]!.id);
     return snapshot;
   } catch (e) {
-    file.close();
     if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`-incoming '${path}': ${firstLine(e)}`);
     if (typeof (e as { code?: unknown } | null)?.code === 'string') throw new CliFailure(`cannot read snapshot '${path}': ${ioReason(e)}`);
     throw e;
   }
+}
+
+/**
+ * `--base EARLIER` with `--save`: the base the diff records, after checking that EARLIER is the
+ * snapshot this run was restored from (the dirty log starts at that restore: Firecracker's model).
+ * Null without --base. Checked before the run, so a wrong base starts nothing.
+ */
+export function diffBaseOf(options: Options, incoming: Snapshot | null, deps: CliDeps): SnapshotBase | null {
+  const base = options.diffBase;
+  if (base === null || options.savePath === null) return null;
+  if (joinPath('', base) === joinPath('', options.savePath)) throw new CliFailure(`--save '${options.savePath}' is its own --base: the diff would replace the snapshot it needs`);
+  const restored = incoming === null ? null : sourceIdOf(incoming);
+  if (restored === null) throw new CliFailure(`--base '${base}': this run was not restored from a snapshot file (-incoming file:PATH), so it has no base to be a diff against`);
+  let id: string;
+  try {
+    id = snapshotIdAt(base, snapshotFilesOf(deps), withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES }));
+  } catch (e) {
+    if (isSnapshotError(e)) throw new CliFailure(`--base '${base}': ${firstLine(e)}`);
+    throw new CliFailure(`cannot read snapshot '${base}' (--base): ${ioReason(e)}`);
+  }
+  if (id !== restored) {
+    throw new CliFailure(`--base '${base}' is not the snapshot this run was restored from (-incoming '${options.incomingPath ?? ''}'): a diff holds what changed since that one`);
+  }
+  const recorded = recordedBasePath(options.savePath, base);
+  if (recorded === null) throw new ConfigError(`--base '${base}': give it as an absolute path (it cannot be written relative to the directory of '${options.savePath}')`);
+  return { path: recorded, id };
 }
 
 /**
@@ -156,15 +163,23 @@ export function restoreIncoming(machine: CliMachine, snapshot: Snapshot, path: s
 }
 
 /** `--stop-at N --save PATH` reached N: write the snapshot; one line on stderr. */
-export function saveAt(machine: CliMachine, path: string, run: JsonObject, boot: JsonObject | null, deps: CliDeps): void {
+export function saveAt(machine: CliMachine, path: string, run: JsonObject, boot: JsonObject | null, deps: CliDeps, base: SnapshotBase | null = null): void {
   const m = snapshotMachineOf(machine);
-  const encoded = encodeSnapshot(saveSnapshot(m, run, boot));
+  const whole = saveSnapshot(m, run, boot);
+  let encoded;
+  if (base === null) encoded = encodeSnapshot(whole);
+  else {
+    // A diff: RAM's pages written since the restore; the device state whole.
+    if (typeof m.takeDirtyPages !== 'function') throw new InternalError('this machine keeps no dirty log');
+    encoded = encodeSnapshot({ ...whole, base }, { diff: new Map([[`${RAM_PATH}.${RAM_FIELD}`, m.takeDirtyPages()]]) });
+  }
   try {
     snapshotFilesOf(deps).write(path, encoded.chunks);
   } catch (e) {
     throw new CliFailure(`cannot write snapshot '${path}': ${ioReason(e)}`);
   }
-  deps.io.stderr(`godwit: saved ${path} (${encoded.totalLength} bytes) at instruction ${m.retired}\n`);
+  const diff = base === null ? '' : `, a diff of ${encoded.blobs.find((b) => b.path === `${RAM_PATH}.${RAM_FIELD}`)?.storedPages ?? 0} RAM pages against '${base.path}'`;
+  deps.io.stderr(`godwit: saved ${path} (${encoded.totalLength} bytes${diff}) at instruction ${m.retired}\n`);
 }
 
 /**
@@ -239,6 +254,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
     // Nor are -initrd and -append read: they went into RAM when the source machine booted.
     const config = readMachineConfig(incoming === null ? options : { ...options, initrds: [], append: null }, io.readFile, kernelPath, io.openDrive);
     const snapshot = incoming === null ? null : readIncoming(incoming, deps);
+    const diffBase = diffBaseOf(options, snapshot, deps);
     const digest = serialDigestOf(snapshot, incoming ?? '');
     const outputs = openOutputs(options, io);
     statsOutput = outputs.stats;
@@ -270,7 +286,7 @@ export function runCli(argv: readonly string[], cliDeps: CliDeps): number {
       const retired = snapshotMachineOf(machine).retired;
       if (result.reason === 'max-insns' && retired === stopAt) {
         message = '';
-        runLazilyRestored(incoming, () => saveAt(machine, options.savePath!, { [RUN_SERIAL_KEY]: digest.toJson() }, snapshot === null ? null : bootRecordOf(snapshot.config), deps));
+        runLazilyRestored(incoming, () => saveAt(machine, options.savePath!, { [RUN_SERIAL_KEY]: digest.toJson() }, snapshot === null ? null : bootRecordOf(snapshot.config), deps, diffBase));
         status = 0;
       } else if (result.reason === 'max-insns') {
         message = `${result.message}, before --stop-at ${stopAt}: no snapshot written`;

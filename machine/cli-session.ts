@@ -22,7 +22,7 @@ import { CliFailure, ConfigError, errorText, exitStatusOf, firstLine, ioReason, 
 import type { CliDeps } from './cli-run.ts';
 import { setBlockCacheEnabled } from '../src/cpu/block-cache.ts';
 import { isSnapshotError } from '../migration/snapshot-error.ts';
-import { batchLengthOf, guardedOutput, openOutputs, readIncoming, restoreIncoming, runCli, saveAt, serialDigestOf } from './cli-run.ts';
+import { batchLengthOf, diffBaseOf, guardedOutput, openOutputs, readIncoming, restoreIncoming, runCli, saveAt, serialDigestOf } from './cli-run.ts';
 import type { CliMachine } from './cli-snapshot-io.ts';
 import { snapshotMachineOf } from './cli-snapshot-io.ts';
 import { parseCommandLine } from './config.ts';
@@ -134,6 +134,8 @@ async function runSession(
   if (kernelPath === null && incoming === null && !options.incomingDefer) throw new ConfigError('nothing to run: give -kernel PATH (see --help)');
   const config = readMachineConfig(kernelPath === null ? { ...options, initrds: [], append: null } : options, io.readFile, kernelPath, io.openDrive);
   let snapshot = incoming === null ? null : readIncoming(incoming, deps);
+  const restoredFrom = snapshot;
+  const diffBase = diffBaseOf(options, snapshot, deps);
   let digest = serialDigestOf(snapshot, incoming ?? '');
   const replayLog = options.rr?.mode === 'replay' ? readReplayLog(options.rr.path, deps) : null;
 
@@ -328,7 +330,9 @@ async function runSession(
       const run: JsonObject = { [RUN_SERIAL_KEY]: digest.toJson() };
       const mark = s.replayMark();
       if (mark !== null) run[RUN_REPLAY_KEY] = markToJson(mark);
-      saveAt(machine, options.savePath, run, boot, deps);
+      // A diff holds what changed since the -incoming file: not after another restore (migrate-incoming).
+      if (diffBase !== null && snapshot !== restoredFrom) throw new CliFailure(`--base '${options.diffBase ?? ''}': the machine was restored again (migrate-incoming) since -incoming; no snapshot written`);
+      saveAt(machine, options.savePath, run, boot, deps, diffBase);
       status = 0;
     } else if (result.reason === 'max-insns') {
       message = `${result.message}, before --stop-at ${stopAt}: no snapshot written`;

@@ -8,6 +8,7 @@
  *                                            rewrite for a machine configured differently
  *   godwit snapshot commit FILE --drive ID -o IMAGE [--base PATH]
  *                                            a snapshot=on drive's disk (image + overlay) as a raw image
+ *   godwit snapshot merge DIFF -o FLAT       a diff snapshot and its bases as one full snapshot
  *
  * Exit status (cli-errors.ts): 0 done; 1 (CliFailure) a bad or unreadable snapshot, or one that cannot
  * be converted or written (one line `godwit snapshot CMD: FILE: what and where`); 2 (ConfigError) a
@@ -15,10 +16,15 @@
  * writes once the command has succeeded.
  */
 import { isStateError } from '../src/util/errors.ts';
-import { decodeSnapshot, decodeSnapshotFile } from '../migration/decode.ts';
+import { decodeSnapshotFile, type StoredBlob } from '../migration/decode.ts';
+import { DEFAULT_LIMITS } from '../migration/limits.ts';
+import { BLOB_CHUNKED_DIFF } from '../migration/header.ts';
+import { storedPageCount } from '../migration/sparse-blob.ts';
+import { readSnapshotChain } from './snapshot-chain.ts';
+import { diffBaseLines, mergeChain } from './cli-snapshot-chain.ts';
 
 /** Blob encodings by number (migration/header.ts), as `snapshot inspect` names them. */
-const BLOB_ENCODING_NAMES: readonly string[] = ['raw', 'sparse', 'chunked'];
+const BLOB_ENCODING_NAMES: readonly string[] = ['raw', 'sparse', 'chunked', 'chunked diff'];
 import { encodeSnapshot } from '../migration/encode.ts';
 import { describeSnapshot, formatSnapshotSummary } from '../migration/inspect.ts';
 import { diffSnapshots, formatSnapshotDiff } from '../migration/snapshot-diff.ts';
@@ -67,9 +73,12 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
        godwit snapshot verify FILE
        godwit snapshot convert FILE --to "MACHINE OPTIONS" -o OUT
        godwit snapshot commit FILE --drive ID -o IMAGE [--base PATH]
+       godwit snapshot merge DIFF -o FLAT
 
   inspect   the objects (path, type@version, state size), byte strings, schemas, configuration and
-            clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq
+            clock; --json prints the pure-JSON export (RAM as size, non-zero pages and hash64) for jq;
+            of a diff snapshot (--save --base), also its base (path, identity, whether it is found
+            and is that snapshot) and how many RAM pages the diff holds
   diff      what differs in configuration, clock, schemas and object fields, with paths and the
             values on each side (byte strings by size, hash64 and first difference; RAM by the
             differing 4 KiB pages), then a summary line; exit status 0 when the snapshots are the
@@ -85,6 +94,10 @@ export const SNAPSHOT_USAGE = `Usage: godwit snapshot inspect FILE [--json]
   commit    writes the disk of a snapshot=on drive as a raw image: its pristine image (the recorded
             file, or --base PATH; it must be the disk the snapshot recorded) with the snapshot's
             overlay on top, to IMAGE (atomically; never over the base)
+  merge     flattens a diff snapshot and the chain of bases under it into one self-contained
+            snapshot, FLAT (atomically): what a full --save at the same instruction writes
+
+  diff, verify, convert and commit read a diff snapshot whole, with its bases.
 
 Exit status: 0 done, 1 a bad or unreadable snapshot (or no filter chain for convert, or an output
 that cannot be written; for diff, also snapshots that differ), 2 a bad command line.
@@ -100,14 +113,9 @@ interface Outcome {
 
 const done = (stdout: string): Outcome => ({ status: 0, stdout });
 
+/** The snapshot in `file`, whole: a diff with its bases (snapshot-chain.ts). */
 function read(deps: CliDeps, file: string): Snapshot {
-  const bytes = readBytes(deps, file);
-  try {
-    return decodeSnapshot(bytes);
-  } catch (e) {
-    if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`${file}: ${firstLine(e)}`);
-    throw e;
-  }
+  return readChecked(deps, file).snapshot;
 }
 
 function readBytes(deps: CliDeps, file: string): Uint8Array {
@@ -156,12 +164,18 @@ function expectFiles(cmd: string, positional: string[], names: string[]): string
  * The file's bytes, its container (header, blob table), the decoded snapshot and the stored form of
  * its byte strings (summaries from those cost what the file holds, not what it declares).
  */
-function readChecked(deps: CliDeps, file: string) {
+function readChecked(deps: CliDeps, file: string, whole = true) {
   const bytes = readBytes(deps, file);
   try {
-    return { bytes, ...decodeSnapshotFile(bytes) };
+    const decoded = { bytes, ...decodeSnapshotFile(bytes) };
+    if (!whole || decoded.snapshot.base === undefined) return decoded;
+    // A diff: the snapshot with its bases under it, every file checked (summaries from it cost what
+    // RAM holds, not what the diff does).
+    const { snapshot } = readSnapshotChain(file, snapshotFilesOf(deps), DEFAULT_LIMITS);
+    return { ...decoded, snapshot, sources: new Map<Uint8Array, StoredBlob>(), diffPaths: [] };
   } catch (e) {
     if (isSnapshotError(e) || isStateError(e)) throw new CliFailure(`${file}: ${firstLine(e)}`);
+    if (typeof (e as { code?: unknown } | null)?.code === 'string') throw new CliFailure(`${file}: ${ioReason(e)}`);
     throw e;
   }
 }
@@ -169,7 +183,7 @@ function readChecked(deps: CliDeps, file: string) {
 function inspect(deps: CliDeps, args: readonly string[]): Outcome {
   const { positional, seen } = splitArgs('inspect', args, ['--json'], []);
   const [file] = expectFiles('inspect', positional, ['FILE']) as [string];
-  const { bytes, container, snapshot, sources } = readChecked(deps, file);
+  const { bytes, container, snapshot, sources } = readChecked(deps, file, false);
   if (seen.has('--json')) {
     return done(exportSnapshotJson(snapshot, { sources }));
   }
@@ -182,6 +196,11 @@ function inspect(deps: CliDeps, args: readonly string[]): Outcome {
     const encoding = BLOB_ENCODING_NAMES[b.encoding] ?? 'raw';
     lines.push(`  blob ${i}: ${encoding}, ${b.length} bytes, ${b.storedLength} stored at ${b.offset}`);
   });
+  if (snapshot.base !== undefined) {
+    let pages = 0;
+    for (const b of container.blobs) if (b.encoding === BLOB_CHUNKED_DIFF) pages += storedPageCount(bytes.subarray(b.offset, b.offset + b.storedLength), b.encoding, b.length);
+    lines.push(...diffBaseLines(deps, file, snapshot.base, pages));
+  }
   lines.push(`config: ${JSON.stringify(snapshot.config)}`);
   lines.push(...driveLines(snapshot));
   lines.push(`clock.run: ${JSON.stringify(snapshot.clock.run)}`);
@@ -366,7 +385,15 @@ function commit(deps: CliDeps, args: readonly string[]): Outcome {
   return done(commitDrive(deps, { file, snapshot: read(deps, file), drive, out, base: seen.get('--base') ?? null }));
 }
 
-const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert, commit };
+function merge(deps: CliDeps, args: readonly string[]): Outcome {
+  const { positional, seen } = splitArgs('merge', args, [], ['-o', '--output']);
+  const [file] = expectFiles('merge', positional, ['DIFF']) as [string];
+  const out = seen.get('-o') ?? seen.get('--output');
+  if (out === undefined) throw new ConfigError('merge: -o FLAT is required');
+  return done(mergeChain(deps, file, out));
+}
+
+const COMMANDS: Record<string, (deps: CliDeps, args: readonly string[]) => Outcome> = { inspect, diff, verify, convert, commit, merge };
 
 /**
  * `godwit snapshot ARGS` (argv without `snapshot`); returns the exit status. A failure or a bad
@@ -379,7 +406,7 @@ export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): numb
   const print = (text: string) => deps.io.stdout.write(encoder.encode(text));
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help' || args.includes('--help') || args.includes('-h')) {
     if (cmd === undefined) {
-      deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert, commit); see godwit snapshot --help\n`);
+      deps.io.stderr(`godwit snapshot: expected a command (inspect, diff, verify, convert, commit, merge); see godwit snapshot --help\n`);
       return EXIT_USAGE;
     }
     print(SNAPSHOT_USAGE);
@@ -387,7 +414,7 @@ export function runSnapshotCommand(argv: readonly string[], deps: CliDeps): numb
   }
   const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (run === undefined) {
-    deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert, commit)\n`);
+    deps.io.stderr(`godwit snapshot: unknown command '${cmd}' (inspect, diff, verify, convert, commit, merge)\n`);
     return EXIT_USAGE;
   }
   let outcome: Outcome;

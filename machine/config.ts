@@ -274,6 +274,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   '-stats': { hasArg: true, apply: (o, a) => void (o.statsPath = a) },
   '-stop-at': { hasArg: true, apply: (o, a, n) => void (o.stopAt = parseInteger(n, a, 0, Number.MAX_SAFE_INTEGER)) },
   '-save': { hasArg: true, apply: (o, a) => void (o.savePath = a) },
+  '-base': { hasArg: true, apply: (o, a) => void (o.diffBase = a) },
   '-incoming': { hasArg: true, apply: parseIncoming },
   '-S': { hasArg: false, apply: (o) => void (o.startPaused = true) },
   '-qmp': { hasArg: true, apply: parseQmp },
@@ -283,7 +284,7 @@ const OPTIONS: Record<string, OptionSpec> = {
 };
 
 /** Our own long options print with two dashes in messages; QEMU's with one. */
-const LONG_OPTIONS = new Set(['-max-insns', '-stats', '-stop-at', '-save', '-help', '-version']);
+const LONG_OPTIONS = new Set(['-max-insns', '-stats', '-stop-at', '-save', '-base', '-help', '-version']);
 
 function displayName(key: string): string {
   return LONG_OPTIONS.has(key) ? `-${key}` : key;
@@ -387,6 +388,8 @@ function checkCombinations(opts: Options): void {
   // The demo picks its own stop point unless told; it saves only when asked.
   if (opts.savePath !== null && opts.stopAt === null && opts.command !== 'demo') throw new ConfigError('--save needs --stop-at N');
   if (opts.stopAt !== null && opts.savePath === null && opts.command !== 'demo') throw new ConfigError('--stop-at needs --save PATH');
+  if (opts.diffBase !== null && (opts.savePath === null || opts.command !== 'run')) throw new ConfigError('--base needs --stop-at N --save PATH');
+  if (opts.diffBase !== null && opts.incomingPath === null) throw new ConfigError('--base needs -incoming file:PATH: a diff holds what changed since the snapshot the run was restored from');
   // With -incoming, -kernel (and its -initrd and -append) are accepted and ignored, as in QEMU: the
   // guest's memory comes from the snapshot.
   if (opts.command === 'run') {

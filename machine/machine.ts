@@ -97,6 +97,9 @@ export class Machine implements RunnableMachine {
    */
   restoreState(state: MachineState): void {
     const board = new PcBoard(this.config, this.host, this.events, offeredRam(state, this.config.ramBytes));
+    // The dirty log starts here: loading RAM marks nothing, and whatever is written from now on (a
+    // post-load step's DMA too) is what a diff against the restored snapshot holds.
+    board.mem.startDirtyLog();
     checkRunState(state.run, board.cpus.length);
     board.objects.loadAll(state.objects);
     board.clock.setNow(Number(state.run.virtualTimeNs));
@@ -115,6 +118,16 @@ export class Machine implements RunnableMachine {
 
   get cpu() {
     return this.board.cpu;
+  }
+
+  /**
+   * The RAM pages written since the dirty log started (one byte per page, non-zero = written) and a
+   * new log from here (src/memory/physical-memory.ts): what a diff snapshot stores. The log starts
+   * with the machine and again at every restore (Firecracker's model: a diff holds what changed
+   * since the snapshot this run was restored from or last saved).
+   */
+  takeDirtyPages(): Uint8Array {
+    return this.boardRef.mem.takeDirtyPages();
   }
 
   /**

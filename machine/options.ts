@@ -69,6 +69,8 @@ export interface Options {
   /** `--stop-at N` with `--save PATH`: save a snapshot after N instructions (planned). */
   stopAt: number | null;
   savePath: string | null;
+  /** `--base EARLIER` with `--save`: write a diff snapshot against EARLIER (the -incoming file). */
+  diffBase: string | null;
   /** `-incoming file:PATH`: restore a snapshot instead of booting. */
   incomingPath: string | null;
   /** `-incoming defer`: wait for QMP's migrate-incoming. */
@@ -101,6 +103,7 @@ export function defaultOptions(): Options {
     statsPath: null,
     stopAt: null,
     savePath: null,
+    diffBase: null,
     incomingPath: null,
     incomingDefer: false,
   };

@@ -43,6 +43,8 @@ export interface SnapshotMachine {
   /** Every object's type, version and schema, by path (the describe visitor: no state is saved). */
   describeObjects(): ReadonlyMap<string, DescribedObject>;
   restoreState(state: MachineState): void;
+  /** RAM pages written since the restore or the last call (one byte per page): for diff snapshots. */
+  takeDirtyPages?(): Uint8Array;
 }
 
 /** The registry of every built-in filter (a new one per call: registries hold no global state). */

@@ -13,7 +13,7 @@
  * of stored pages, straight into its final place.
  */
 import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual } from './checksum.ts';
-import { BLOB_ALIGN, BLOB_CHUNKED } from './header.ts';
+import { BLOB_ALIGN, BLOB_CHUNKED, BLOB_CHUNKED_DIFF } from './header.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import { CHUNK_PAGES, chunkTableOffset, collectPages, isZero, pageCount, popcount8, storedPagesOffset, type EncodedBlob } from './sparse-blob.ts';
 
@@ -38,8 +38,12 @@ export function chunkedLayout(length: number): ChunkedLayout {
   return { length, pages, chunks: Math.ceil(pages / CHUNK_PAGES), tableOffset: chunkTableOffset(length), dataOffset: storedPagesOffset(BLOB_CHUNKED, length) };
 }
 
-/** Encodes a byte string as a chunked blob; the chunks are views of `data` where they are pages. */
-export function encodeChunkedBlob(data: Uint8Array): EncodedBlob {
+/**
+ * Encodes a byte string as a chunked blob; the chunks are views of `data` where they are pages.
+ * With `dirty` (one byte per page, non-zero = changed since the base), a diff blob
+ * (BLOB_CHUNKED_DIFF): exactly the changed pages, zero or not; the others come from the base.
+ */
+export function encodeChunkedBlob(data: Uint8Array, dirty: Uint8Array | null = null): EncodedBlob {
   const layout = chunkedLayout(data.length);
   const index = new Uint8Array(layout.dataOffset);
   const chunks: Uint8Array[] = [index];
@@ -47,12 +51,12 @@ export function encodeChunkedBlob(data: Uint8Array): EncodedBlob {
   let storedBytes = 0;
   for (let c = 0; c < layout.chunks; c++) {
     const sum = new Checksum64();
-    const got = collectPages(data, c * CHUNK_PAGES, Math.min((c + 1) * CHUNK_PAGES, layout.pages), index, chunks, (page) => sum.update(page));
+    const got = collectPages(data, c * CHUNK_PAGES, Math.min((c + 1) * CHUNK_PAGES, layout.pages), index, chunks, (page) => sum.update(page), dirty);
     stored += got.pages;
     storedBytes += got.bytes;
     index.set(sum.digest(), layout.tableOffset + c * CHECKSUM_BYTES);
   }
-  return { encoding: BLOB_CHUNKED, chunks, storedLength: layout.dataOffset + storedBytes, storedPages: stored, sum: checksumOf(index) };
+  return { encoding: dirty === null ? BLOB_CHUNKED : BLOB_CHUNKED_DIFF, chunks, storedLength: layout.dataOffset + storedBytes, storedPages: stored, sum: checksumOf(index) };
 }
 
 /**

@@ -7,9 +7,9 @@
  * allocated, as in decode.ts.
  */
 import { CHUNK_PAGES, ChunkIndex, loadChunk } from './chunked-blob.ts';
-import { checkBlobSum, checkChunkedIndex, checkHead, checkTotalLength, parseDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
+import { checkBlobSum, checkChunkedIndex, checkDiffBlobs, checkHead, checkTotalLength, parseDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
 import { parseDocument } from './document.ts';
-import { BLOB_CHUNKED, HEADER_BYTES, alignUp, readHeader, type BlobEntry } from './header.ts';
+import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, alignUp, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -43,12 +43,29 @@ export interface SourceDecodeOptions extends DecodeOptions {
    * rather than loaded at once. Default: none.
    */
   defer?: (path: string, length: number) => boolean;
+  /**
+   * Decoding a diff's base (decode-chain.ts): the byte string at `path` goes into the returned
+   * bytes (the diff's, of the same length) instead of a fresh one: a chunked one is returned in
+   * `layers`, not loaded; a raw or sparse one is copied in at once. Null: decoded as usual.
+   */
+  target?: (path: string) => Uint8Array | null;
+  /** Names the file in the errors of chunks loaded later (`base 'a.snap': blob 0 ...`). */
+  name?: string;
 }
 
 export interface SourceDecoded {
   snapshot: Snapshot;
   /** The deferred byte strings, keyed by the byte string the snapshot holds. */
   deferred: Map<Uint8Array, DeferredBlob>;
+  /** The file's identity (Header.id). */
+  id: string;
+  /**
+   * By field path: each diff byte string's own pages (not loaded: they go on top of the base's), and
+   * each chunked byte string decoded into a `target`.
+   */
+  layers: Map<string, DeferredBlob>;
+  /** The field paths whose byte strings are diffs (BLOB_CHUNKED_DIFF). */
+  diffPaths: string[];
 }
 
 function read(source: SnapshotSource, position: number, length: number): Uint8Array {
@@ -69,23 +86,39 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
   const json = parseDocumentBytes(document, limits, header.jsonOffset);
   const taken = new Uint8Array(blobs.length);
   const deferred = new Map<Uint8Array, DeferredBlob>();
+  const layers = new Map<string, DeferredBlob>();
+  const diffPaths: string[] = [];
+  const prefix = options.name === undefined ? '' : `${options.name}: `;
   const snapshot = parseDocument(
     json,
     (ref, length, path, upTo) => {
       const i = takeBlobRef(ref, length, path, upTo, blobs, taken);
       const blob = blobs[i]!;
       const form = checked[i]!;
-      if (form.kind === 'stored') return expandBlob(form.stored, blob.encoding, blob.length);
-      const lazy = chunkedBlob(source, blob, form.index, `blob ${i} at byte ${blob.offset}`);
-      if (options.defer?.(path, blob.length) === true) deferred.set(lazy.bytes, lazy);
+      const target = options.target?.(path) ?? null;
+      if (target !== null && target.length !== blob.length) {
+        throw new SnapshotError('bad-blob', path, `holds ${blob.length} bytes, the diff on top of it ${target.length}`);
+      }
+      if (form.kind === 'stored') {
+        const expanded = expandBlob(form.stored, blob.encoding, blob.length);
+        if (target === null) return expanded;
+        target.set(expanded);
+        return target;
+      }
+      const lazy = chunkedBlob(source, blob, form.index, `${prefix}blob ${i} at byte ${blob.offset}`, target);
+      if (blob.encoding === BLOB_CHUNKED_DIFF) diffPaths.push(path);
+      if (target !== null || blob.encoding === BLOB_CHUNKED_DIFF) layers.set(path, lazy);
+      else if (options.defer?.(path, blob.length) === true) deferred.set(lazy.bytes, lazy);
       else for (let c = 0; c < lazy.chunks; c++) if (lazy.hasData(c)) lazy.load(c);
       return lazy.bytes;
     },
     limits,
+    header.version >= DIFF_SINCE_VERSION,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');
-  return { snapshot, deferred };
+  checkDiffBlobs(snapshot, diffPaths);
+  return { snapshot, deferred, id: header.id, layers, diffPaths };
 }
 
 type CheckedBlob = { kind: 'stored'; stored: Uint8Array } | { kind: 'chunked'; index: ChunkIndex };
@@ -94,7 +127,7 @@ function checkSourceBlob(source: SnapshotSource, blob: BlobEntry, i: number): Ch
   const end = blob.offset + blob.storedLength;
   const padding = read(source, end, alignUp(end) - end);
   if (!isZero(padding, 0, padding.length)) throw new SnapshotError('bad-layout', `byte ${end}`, `padding after blob ${i} is not zero`);
-  if (blob.encoding === BLOB_CHUNKED) {
+  if (isChunkedEncoding(blob.encoding)) {
     const indexLength = Math.min(storedPagesOffset(BLOB_CHUNKED, blob.length), blob.storedLength);
     return { kind: 'chunked', index: checkChunkedIndex(read(source, blob.offset, indexLength), blob, i) };
   }
@@ -105,8 +138,8 @@ function checkSourceBlob(source: SnapshotSource, blob: BlobEntry, i: number): Ch
   return { kind: 'stored', stored };
 }
 
-function chunkedBlob(source: SnapshotSource, blob: BlobEntry, index: ChunkIndex, where: string): DeferredBlob {
-  const bytes = new Uint8Array(blob.length);
+function chunkedBlob(source: SnapshotSource, blob: BlobEntry, index: ChunkIndex, where: string, into: Uint8Array | null): DeferredBlob {
+  const bytes = into ?? new Uint8Array(blob.length);
   const loaded = new Uint8Array(index.layout.chunks);
   const readAt = (dest: Uint8Array, offset: number): void => source.readInto(dest, blob.offset + offset);
   return {

@@ -22,11 +22,14 @@ import { countJsonKeys, parsedKeyCount, scanJsonLimits } from './json-scan.ts';
 import {
   B_SUM,
   BLOB_CHUNKED,
+  BLOB_CHUNKED_DIFF,
   BLOB_ENTRY_BYTES,
+  DIFF_SINCE_VERSION,
   HEADER_BYTES,
   H_BLOB_TABLE_SUM,
   H_JSON_SUM,
   alignUp,
+  isChunkedEncoding,
   readBlobTable,
   readHeader,
   type BlobEntry,
@@ -64,7 +67,7 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
     const blob = blobs[i]!;
     const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
     const where = `blob ${i} at byte ${blob.offset}`;
-    if (blob.encoding === BLOB_CHUNKED) {
+    if (isChunkedEncoding(blob.encoding)) {
       // The entry's checksum covers the index; each chunk's, its pages.
       const index = checkChunkedIndex(stored, blob, i);
       checkChunkSums(index, stored, where);
@@ -180,11 +183,30 @@ export interface DecodedSnapshot {
    * the snapshot: summaries (non-zero pages, hashes) computed from it cost what the file holds.
    */
   sources: Map<Uint8Array, StoredBlob>;
+  /**
+   * The field paths of the byte strings stored as diffs (BLOB_CHUNKED_DIFF): their pages not in
+   * this file come from the base (snapshot.base); the byte strings hold zeros there.
+   */
+  diffPaths: string[];
 }
 
-/** Decodes and validates a whole snapshot. */
+/** A diff blob needs a base to take its other pages from (a version 3 document's `base`). */
+export function checkDiffBlobs(snapshot: Snapshot, diffPaths: readonly string[]): void {
+  if (diffPaths.length > 0 && snapshot.base === undefined) {
+    throw new SnapshotError('bad-blob', diffPaths[0]!, 'a diff byte string in a snapshot that names no base');
+  }
+}
+
+/**
+ * Decodes and validates a whole snapshot. A diff snapshot is refused: its RAM is not whole without
+ * its base (decodeSnapshotChain follows the bases; decodeSnapshotFile shows the diff as it is).
+ */
 export function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): Snapshot {
-  return decodeSnapshotFile(bytes, options).snapshot;
+  const { snapshot } = decodeSnapshotFile(bytes, options);
+  if (snapshot.base !== undefined) {
+    throw new SnapshotError('bad-base', 'document.base', `a diff snapshot of '${snapshot.base.path}': it is whole only read from its file, with its base`);
+  }
+  return snapshot;
 }
 
 /**
@@ -198,22 +220,26 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
   const container = verifyContainer(bytes, options);
   const { header, blobs, document } = container;
   const sources = new Map<Uint8Array, StoredBlob>();
+  const diffPaths: string[] = [];
   const json = parseDocumentBytes(document, limits, header.jsonOffset);
   const taken = new Uint8Array(blobs.length);
   const snapshot = parseDocument(
     json,
     (ref, length, path, upTo) => {
       const blob = blobs[takeBlobRef(ref, length, path, upTo, blobs, taken)]!;
+      if (blob.encoding === BLOB_CHUNKED_DIFF) diffPaths.push(path);
       const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
       const expanded = expandBlob(stored, blob.encoding, blob.length);
       sources.set(expanded, { stored, encoding: blob.encoding, length: blob.length });
       return expanded;
     },
     limits,
+    header.version >= DIFF_SINCE_VERSION,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');
-  return { snapshot, container, sources };
+  checkDiffBlobs(snapshot, diffPaths);
+  return { snapshot, container, sources, diffPaths };
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The snapshot's JSON document: `{ config, clock, objects, schemas }` (README.md has an example).
+ * The snapshot's JSON document: `{ config, clock, objects, schemas }` (README.md has an example), and
+ * in a diff snapshot (format version 3) `base` in front.
  * buildDocument turns a Snapshot into JSON-ready data; parseDocument turns untrusted parsed JSON back
  * into a Snapshot, checking every key. Both the binary container and the pure-JSON export use them;
  * they differ only in how large byte strings are written and read (BlobWriter, BlobReader).
@@ -12,13 +13,17 @@ import { compareStrings, isValidTypeName } from '../src/qom/type-registry.ts';
 import { StateError } from '../src/util/errors.ts';
 import type { SnapshotLimits } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
-import { parseSchemaKey, schemaKey, type JsonObject, type JsonValue, type Snapshot, type SnapshotClock, type SnapshotObject } from './snapshot.ts';
+import { parseSchemaKey, schemaKey, type JsonObject, type JsonValue, type Snapshot, type SnapshotBase, type SnapshotClock, type SnapshotObject } from './snapshot.ts';
 import { decodeFields, encodeFields, parseBigintText, type BlobReader, type BlobWriter } from './value-codec.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const TOP_KEYS = ['config', 'clock', 'objects', 'schemas'] as const;
 const CLOCK_KEYS = ['virtualTimeNs', 'retiredInstructions', 'run'] as const;
 const OBJECT_KEYS = ['type', 'version', 'fields'] as const;
+/** A diff snapshot's document (format version 3) also has `base`, with exactly these keys. */
+const BASE_KEYS = ['path', 'id'] as const;
+/** Longest base path a document may record. */
+export const MAX_BASE_PATH = 4096;
 
 /** Checks a snapshot before it is written; a bad one is a bug of the caller (StateError). */
 export function checkSnapshot(s: Snapshot): void {
@@ -65,6 +70,7 @@ export function buildDocument(s: Snapshot, putBlob: BlobWriter): JsonObject {
   const schemas: JsonObject = Object.create(null) as JsonObject;
   for (const key of [...s.schemas.keys()].sort(compareStrings)) schemas[key] = s.schemas.get(key)! as unknown as JsonValue;
   return {
+    ...(s.base === undefined ? {} : { base: { path: s.base.path, id: s.base.id } }),
     config: s.config,
     clock: {
       virtualTimeNs: s.clock.virtualTimeNs.toString(),
@@ -157,8 +163,10 @@ function parseU64(value: unknown, where: string): bigint {
  * schema. Document errors are SnapshotErrors (`document.clock.run`), field errors StateErrors naming
  * the object path and field.
  */
-export function parseDocument(json: unknown, readBlob: BlobReader, limits: SnapshotLimits): Snapshot {
-  const top = exactObject(json, TOP_KEYS, 'document');
+export function parseDocument(json: unknown, readBlob: BlobReader, limits: SnapshotLimits, allowBase = false): Snapshot {
+  const hasBase = allowBase && isStateNode(json) && Object.hasOwn(json, 'base');
+  const top = exactObject(json, hasBase ? [...TOP_KEYS, 'base'] : TOP_KEYS, 'document');
+  const base = hasBase ? parseBase(own(top, 'base')) : undefined;
 
   const config = own(top, 'config');
   if (!isStateNode(config)) bad('document.config', `expected an object, got ${describeValue(config)}`);
@@ -201,5 +209,17 @@ export function parseDocument(json: unknown, readBlob: BlobReader, limits: Snaps
     if (schema === undefined) throw new StateError(path, `no schema for ${schemaKey(type, version)} in the snapshot`);
     objects.set(path, { type, version, fields: decodeFields(own(entry, 'fields'), schema, readBlob, path) });
   }
-  return { config: plainJson(config) as JsonObject, clock, objects, schemas };
+  return { ...(base === undefined ? {} : { base }), config: plainJson(config) as JsonObject, clock, objects, schemas };
+}
+
+/** A diff snapshot's `base`: the base file's path as recorded and its identity (16 hex digits). */
+function parseBase(json: unknown): SnapshotBase {
+  const node = exactObject(json, BASE_KEYS, 'document.base');
+  const path = own(node, 'path');
+  const id = own(node, 'id');
+  if (typeof path !== 'string' || path.length === 0 || path.length > MAX_BASE_PATH || path.includes('\0')) {
+    bad('document.base.path', `expected a file path of 1 to ${MAX_BASE_PATH} characters, got ${describeValue(path)}`);
+  }
+  if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id)) bad('document.base.id', `expected 16 lowercase hex digits, got ${describeValue(id)}`);
+  return { path, id };
 }

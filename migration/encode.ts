@@ -8,6 +8,8 @@ import { checksumOf } from './checksum.ts';
 import { buildDocument, stringifyDocument } from './document.ts';
 import {
   BLOB_ENTRY_BYTES,
+  DIFF_SINCE_VERSION,
+  FULL_FORMAT_VERSION,
   HEADER_BYTES,
   alignUp,
   writeBlobEntry,
@@ -15,10 +17,20 @@ import {
   type BlobEntry,
 } from './header.ts';
 import type { Snapshot } from './snapshot.ts';
-import { encodeBlob, type EncodedBlob } from './sparse-blob.ts';
+import { encodeBlob, pageCount, type EncodedBlob } from './sparse-blob.ts';
+import { StateError } from '../src/util/errors.ts';
 import { CHUNK_BYTES, encodeChunkedBlob } from './chunked-blob.ts';
 
 const UTF8 = new TextEncoder();
+
+export interface EncodeOptions {
+  /**
+   * A diff snapshot (the snapshot names its base): for each byte string to store as a diff, by field
+   * path (`/machine/ram.data`), its pages changed since the base (one byte per page, non-zero =
+   * changed). Those pages only are stored; the file is written as format version 3.
+   */
+  diff?: ReadonlyMap<string, Uint8Array>;
+}
 
 export interface EncodedSnapshot {
   /** The file, in order. */
@@ -35,16 +47,28 @@ export interface EncodedSnapshot {
  * Encodes a snapshot. Throws a StateError when the snapshot itself is bad (a field its schema
  * rejects, an object without a schema, a config that is not JSON): such a file could not be loaded.
  */
-export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
+export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): EncodedSnapshot {
   const blobs: EncodedBlob[] = [];
   const info: EncodedSnapshot['blobs'] = [];
+  const diff = options.diff ?? null;
+  if (diff !== null && s.base === undefined) throw new StateError('document.base', 'a diff snapshot needs the base it is a diff against');
+  const diffed = new Set<string>();
   const doc = buildDocument(s, (bytes, path) => {
     // RAM-sized byte strings are chunked (loadable and verifiable a chunk at a time); small ones not.
-    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(bytes) : encodeBlob(bytes);
+    // In a diff snapshot, the byte strings it names hold only their changed pages.
+    const dirty = diff?.get(path) ?? null;
+    if (dirty !== null) {
+      if (bytes.length < CHUNK_BYTES || dirty.length !== pageCount(bytes.length)) {
+        throw new StateError(path, `cannot be a diff: ${bytes.length} bytes with a log of ${dirty.length} pages`);
+      }
+      diffed.add(path);
+    }
+    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(bytes, dirty) : encodeBlob(bytes);
     info.push({ path, length: bytes.length, storedLength: blob.storedLength, storedPages: blob.storedPages });
     blobs.push(blob);
     return { blob: blobs.length - 1, bytes: bytes.length };
   });
+  if (diff !== null) for (const path of diff.keys()) if (!diffed.has(path)) throw new StateError(path, 'no such byte string to store as a diff');
   const json = UTF8.encode(stringifyDocument(doc));
 
   const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
@@ -71,6 +95,7 @@ export function encodeSnapshot(s: Snapshot): EncodedSnapshot {
     if (next > end) chunks.push(zeros.subarray(0, next - end));
   }
   writeHeader(head, {
+    version: s.base === undefined ? FULL_FORMAT_VERSION : DIFF_SINCE_VERSION,
     flags: 0,
     blobCount: blobs.length,
     jsonOffset,

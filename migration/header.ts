@@ -10,12 +10,18 @@ import { SnapshotError } from './snapshot-error.ts';
 /** The first 8 bytes of every snapshot: ASCII `GODWITSN`. */
 export const MAGIC = new Uint8Array([0x47, 0x4f, 0x44, 0x57, 0x49, 0x54, 0x53, 0x4e]);
 /**
- * Format version this build writes; it reads every version from 1 up to it. Version 2 added the
- * chunked blob encoding (BLOB_CHUNKED); nothing else changed, so a version 1 file reads as before.
+ * The newest format version this build reads and writes; it reads every version from 1 up to it.
+ * Version 2 added the chunked blob encoding (BLOB_CHUNKED); version 3 added diff snapshots (a
+ * document naming its base, BLOB_CHUNKED_DIFF). Nothing else changed, so older files read as before,
+ * and a file is written with the oldest version that holds it: a full snapshot as version 2.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /** The first version with BLOB_CHUNKED. */
 export const CHUNKED_SINCE_VERSION = 2;
+/** The first version with diff snapshots (the document's `base`, BLOB_CHUNKED_DIFF). */
+export const DIFF_SINCE_VERSION = 3;
+/** The version a full snapshot (no base) is written with. */
+export const FULL_FORMAT_VERSION = 2;
 /** Length of the version 1 header. */
 export const HEADER_BYTES = 96;
 /** Bytes needed to tell magic and version apart: magic (8) + version (4). */
@@ -41,6 +47,16 @@ export const BLOB_SPARSE = 1;
  * whose bit is set (see chunked-blob.ts): a reader can load and verify any chunk on its own.
  */
 export const BLOB_CHUNKED = 2;
+/**
+ * Blob encoding (version 3): laid out as BLOB_CHUNKED, but a page whose bit is clear comes from the
+ * base snapshot's byte string at the same path (not zero), and a stored page may be zero.
+ */
+export const BLOB_CHUNKED_DIFF = 3;
+
+/** Whether blobs of this encoding have the chunked layout (bitmap, chunk table, pages). */
+export function isChunkedEncoding(encoding: number): boolean {
+  return encoding === BLOB_CHUNKED || encoding === BLOB_CHUNKED_DIFF;
+}
 
 // Header field offsets (little-endian).
 /** magic[8] */
@@ -99,6 +115,12 @@ export interface Header {
   jsonSum: Uint8Array;
   /** Length of the whole snapshot: blobsOffset + blobsLength. */
   totalLength: number;
+  /**
+   * The snapshot's identity: its header checksum in hex. The header covers the checksums of the blob
+   * table and the document, those cover every blob's, so this names the whole content (a diff
+   * records its base's).
+   */
+  id: string;
 }
 
 export interface BlobEntry {
@@ -113,11 +135,11 @@ export function alignUp(n: number, to: number = BLOB_ALIGN): number {
   return Math.ceil(n / to) * to;
 }
 
-/** Writes a version 1 header (and its checksum) for the given layout. */
-export function writeHeader(out: Uint8Array, h: Omit<Header, 'totalLength' | 'version'>): void {
+/** Writes a header (and its checksum) for the given layout; `version` defaults to FULL_FORMAT_VERSION. */
+export function writeHeader(out: Uint8Array, h: Omit<Header, 'totalLength' | 'version' | 'id'> & { version?: number }): void {
   const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   out.set(MAGIC, H_MAGIC);
-  view.setUint32(H_VERSION, FORMAT_VERSION, true);
+  view.setUint32(H_VERSION, h.version ?? FULL_FORMAT_VERSION, true);
   view.setUint32(H_HEADER_LENGTH, HEADER_BYTES, true);
   view.setUint32(H_FLAGS, h.flags >>> 0, true);
   view.setUint32(H_BLOB_COUNT, h.blobCount, true);
@@ -140,6 +162,17 @@ export function writeBlobEntry(out: Uint8Array, at: number, e: BlobEntry): void 
   view.setUint32(B_ENCODING, e.encoding, true);
   view.setUint32(B_RESERVED, 0, true);
   out.set(e.sum, at + B_SUM);
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** The identity (Header.id) of a file whose first HEADER_BYTES are `head` (already checked). */
+export function snapshotIdOf(head: Uint8Array): string {
+  return hexOf(head.subarray(H_HEADER_SUM, HEADER_BYTES));
 }
 
 function fieldAt(offset: number, name: string): string {
@@ -231,6 +264,7 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
     blobTableSum: bytes.slice(H_BLOB_TABLE_SUM, H_BLOB_TABLE_SUM + CHECKSUM_BYTES),
     jsonSum: bytes.slice(H_JSON_SUM, H_JSON_SUM + CHECKSUM_BYTES),
     totalLength: start + Number(blobsLength),
+    id: hexOf(bytes.subarray(H_HEADER_SUM, HEADER_BYTES)),
   };
 }
 
@@ -263,8 +297,9 @@ export function readBlobTable(bytes: Uint8Array, h: Header, limits: SnapshotLimi
     if (total > limits.maxTotalBlobBytes) {
       throw new SnapshotError('limit', where(B_LENGTH, 'length'), `blobs total ${total} bytes, limit ${limits.maxTotalBlobBytes}`);
     }
-    if (encoding !== BLOB_RAW && encoding !== BLOB_SPARSE && !(encoding === BLOB_CHUNKED && h.version >= CHUNKED_SINCE_VERSION)) {
-      const known = h.version >= CHUNKED_SINCE_VERSION ? '' : ` in a version ${h.version} file`;
+    const since = encoding === BLOB_CHUNKED ? CHUNKED_SINCE_VERSION : encoding === BLOB_CHUNKED_DIFF ? DIFF_SINCE_VERSION : encoding <= BLOB_SPARSE ? 1 : Infinity;
+    if (h.version < since) {
+      const known = since === Infinity ? '' : ` in a version ${h.version} file`;
       throw new SnapshotError('bad-blob', where(B_ENCODING, 'encoding'), `unknown blob encoding ${encoding}${known}`);
     }
     if (view.getUint32(B_RESERVED, true) !== 0) throw new SnapshotError('bad-blob', where(B_RESERVED, 'reserved'), 'reserved field is not zero');

@@ -26,7 +26,9 @@ export type SnapshotErrorCode =
   /** The document is JSON but not a snapshot document (missing or unknown keys, bad schema keys). */
   | 'bad-document'
   /** A blob that is malformed, unreferenced, referenced twice or of the wrong size. */
-  | 'bad-blob';
+  | 'bad-blob'
+  /** A diff snapshot's base that is missing, another snapshot, part of a cycle or too deep a chain. */
+  | 'bad-base';
 
 export class SnapshotError extends Error {
   override readonly name = 'SnapshotError' as const;

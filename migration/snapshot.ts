@@ -28,7 +28,18 @@ export interface SnapshotObject {
   fields: StateNode;
 }
 
+/**
+ * What a diff snapshot (format version 3) is a diff against: the base file's path as recorded
+ * (relative paths are relative to the diff file's directory) and its identity (Header.id).
+ */
+export interface SnapshotBase {
+  path: string;
+  id: string;
+}
+
 export interface Snapshot {
+  /** A diff snapshot's base; absent in a full snapshot (the only kind a machine restores). */
+  base?: SnapshotBase;
   /** The source machine's configuration, as plain JSON. */
   config: JsonObject;
   clock: SnapshotClock;

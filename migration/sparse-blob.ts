@@ -63,9 +63,10 @@ export function isZero(data: Uint8Array, start: number, end: number): boolean {
 }
 
 /**
- * Finds the non-zero pages of data's pages [first, last): sets their bits in `bitmap`, appends runs
- * of consecutive ones to `chunks` (views of data), and passes each to `onPage`. Returns the pages
- * and bytes stored.
+ * Finds the pages to store of data's pages [first, last): the non-zero ones, or with `only` (one
+ * byte per page) those whose byte is non-zero, zero or not (a diff blob). Sets their bits in
+ * `bitmap`, appends runs of consecutive ones to `chunks` (views of data), and passes each to
+ * `onPage`. Returns the pages and bytes stored.
  */
 export function collectPages(
   data: Uint8Array,
@@ -74,6 +75,7 @@ export function collectPages(
   bitmap: Uint8Array,
   chunks: Uint8Array[],
   onPage: (page: Uint8Array) => void = () => {},
+  only: Uint8Array | null = null,
 ): { pages: number; bytes: number } {
   let pages = 0;
   let bytes = 0;
@@ -81,7 +83,7 @@ export function collectPages(
   for (let p = first; p < last; p++) {
     const start = p * PAGE;
     const end = Math.min(start + PAGE, data.length);
-    if (isZero(data, start, end)) {
+    if (only === null ? isZero(data, start, end) : only[p] === 0) {
       if (runStart >= 0) chunks.push(data.subarray(runStart, start));
       runStart = -1;
       continue;

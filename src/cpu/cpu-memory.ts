@@ -270,6 +270,12 @@ export class CpuMemory extends CpuState {
     const slowR = kind === PAGE_RAM || kind === PAGE_ROM ? 0 : TLB_SLOW;
     const slowW = kind === PAGE_RAM ? 0 : TLB_SLOW;
     this.tlbR[page] = phys | sup | usr | slowR | global;
+    // Dirty log: a write entry to RAM lets writes bypass memory, so the page is marked when one is
+    // made for a write, and a read makes none for a page the log has not seen written yet.
+    if (slowW === 0 && dirty) {
+      if (write) mem.markDirty(phys >>> 12);
+      else if (!mem.isDirty(phys >>> 12)) dirty = false;
+    }
     if (dirty) this.tlbW[page] = supW | usrW ? phys | supW | usrW | slowW | global : 0;
     this.tlbRecord(page);
     return (phys | (lin & 0xfff)) >>> 0;

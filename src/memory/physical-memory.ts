@@ -5,6 +5,13 @@
  *
  * A20: when the gate is closed, address bit 20 of CPU accesses is forced to zero; the CPU applies
  * `a20Mask` when it translates. Device DMA is not affected, as on a PC.
+ *
+ * Dirty log (docs/architecture.md section 7, diff snapshots): one byte per RAM page, set by every
+ * path that writes RAM: writeSlow, device DMA (GuestMemory), loaders, and the CPU when it fills a
+ * write TLB entry (markDirty), so that its fast path stays a TLB hit. takeDirtyPages() returns the
+ * log and starts a new one, dropping every CPU's TLB (onMapChange) so that the next write to a page
+ * marks it again, as KVM's dirty logging write-protects pages. Loading a lazy chunk (faultIn) only
+ * brings saved bytes back and marks nothing.
  */
 import type { GuestMemory } from './guest-memory.ts';
 import type { RamPager } from './ram-pager.ts';
@@ -42,6 +49,8 @@ export class PhysicalMemory implements GuestMemory {
   a20Mask = 0xffffffff | 0;
   /** Called when the page map or the A20 gate changes, so the CPU can flush its TLB. */
   onMapChange: () => void = () => {};
+  /** One byte per page of [0, ramSize): non-zero when the page was written since the log started. */
+  private dirty: Uint8Array;
 
   /** Fills lazy chunks; null once every chunk is loaded (or for RAM that was never lazy). */
   private pager: RamPager | null = null;
@@ -66,6 +75,44 @@ export class PhysicalMemory implements GuestMemory {
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.pageKind = new Uint8Array(ramSize >>> PAGE_SHIFT);
+    this.dirty = new Uint8Array(ramSize >>> PAGE_SHIFT);
+  }
+
+  // ---- Dirty log ----
+
+  /** Marks page `page` (a RAM page number) written. */
+  markDirty(page: number): void {
+    this.dirty[page] = 1;
+  }
+
+  /** Whether page `page` was written since the log started. */
+  isDirty(page: number): boolean {
+    return this.dirty[page] !== 0;
+  }
+
+  /** Marks the pages of [addr, addr + length) written. */
+  private markRange(addr: number, length: number): void {
+    if (length <= 0) return;
+    this.dirty.fill(1, addr >>> PAGE_SHIFT, ((addr + length - 1) >>> PAGE_SHIFT) + 1);
+  }
+
+  /**
+   * Starts a new dirty log: no page is dirty, and every CPU forgets its translations so that its
+   * next write to any page marks it again.
+   */
+  startDirtyLog(): void {
+    this.dirty = new Uint8Array(this.dirty.length);
+    this.onMapChange();
+  }
+
+  /**
+   * The pages written since the log started (one byte per page, non-zero = written), and a new log
+   * from here (startDirtyLog). For diff snapshots and live migration.
+   */
+  takeDirtyPages(): Uint8Array {
+    const taken = this.dirty;
+    this.startDirtyLog();
+    return taken;
   }
 
   /** Mark [base, base + length) as ROM or a hole (page granular). */
@@ -190,6 +237,7 @@ export class PhysicalMemory implements GuestMemory {
       if (kind >= PAGE_LAZY) kind = this.faultIn(addr >>> PAGE_SHIFT);
       if (kind === PAGE_RAM) {
         const u8 = this.u8;
+        this.dirty[addr >>> PAGE_SHIFT] = 1;
         u8[addr] = value;
         if (size > 1) u8[addr + 1] = value >>> 8;
         if (size > 2) {
@@ -227,6 +275,7 @@ export class PhysicalMemory implements GuestMemory {
   }
   write32(addr: number, value: number): void {
     if ((addr & 3) === 0 && this.isPlainRam(addr)) {
+      this.dirty[addr >>> PAGE_SHIFT] = 1;
       this.i32[addr >>> 2] = value;
       return;
     }
@@ -246,6 +295,7 @@ export class PhysicalMemory implements GuestMemory {
   }
   writeBytes(addr: number, src: Uint8Array): void {
     if (this.isRam(addr, src.length)) {
+      this.markRange(addr, src.length);
       this.u8.set(src, addr);
       return;
     }
@@ -260,6 +310,7 @@ export class PhysicalMemory implements GuestMemory {
       );
     }
     this.materialize(addr, bytes.length);
+    this.markRange(addr, bytes.length);
     this.u8.set(bytes, addr);
   }
 }

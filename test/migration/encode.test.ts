@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concatChunks, encodeSnapshot, encodeSnapshotBytes } from '../../migration/encode.ts';
 import { decodeSnapshot, readSnapshotHeader, verifyContainer } from '../../migration/decode.ts';
 import { CHUNK_BYTES } from '../../migration/chunked-blob.ts';
-import { BLOB_CHUNKED, BLOB_RAW, BLOB_SPARSE, FORMAT_VERSION, HEADER_BYTES, MAGIC } from '../../migration/header.ts';
+import { BLOB_CHUNKED, BLOB_RAW, BLOB_SPARSE, FULL_FORMAT_VERSION, HEADER_BYTES, MAGIC } from '../../migration/header.ts';
 import { newNode, treesEqual } from '../../src/visit/state-tree.ts';
 import { isStateError } from '../../src/util/errors.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
@@ -49,7 +49,7 @@ describe('encode -> decode', () => {
     expect(file.length).toBe(e.totalLength);
     expect(file.subarray(0, 8)).toEqual(MAGIC);
     expect(new TextDecoder().decode(file.subarray(0, 8))).toBe('GODWITSN');
-    expect(new DataView(file.buffer).getUint32(8, true)).toBe(FORMAT_VERSION);
+    expect(new DataView(file.buffer).getUint32(8, true)).toBe(FULL_FORMAT_VERSION);
     const h = readSnapshotHeader(file.subarray(0, HEADER_BYTES));
     expect(h.totalLength).toBe(file.length);
     const { blobs } = verifyContainer(file);
