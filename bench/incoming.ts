@@ -79,11 +79,24 @@ function sourceMachine(ramMiB: number, fill: boolean): Machine {
   const m = new Machine(configOf(ramMiB), QUIET);
   m.run({ maxInsns: SAVED_AT });
   if (fill) {
-    const ram = m.board.mem.u8;
-    const words = new Int32Array(ram.buffer);
-    for (let page = 512; page < ram.length >>> 12; page++) words.fill(Math.imul(page, 0x9e3779b1) | 1, page << 10, (page + 1) << 10);
+    writeEveryPage(m);
   }
   return m;
+}
+
+/**
+ * Writes every page above 2 MiB (non-zero, differing per page) through memory's loader path, which
+ * marks each page written as a guest's write does (src/memory/zero-pages.ts: a save reads only
+ * pages marked written).
+ */
+function writeEveryPage(m: Machine): void {
+  const mem = m.board.mem;
+  const words = new Int32Array(1024);
+  const page = new Uint8Array(words.buffer);
+  for (let p = 512; p < mem.ramSize >>> 12; p++) {
+    words.fill(Math.imul(p, 0x9e3779b1) | 1);
+    mem.load(p << 12, page);
+  }
 }
 
 /** Saves as `--save` does; returns the time taken and the file's size. */
@@ -106,8 +119,7 @@ function diffSave(ramMiB: number, dir: string): { ms: number; bytes: number; pag
   const kernel = { name: 'memfill.elf', data: new Uint8Array(readFileSync(MEMFILL_KERNEL)) };
   const m = new Machine(defaultMachineConfig({ kernel, append: 'fill=100 forever=1', ramBytes: ramMiB * 2 ** 20 }), QUIET);
   m.run({ maxInsns: SAVED_AT });
-  const words = new Int32Array(m.board.mem.u8.buffer);
-  for (let page = 512; page < words.length >>> 10; page++) words.fill(Math.imul(page, 0x9e3779b1) | 1, page << 10, (page + 1) << 10);
+  writeEveryPage(m);
   const base = join(dir, 'diff-base.gw');
   save(m, base);
   const id = readHeader(new Uint8Array(readFileSync(base).subarray(0, HEADER_BYTES)), DEFAULT_LIMITS).id;

@@ -15,6 +15,7 @@
 import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual } from './checksum.ts';
 import { BLOB_ALIGN, BLOB_CHUNKED, BLOB_CHUNKED_DIFF } from './header.ts';
 import { SnapshotError } from './snapshot-error.ts';
+import { pageHintOf } from '../src/memory/zero-pages.ts';
 import { CHUNK_PAGES, chunkTableOffset, collectPages, isZero, pageCount, popcount8, storedPagesOffset, type EncodedBlob } from './sparse-blob.ts';
 
 const PAGE = BLOB_ALIGN;
@@ -44,6 +45,9 @@ export function chunkedLayout(length: number): ChunkedLayout {
  * (BLOB_CHUNKED_DIFF): exactly the changed pages, zero or not; the others come from the base.
  */
 export function encodeChunkedBlob(data: Uint8Array, dirty: Uint8Array | null = null): EncodedBlob {
+  // Pages the byte string's owner knows to be zero are not read (src/memory/zero-pages.ts).
+  const hint = pageHintOf(data);
+  const maybe = hint !== null && hint.length === pageCount(data.length) ? hint : null;
   const layout = chunkedLayout(data.length);
   const index = new Uint8Array(layout.dataOffset);
   const chunks: Uint8Array[] = [index];
@@ -51,7 +55,7 @@ export function encodeChunkedBlob(data: Uint8Array, dirty: Uint8Array | null = n
   let storedBytes = 0;
   for (let c = 0; c < layout.chunks; c++) {
     const sum = new Checksum64();
-    const got = collectPages(data, c * CHUNK_PAGES, Math.min((c + 1) * CHUNK_PAGES, layout.pages), index, chunks, (page) => sum.update(page), dirty);
+    const got = collectPages(data, c * CHUNK_PAGES, Math.min((c + 1) * CHUNK_PAGES, layout.pages), index, chunks, (page) => sum.update(page), dirty, maybe);
     stored += got.pages;
     storedBytes += got.bytes;
     index.set(sum.digest(), layout.tableOffset + c * CHECKSUM_BYTES);

@@ -64,7 +64,8 @@ export function isZero(data: Uint8Array, start: number, end: number): boolean {
 
 /**
  * Finds the pages to store of data's pages [first, last): the non-zero ones, or with `only` (one
- * byte per page) those whose byte is non-zero, zero or not (a diff blob). Sets their bits in
+ * byte per page) those whose byte is non-zero, zero or not (a diff blob). With `maybe` (one byte
+ * per page, src/memory/zero-pages.ts), a page whose byte is 0 is known zero and not read. Sets their bits in
  * `bitmap`, appends runs of consecutive ones to `chunks` (views of data), and passes each to
  * `onPage`. Returns the pages and bytes stored.
  */
@@ -76,6 +77,7 @@ export function collectPages(
   chunks: Uint8Array[],
   onPage: (page: Uint8Array) => void = () => {},
   only: Uint8Array | null = null,
+  maybe: Uint8Array | null = null,
 ): { pages: number; bytes: number } {
   let pages = 0;
   let bytes = 0;
@@ -83,7 +85,7 @@ export function collectPages(
   for (let p = first; p < last; p++) {
     const start = p * PAGE;
     const end = Math.min(start + PAGE, data.length);
-    if (only === null ? isZero(data, start, end) : only[p] === 0) {
+    if (only === null ? (maybe !== null && maybe[p] === 0) || isZero(data, start, end) : only[p] === 0) {
       if (runStart >= 0) chunks.push(data.subarray(runStart, start));
       runStart = -1;
       continue;

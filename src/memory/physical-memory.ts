@@ -12,11 +12,16 @@
  * log and starts a new one, dropping every CPU's TLB (onMapChange) so that the next write to a page
  * marks it again, as KVM's dirty logging write-protects pages. Loading a lazy chunk (faultIn) only
  * brings saved bytes back and marks nothing.
+ *
+ * Written pages (src/memory/zero-pages.ts): one byte per page, set by the same paths as the dirty
+ * log but never cleared, and for every page whose bytes may have come from a snapshot; a page not
+ * marked is zero, so a save need not read it.
  */
 import type { GuestMemory } from './guest-memory.ts';
 import type { RamPager } from './ram-pager.ts';
 import { MmioBus } from '../bus/mmio-bus.ts';
 import { ConfigError } from '../util/errors.ts';
+import { declarePageHint } from './zero-pages.ts';
 
 /** Page kinds inside [0, ramSize). */
 export const PAGE_RAM = 0;
@@ -51,6 +56,10 @@ export class PhysicalMemory implements GuestMemory {
   onMapChange: () => void = () => {};
   /** One byte per page of [0, ramSize): non-zero when the page was written since the log started. */
   private dirty: Uint8Array;
+  /** One byte per page: non-zero when the page may hold non-zero bytes (written, loaded or restored). */
+  private readonly written: Uint8Array;
+  /** Whether RAM started as a snapshot's image (adopted) rather than zeros. */
+  private readonly adopted: boolean;
 
   /** Fills lazy chunks; null once every chunk is loaded (or for RAM that was never lazy). */
   private pager: RamPager | null = null;
@@ -76,6 +85,11 @@ export class PhysicalMemory implements GuestMemory {
     this.i32 = new Int32Array(this.buffer);
     this.pageKind = new Uint8Array(ramSize >>> PAGE_SHIFT);
     this.dirty = new Uint8Array(ramSize >>> PAGE_SHIFT);
+    this.written = new Uint8Array(ramSize >>> PAGE_SHIFT);
+    this.adopted = ram !== null;
+    // An adopted image may hold anything (attachPager narrows it to the chunks with data).
+    if (this.adopted) this.written.fill(1);
+    declarePageHint(this.u8, this.written);
   }
 
   // ---- Dirty log ----
@@ -83,6 +97,7 @@ export class PhysicalMemory implements GuestMemory {
   /** Marks page `page` (a RAM page number) written. */
   markDirty(page: number): void {
     this.dirty[page] = 1;
+    this.written[page] = 1;
   }
 
   /** Whether page `page` was written since the log started. */
@@ -93,7 +108,18 @@ export class PhysicalMemory implements GuestMemory {
   /** Marks the pages of [addr, addr + length) written. */
   private markRange(addr: number, length: number): void {
     if (length <= 0) return;
-    this.dirty.fill(1, addr >>> PAGE_SHIFT, ((addr + length - 1) >>> PAGE_SHIFT) + 1);
+    const first = addr >>> PAGE_SHIFT;
+    const end = ((addr + length - 1) >>> PAGE_SHIFT) + 1;
+    this.dirty.fill(1, first, end);
+    this.written.fill(1, first, end);
+  }
+
+  /**
+   * RAM's bytes were replaced by a snapshot's (a restore that copied them in): any page may now be
+   * non-zero. An adopted image is marked when it is adopted instead.
+   */
+  loadedWhole(): void {
+    if (!this.adopted) this.written.fill(1);
   }
 
   /**
@@ -136,6 +162,10 @@ export class PhysicalMemory implements GuestMemory {
       const end = Math.min((c + 1) * pages, this.pageKind.length);
       for (let p = c * pages; p < end; p++) this.pageKind[p]! |= PAGE_LAZY;
       this.lazyChunks++;
+    }
+    // A chunk without data is zero, and stays so until written.
+    if (this.adopted) {
+      for (let c = 0; c < pager.chunks; c++) if (!pager.hasData(c)) this.written.fill(0, c * pages, Math.min((c + 1) * pages, this.written.length));
     }
     this.pager = this.lazyChunks > 0 ? pager : null;
     this.onMapChange();
@@ -238,6 +268,7 @@ export class PhysicalMemory implements GuestMemory {
       if (kind === PAGE_RAM) {
         const u8 = this.u8;
         this.dirty[addr >>> PAGE_SHIFT] = 1;
+        this.written[addr >>> PAGE_SHIFT] = 1;
         u8[addr] = value;
         if (size > 1) u8[addr + 1] = value >>> 8;
         if (size > 2) {
@@ -276,6 +307,7 @@ export class PhysicalMemory implements GuestMemory {
   write32(addr: number, value: number): void {
     if ((addr & 3) === 0 && this.isPlainRam(addr)) {
       this.dirty[addr >>> PAGE_SHIFT] = 1;
+      this.written[addr >>> PAGE_SHIFT] = 1;
       this.i32[addr >>> 2] = value;
       return;
     }

@@ -15,5 +15,6 @@ export class RamState implements StateObject {
   visit(v: Visitor): void {
     // The size is part of the schema (the byte string's length): a different -m cannot load it.
     v.bytes('data', this.mem.u8);
+    if (v.mode === 'load') this.mem.loadedWhole();
   }
 }

@@ -30,8 +30,9 @@ const MAX = 300_000_000;
 
 /** Fills the top 2 MiB of RAM (which these guests never use) with a pattern: chunks with data. */
 function fillTop(m: Machine): void {
-  const u8 = m.board.mem.u8;
-  for (let a = u8.length - (2 << 20); a < u8.length; a += 4096) if ((a >>> 12) % 3 !== 0) u8.fill((a >>> 12) & 0xff, a, a + 4096);
+  // Through the loader path, which marks each page written (a save reads only marked pages).
+  const mem = m.board.mem;
+  for (let a = mem.ramSize - (2 << 20); a < mem.ramSize; a += 4096) if ((a >>> 12) % 3 !== 0) mem.load(a, new Uint8Array(4096).fill((a >>> 12) & 0xff));
 }
 
 interface Source {

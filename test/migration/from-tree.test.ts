@@ -35,8 +35,8 @@ function machine(): { tree: ObjectTree; mem: PhysicalMemory; dev: SampleDevice }
 describe('captureSnapshot', () => {
   it('saves a tree that a fresh tree loads back through the container, bit for bit', () => {
     const src = machine();
-    src.mem.u8.set([1, 2, 3], 0x7c00);
-    src.mem.u8[0xfffff] = 0xee;
+    src.mem.load(0x7c00, Uint8Array.of(1, 2, 3));
+    src.mem.write8(0xfffff, 0xee);
     src.dev.tsc = (1n << 64n) - 1n;
     src.dev.adjust = -(1n << 63n);
     src.dev.waitForSipi = true;
