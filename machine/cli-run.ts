@@ -15,7 +15,7 @@ import { isStateError } from '../src/util/errors.ts';
 import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { withLimits } from '../migration/limits.ts';
-import { offerRam } from '../src/memory/ram-pager.ts';
+import { deferRam, offerSnapshotRam } from './restore-source.ts';
 import { setBlockCacheEnabled } from '../src/cpu/block-cache.ts';
 import { RAM_FIELD, RAM_PATH } from './machine-state.ts';
 import { joinPath, readSnapshotChain, recordedBasePath, rememberSourceId, snapshotIdAt, sourceIdOf } from './snapshot-chain.ts';
@@ -83,12 +83,10 @@ export function readIncoming(path: string, deps: CliDeps): Snapshot {
   const limits = withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES });
   const files = snapshotFilesOf(deps);
   const lazy = files.open !== undefined && deps.io.env['GODWIT_LAZY_RESTORE'] !== '0';
-  const ramField = `${RAM_PATH}.${RAM_FIELD}`;
   try {
     // A diff snapshot brings its bases: every file is opened and checked here, before the machine.
-    const { snapshot, deferred, chain } = readSnapshotChain(path, files, limits, (at) => lazy && at === ramField);
-    const ram = snapshot.objects.get(RAM_PATH)?.fields[RAM_FIELD];
-    if (ram instanceof Uint8Array) offerRam(ram, deferred.get(ram) ?? null);
+    const { snapshot, deferred, chain } = readSnapshotChain(path, files, limits, deferRam(lazy));
+    offerSnapshotRam(snapshot, deferred);
     // The files stay open while RAM chunks are still to load (closed when the process ends).
     rememberSourceId(snapshot, chain[0]!.id);
     return snapshot;

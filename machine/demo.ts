@@ -211,7 +211,7 @@ export function runDemo(options: DemoOptions, deps: DemoDeps): DemoReport {
     let chain: readonly string[] = [];
     try {
       // As -incoming restores a file: device state now, RAM as the guest touches it.
-      chain = restoreSnapshot(machine, decodeRestoreSource(bytesSource(bytes), { lazy: true }).snapshot, registry).chain;
+      chain = restoreSnapshot(machine, decodeRestoreSource(bytesSource(bytes), true), registry).chain;
       const loadMs = deps.now() - l0;
       const differences = compare(full, before, finish(machine, config, afterSerial, maxInsns));
       restores.push({ label: target.label, chain, loadMs, matches: differences.length === 0, differences });

@@ -7,12 +7,13 @@
  * any CliIo.
  */
 import { decodeSnapshotChain, type ChainFile, type ChainLink } from '../migration/decode-chain.ts';
-import type { DeferredBlob, SnapshotSource } from '../migration/decode-source.ts';
+import type { DeferredBlob } from '../migration/decode-source.ts';
 import { HEADER_BYTES, readHeader } from '../migration/header.ts';
 import type { SnapshotLimits } from '../migration/limits.ts';
 import type { Snapshot } from '../migration/snapshot.ts';
 import type { SnapshotFiles } from './cli-snapshot-io.ts';
 import type { OpenSnapshotFile } from './snapshot-file.ts';
+import { bytesSource } from './restore-source.ts';
 
 /** The directory part of a '/'-separated path ('' for a bare name). */
 function dirOf(path: string): string {
@@ -69,10 +70,6 @@ export interface ReadChain {
   chain: ChainLink[];
   /** Closes the files (when nothing is deferred, they are closed already). */
   close(): void;
-}
-
-function bytesSource(bytes: Uint8Array): SnapshotSource {
-  return { length: bytes.length, readInto: (dest, at) => dest.set(bytes.subarray(at, at + dest.length)) };
 }
 
 /**

@@ -22,6 +22,16 @@ import { MemoryBackend } from '../../src/block/memory-backend.ts';
 import { virtioblkDisk, virtioblkMachine, type DiskShape, type VirtioblkConfig } from '../guests/virtioblk-config.ts';
 
 export const MODES: readonly KernelIrqchip[] = ['on', 'split', 'off'];
+export const SHAPES: readonly DiskShape[] = ['combined', 'split'];
+
+/** A machine with a disk: its kernel-irqchip setting and the shape of its virtio-blk device. */
+export interface DiskConfig {
+  mode: KernelIrqchip;
+  shape: DiskShape;
+}
+/** The 6 disk configurations of a CPU count (the acid tests' matrix), and how they are named. */
+export const DISK_CONFIGS: readonly DiskConfig[] = MODES.flatMap((mode) => SHAPES.map((shape) => ({ mode, shape })));
+export const configName = (c: DiskConfig): string => `${c.mode}/${c.shape}`;
 
 export interface GuestSpec {
   /** A program of test/guests/bin (multiboot), or 'linux': test/guests/linux's bzImage and initramfs. */

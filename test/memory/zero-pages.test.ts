@@ -75,7 +75,7 @@ describe('written-pages map', () => {
 
     // Lazy: the image is adopted; chunks without data stay unmarked until written.
     const lazy = new MachineClass({ ...configOf(g, 'on'), kernel: null, initrds: [], append: '' }, { serialOut() {}, log() {} });
-    restoreSnapshot(lazy, decodeRestoreSource(bytesSource(bytes), { lazy: true }).snapshot);
+    restoreSnapshot(lazy, decodeRestoreSource(bytesSource(bytes), true));
     const lazyMarked = marked(lazy);
     expect(lazyMarked).toBeLessThan((64 << 20) / 4096);
     expect(lazyMarked).toBeGreaterThan(0);

@@ -15,23 +15,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../machine/machine.ts';
-import type { KernelIrqchip } from '../../machine/machine-config.ts';
 import type { DiskShape } from '../guests/virtioblk-config.ts';
-import { MAX_INSNS, MODES, diskOf, firstDifference, makeMachine, observe, restoreFrom, runStraight, snapshotBytes, type GuestSpec, type Observed } from '../determinism/harness.ts';
+import { DISK_CONFIGS, MAX_INSNS, MODES, SHAPES, configName, type DiskConfig, diskOf, firstDifference, makeMachine, observe, restoreFrom, runStraight, snapshotBytes, type GuestSpec, type Observed } from '../determinism/harness.ts';
 import { stages, transportOf } from '../determinism/virtioblk-probes.ts';
 
 const FULL = process.env['GODWIT_ACID'] === '1';
-const SHAPES: readonly DiskShape[] = ['combined', 'split'];
 const CR0_PG = 0x80000000;
 /** Probe granularity in instructions: fine enough to land inside a request's time in flight. */
 const STEP = 20_000;
 
-interface Config {
-  mode: KernelIrqchip;
-  shape: DiskShape;
-}
-const CONFIGS: Config[] = MODES.flatMap((mode) => SHAPES.map((shape) => ({ mode, shape })));
-const name = (c: Config) => `${c.mode}/${c.shape}`;
+type Config = DiskConfig;
+const CONFIGS = DISK_CONFIGS;
+const name = configName;
 
 function guest(smp: number, shape: DiskShape): GuestSpec {
   return { name: 'linux', smp, ramMiB: 32, append: 'console=ttyS0 lpj=10000000 no_timer_check', disk: { config: 'modern-msix', shape } };

@@ -13,22 +13,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../machine/machine.ts';
-import type { KernelIrqchip } from '../../machine/machine-config.ts';
 import { saveState } from '../../src/visit/output-visitor.ts';
 import { expectedOutput } from '../guests/run-guest.ts';
 import type { DiskShape } from '../guests/virtioblk-config.ts';
-import { MAX_INSNS, MODES, diskOf, firstDifference, makeMachine, observe, restoreFrom, runStraight, snapshotBytes, type GuestSpec } from '../determinism/harness.ts';
+import { DISK_CONFIGS, MAX_INSNS, configName, type DiskConfig, diskOf, firstDifference, makeMachine, observe, restoreFrom, runStraight, snapshotBytes, type GuestSpec } from '../determinism/harness.ts';
 import { stages } from '../determinism/virtioblk-probes.ts';
 
-const SHAPES: readonly DiskShape[] = ['combined', 'split'];
 const CONFIG = 'modern-msix';
 
-interface Config {
-  mode: KernelIrqchip;
-  shape: DiskShape;
-}
-const CONFIGS: Config[] = MODES.flatMap((mode) => SHAPES.map((shape) => ({ mode, shape })));
-const name = (c: Config) => `${c.mode}/${c.shape}`;
+type Config = DiskConfig;
+const CONFIGS = DISK_CONFIGS;
+const name = configName;
 
 function guest(smp: number, shape: DiskShape): GuestSpec {
   return { name: 'virtioblk', smp, disk: { config: CONFIG, shape } };
