@@ -4,6 +4,7 @@
  */
 import { CpuAlu } from './cpu-alu.ts';
 import { CS, DS, EBP, ESP, SEG_NONE, SS } from './constants.ts';
+import { WIDE } from '../util/wide-field.ts';
 
 /** REP prefixes. */
 export const REP_NONE = 0;
@@ -14,7 +15,7 @@ export const REP_NE = 2;
 
 export class CpuDecode extends CpuAlu {
   /** EIP of the first byte of the instruction being executed (faults restart here). */
-  instrStart = 0;
+  instrStart = WIDE;
   /** Segment override prefix, or SEG_NONE. */
   prefixSeg = SEG_NONE;
   rep = REP_NONE;
@@ -29,7 +30,7 @@ export class CpuDecode extends CpuAlu {
   // Decoded r/m operand: a register (eaReg >= 0) or memory at eaSeg:eaOff.
   eaReg = 0;
   eaSeg = DS;
-  eaOff = 0;
+  eaOff = WIDE;
 
   /**
    * Back to "no prefix seen". Prefix handlers call it when their instruction is done and the run

@@ -10,6 +10,7 @@
  */
 import { CpuState } from './cpu-state.ts';
 import { FAULT } from './fault.ts';
+import { WIDE } from '../util/wide-field.ts';
 import { PAGE_LAZY, PAGE_RAM, PAGE_ROM } from '../memory/physical-memory.ts';
 import type { MmioDevice } from '../bus/mmio-bus.ts';
 import {
@@ -103,9 +104,10 @@ export class CpuMemory extends CpuState {
   writePage = -1;
 
   // Instruction-fetch window: for eip in [fetchLo, fetchHi], the byte is at ram8[fetchBase + eip].
-  fetchLo = 1;
-  fetchHi = 0;
-  fetchBase = 0;
+  // Empty until the first fetch (fetchLo > fetchHi); doubles from the start (src/util/wide-field.ts).
+  fetchLo = 2 ** 32;
+  fetchHi = WIDE;
+  fetchBase = WIDE;
 
   // ---- Faults ----
 

@@ -10,6 +10,7 @@ import { CS, DESC_P, DESC_S, DESC_RW, DESC_CODE, DESC_CE, DESC_A, ATTR_DB, FLAGS
 
 export type { InterruptSource, MsrHandler } from './device-interfaces.ts';
 import type { InterruptSource, MsrHandler } from './device-interfaces.ts';
+import { WIDE } from '../util/wide-field.ts';
 
 export interface CpuWiring {
   mem: PhysicalMemory;
@@ -65,8 +66,8 @@ export class CpuState {
   readonly r32 = new Int32Array(this.regs);
   readonly r16 = new Uint16Array(this.regs);
   readonly r8 = new Uint8Array(this.regs);
-  /** Instruction pointer (uint32). */
-  eip = 0;
+  /** Instruction pointer (uint32; a double from the start: src/util/wide-field.ts). */
+  eip = WIDE;
 
   // Segment registers and their descriptor caches, indexed ES CS SS DS FS GS.
   readonly sel = new Uint16Array(6);
@@ -86,7 +87,7 @@ export class CpuState {
   tr: SegmentCache = { selector: 0, base: 0, limit: 0xffff, attr: 0x8b };
 
   cr0 = 0x60000010;
-  cr2 = 0;
+  cr2 = WIDE;
   cr3 = 0;
   cr4 = 0;
   readonly dr = new Int32Array(8);
@@ -154,6 +155,9 @@ export class CpuState {
     this.model = w.model;
     this.msrHandler = w.msr ?? null;
     this.index = w.index ?? 0;
+    // Declared as WIDE (doubles from the start); their value is 0 until reset or the guest writes them.
+    this.eip = 0;
+    this.cr2 = 0;
   }
 
   get protectedMode(): boolean {
