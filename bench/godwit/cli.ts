@@ -8,9 +8,9 @@ import { timeUntilLine, type LineWait } from '../lib/measure.ts';
 
 const GODWIT = 'bin/godwit.js';
 
-/** Runs `godwit ARGS` until a stdout line `match` accepts. */
-export function godwitUntilLine(args: readonly string[], match: (line: string) => boolean, timeoutMs: number): Promise<LineWait> {
-  return timeUntilLine(process.execPath, [GODWIT, ...args], match, timeoutMs);
+/** Runs `godwit ARGS` until a stdout line `match` accepts (`env`: extra environment variables). */
+export function godwitUntilLine(args: readonly string[], match: (line: string) => boolean, timeoutMs: number, env: Readonly<Record<string, string>> = {}): Promise<LineWait> {
+  return timeUntilLine(process.execPath, [GODWIT, ...args], match, timeoutMs, undefined, env);
 }
 
 /** `godwit --help` (also rebuilds dist/ when it is stale, so that no figure pays for a build). */

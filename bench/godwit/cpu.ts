@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig, type KernelIrqchip, type MachineConfig } from '../../machine/machine-config.ts';
 import { median } from '../lib/measure.ts';
+import { setBlockCacheEnabled } from '../../src/cpu/block-cache.ts';
 
 export const BENCH_ELF = 'test/guests/bin/bench.elf';
 export const IRQBENCH_ELF = 'test/guests/bin/irqbench.elf';
@@ -80,9 +81,27 @@ export interface MipsResult {
 /**
  * MIPS of `guest` under each setting in `modes`: one short warm-up run per setting (unless
  * `warmUp` is false), then `runs` rounds that alternate between the settings, so that noise from
- * other load falls on all of them alike.
+ * other load falls on all of them alike. `blockCache` false interprets every instruction (as
+ * GODWIT_BLOCK_CACHE=0 does in the CLI).
  */
-export function guestMips(guest: GuestName, modes: readonly KernelIrqchip[], rounds: number, runs: number, warmUp = true, onRun: () => void = () => {}): Map<KernelIrqchip, MipsResult> {
+export function guestMips(
+  guest: GuestName,
+  modes: readonly KernelIrqchip[],
+  rounds: number,
+  runs: number,
+  warmUp = true,
+  onRun: () => void = () => {},
+  blockCache = true,
+): Map<KernelIrqchip, MipsResult> {
+  setBlockCacheEnabled(blockCache);
+  try {
+    return mipsRuns(guest, modes, rounds, runs, warmUp, onRun);
+  } finally {
+    setBlockCacheEnabled(true);
+  }
+}
+
+function mipsRuns(guest: GuestName, modes: readonly KernelIrqchip[], rounds: number, runs: number, warmUp: boolean, onRun: () => void): Map<KernelIrqchip, MipsResult> {
   const max = 4_000_000_000;
   if (warmUp) for (const mode of modes) runToExit(guestConfig(guest, mode, Math.max(1, Math.min(rounds, 2))), max);
   const all = new Map<KernelIrqchip, GuestRun[]>(modes.map((m) => [m, []]));

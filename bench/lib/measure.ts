@@ -37,11 +37,19 @@ export interface LineWait {
  * Spawns `command args` and resolves with the time from the spawn to the first stdout line that
  * `match` accepts, then kills the process (SIGKILL: its exit is not part of the figure) and waits
  * for it to go. Rejects when the process exits first or after `timeoutMs`, with its last output.
+ * `env` adds variables to this process's environment for the child.
  */
-export function timeUntilLine(command: string, args: readonly string[], match: (line: string) => boolean, timeoutMs: number, cwd?: string): Promise<LineWait> {
+export function timeUntilLine(
+  command: string,
+  args: readonly string[],
+  match: (line: string) => boolean,
+  timeoutMs: number,
+  cwd?: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<LineWait> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, ...(cwd === undefined ? {} : { cwd }) });
     let out = '';
     let err = '';
     let pending = '';

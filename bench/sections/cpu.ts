@@ -9,6 +9,10 @@
  * with rounds=1 (process start and boot cancel out), into godwit's instruction difference for the
  * same rounds (godwit's count grows by about the same number per round: measured from rounds=R and 1).
  * Q is 20 times R: QEMU is fast enough that R rounds would drown in its start-up noise.
+ *
+ * godwit with its block cache off (every instruction interpreted, GODWIT_BLOCK_CACHE=0) is a
+ * reference too, on the integer workload and the Linux boot: issue 14 asks the CPU to be 1.5 times
+ * what it was before the block cache, measured in the same run.
  */
 import { resolve } from 'node:path';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
@@ -21,6 +25,10 @@ import { v86BootUntil, v86Job } from '../refs/v86.ts';
 import { attempt, needs, refValue, type Attempt, type Suite } from './context.ts';
 
 const GROUP = 'CPU';
+/** The reference name of godwit interpreting every instruction. */
+const BLOCK_CACHE_OFF = 'godwit, block cache off';
+/** The environment that turns the CLI's block cache off. */
+const NO_BLOCK_CACHE = { GODWIT_BLOCK_CACHE: '0' };
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
 
 function lastLine(serial: string): string {
@@ -66,6 +74,7 @@ export async function integerFigures(s: Suite): Promise<void> {
   const interpSeries = new Series(s.v86);
   const qemuSeries = new Series(s.qemu);
   const godwitMips = new Map<KernelIrqchip, number[]>(MODES.map((m) => [m, []]));
+  const interpretedMips = new Map<KernelIrqchip, number[]>(MODES.map((m) => [m, []]));
   let ref: MipsResult | null = null;
   // Each round runs godwit under every setting, then every reference once, so that the machine's
   // load changes fall on all of them alike.
@@ -75,6 +84,12 @@ export async function integerFigures(s: Suite): Promise<void> {
       const r = g.get(mode)!;
       if (ref !== null && r.instructions !== ref.instructions) throw new Error(`bench: run ${i + 1} retired ${r.instructions} instructions, the first ${ref.instructions}`);
       godwitMips.get(mode)!.push(r.mips);
+    }
+    const interpreted = guestMips('bench', MODES, rounds, 1, i === 0, () => {}, false);
+    for (const mode of MODES) {
+      const r = interpreted.get(mode)!;
+      if (r.instructions !== g.get(mode)!.instructions) throw new Error(`bench: the block cache changed the instruction count (${g.get(mode)!.instructions} with, ${r.instructions} without)`);
+      interpretedMips.get(mode)!.push(r.mips);
     }
     ref ??= g.get('split')!;
     const same = ref;
@@ -97,9 +112,13 @@ export async function integerFigures(s: Suite): Promise<void> {
     refValue(refs, missing, 'v86 JIT', jit, (v) => v);
     refValue(refs, missing, 'v86 interpreter', interp, (v) => v);
     refValue(refs, missing, 'QEMU TCG', qemu, (v) => v);
+    refs[BLOCK_CACHE_OFF] = median(interpretedMips.get(mode)!);
     const value = median(godwitMips.get(mode)!);
     const interpRef = refs['v86 interpreter'] ?? null;
-    const goals: Goal[] = [{ text: "above v86's interpreter", met: interpRef === null ? null : value > interpRef }];
+    const goals: Goal[] = [
+      { text: "above v86's interpreter", met: interpRef === null ? null : value > interpRef },
+      { text: "at least 1.5x v86's interpreter", met: interpRef === null ? null : value >= 1.5 * interpRef },
+    ];
     const note = `v86 and QEMU count no instructions: godwit's count for the same rounds over their time (${rounds} rounds, ${instructions} instructions; QEMU ${qemuRounds} rounds less 1); runs interleaved`;
     s.figures.push({ group: GROUP, name: `integer workload (bench.elf), kernel-irqchip=${mode}`, unit: 'MIPS', better: 'higher', value, references: refs, missing, goals, note });
   }
@@ -145,10 +164,22 @@ export async function linuxFigures(s: Suite): Promise<void> {
   const isInit = (l: string): boolean => l === LINUX_INIT_LINE;
   // The CLI from process start to the init's first line, under each setting (quick: one).
   const boots = new Map<KernelIrqchip, Attempt<number>>();
+  const interpretedBoots = new Map<KernelIrqchip, Attempt<number>>();
   for (const mode of modes) {
     s.progress.step(`Linux boot: godwit, kernel-irqchip=${mode}`);
     const args = ['-m', '128M', '-machine', `kernel-irqchip=${mode}`, ...linuxArgs(), '-no-reboot', '-serial', 'stdio'];
-    boots.set(mode, await attempt(() => bootTimes(runs, () => godwitUntilLine(args, isInit, 120_000))));
+    // With and without the block cache in turn, so that the machine's load falls on both alike.
+    const withCache: number[] = [];
+    const without: number[] = [];
+    const done = await attempt(async () => {
+      for (let i = 0; i < runs; i++) {
+        withCache.push((await godwitUntilLine(args, isInit, 120_000)).ms);
+        without.push((await godwitUntilLine(args, isInit, 120_000, NO_BLOCK_CACHE)).ms);
+      }
+      return runs;
+    });
+    boots.set(mode, done.ok ? { ok: true, value: median(withCache) } : done);
+    interpretedBoots.set(mode, done.ok ? { ok: true, value: median(without) } : done);
   }
   const instructions = await attempt(async () => {
     const counts = new Set(modes.map((mode) => linuxInstructionsToLine(mode, LINUX_INIT_LINE)));
@@ -176,14 +207,20 @@ export async function linuxFigures(s: Suite): Promise<void> {
   const note = instructions.ok ? `${(instructions.value / 1e6).toFixed(2)} million instructions from reset to the line, the same under every setting (within 10,000)` : `instructions: ${instructions.why}`;
   for (const mode of modes) {
     const godwit = boots.get(mode)!;
+    const interpreted = interpretedBoots.get(mode)!;
+    const modeRefs = { ...refs };
+    const modeMissing = { ...missing };
+    refValue(modeRefs, modeMissing, BLOCK_CACHE_OFF, interpreted, (v) => v);
+    const off = modeRefs[BLOCK_CACHE_OFF] ?? null;
     s.figures.push({
       group: GROUP,
       name: `Linux boot to '${LINUX_INIT_LINE}', kernel-irqchip=${mode} (process start, 128 MiB)`,
       unit: 'ms',
       better: 'lower',
       value: godwit.ok ? godwit.value : null,
-      references: refs,
-      missing: godwit.ok ? missing : { ...missing, godwit: godwit.why },
+      references: modeRefs,
+      missing: godwit.ok ? modeMissing : { ...modeMissing, godwit: godwit.why },
+      goals: [{ text: '1.5x faster than godwit with the block cache off', met: !godwit.ok || off === null ? null : 1.5 * godwit.value <= off }],
       note,
     });
   }
