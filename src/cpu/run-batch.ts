@@ -27,7 +27,12 @@ import { ARITH_FLAGS, CS, RF } from './constants.ts';
 import { ALU_CMP } from './cpu-alu.ts';
 import { LF_ADD, LF_LOGIC, LF_SUB } from './cpu-state.ts';
 
-/** Relative near jump in a 32-bit code segment from `eip` (the next instruction): #GP(0) beyond the CS limit. */
+/**
+ * Relative near jump in a 32-bit code segment from `eip` (the next instruction, as an int32: callers
+ * pass `eip | 0`, because V8 boxes a number above 2^31 - 1 passed to a call it does not inline, and
+ * the Jcc cases boxed one per jump in a kernel at 0xC0000000, about 200 MB in a Linux boot): #GP(0)
+ * beyond the CS limit.
+ */
 function jump32(c: Cpu, eip: number, rel: number): void {
   const target = (eip + rel) >>> 0;
   if (target > c.segLimit[CS]!) c.gp(0);
@@ -410,7 +415,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(2)) jump32(c, eip, rel);
+        if (c.cond(2)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x173: {
@@ -424,7 +429,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(3)) jump32(c, eip, rel);
+        if (c.cond(3)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x174: {
@@ -438,7 +443,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(4)) jump32(c, eip, rel);
+        if (c.cond(4)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x175: {
@@ -452,7 +457,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(5)) jump32(c, eip, rel);
+        if (c.cond(5)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x176: {
@@ -466,7 +471,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(6)) jump32(c, eip, rel);
+        if (c.cond(6)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x177: {
@@ -480,7 +485,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(7)) jump32(c, eip, rel);
+        if (c.cond(7)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x17c: {
@@ -494,7 +499,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(12)) jump32(c, eip, rel);
+        if (c.cond(12)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x17d: {
@@ -508,7 +513,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(13)) jump32(c, eip, rel);
+        if (c.cond(13)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x17e: {
@@ -522,7 +527,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(14)) jump32(c, eip, rel);
+        if (c.cond(14)) jump32(c, eip | 0, rel);
         break;
       }
       case 0x17f: {
@@ -536,7 +541,7 @@ export function runBatch(c: Cpu): void {
           rel = (c.fetch8() << 24) >> 24;
           eip = c.eip;
         }
-        if (c.cond(15)) jump32(c, eip, rel);
+        if (c.cond(15)) jump32(c, eip | 0, rel);
         break;
       }
       default:
