@@ -23,6 +23,7 @@ import { Scheduler } from './scheduler.ts';
 import { NO_DEADLINE } from '../src/clock/clock.ts';
 import { hash64 } from '../src/util/hash.ts';
 import type { DescribedObject } from '../src/qom/object-tree.ts';
+import { warmUpCpu } from '../src/cpu/warm-up.ts';
 
 /** Resets in a row without progress before we give up (a guest that triple-faults at once). */
 const MAX_RESET_LOOP = 16;
@@ -45,6 +46,8 @@ export class Machine implements RunnableMachine {
   private readonly events: BoardEvents;
 
   constructor(config: MachineConfig, host: MachineHost) {
+    // Once per process: trains V8 on the CPU's run loop before any guest runs (src/cpu/warm-up.ts).
+    warmUpCpu();
     this.config = config;
     this.host = host;
     this.events = {

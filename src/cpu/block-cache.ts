@@ -42,6 +42,11 @@ export function setBlockCacheHotCount(n: number): void {
   hotCountForNewCpus = Math.max(1, Math.min(0xffff, n | 0));
 }
 
+/** Arrivals before translation for CPUs built from now on. */
+export function blockCacheHotCount(): number {
+  return hotCountForNewCpus;
+}
+
 export function blockCacheEnabled(): boolean {
   return enabledForNewCpus;
 }
