@@ -1,7 +1,7 @@
 /**
  * The chunked blob encoding (BLOB_CHUNKED, format version 2): for RAM and other large byte strings,
  * laid out so that a reader can load any 1 MiB chunk of the byte string on its own, verify it, and
- * put its pages straight where they belong (lazy restore, reads into guest RAM with no copy).
+ * put its pages where they belong (lazy restore; an eager load into the RAM the board adopts).
  *
  *   1. the page bitmap, as in a sparse blob (bit i set = page i stored), padded to 4 KiB;
  *   2. the chunk table: for each chunk of CHUNK_PAGES pages, the checksum of its stored pages taken
@@ -9,8 +9,8 @@
  *   3. the stored pages in ascending order (the last page of the byte string with its actual length).
  *
  * The blob table entry's checksum covers parts 1 and 2 (the index); each chunk's checksum covers
- * its pages. The stored pages of a chunk are contiguous in the file, so a chunk is one read per run
- * of stored pages, straight into its final place.
+ * its pages. The stored pages of a chunk are contiguous in the file, so a chunk is one read, then
+ * verified and copied to its places (loadChunk).
  */
 import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual } from './checksum.ts';
 import { BLOB_ALIGN, BLOB_CHUNKED, BLOB_CHUNKED_DIFF } from './header.ts';
