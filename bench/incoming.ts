@@ -11,10 +11,17 @@
  *     start to exit, after one guest instruction), lazily (the default) and with
  *     GODWIT_LAZY_RESTORE=0 (all of RAM read and verified first), beside the same for a 2 MiB
  *     machine with nothing written: the goal is within 2x of that at every size.
+ *   -incoming by parts: the same steps in a fresh process of this benchmark (`--parts`), each
+ *     timed: start (process start to this module running: Node and the bundle), decode (open the
+ *     file, header, document, chunk index; RAM stays in the file), machine (the Machine the CLI
+ *     builds before restoring), restore (restoreSnapshot: the board adopts the RAM image) and run
+ *     (one instruction, with the chunks it touches and the first prefetch). What grows with RAM
+ *     size shows here.
  *   save: saveSnapshot + encodeSnapshot + writeFileAtomic (temporary file, fsync, rename), beside
  *     the file-system limit: writing the same number of bytes from memory with one fsync.
- *   eager load: open, decode with RAM read straight into the image the board adopts, verify every
- *     chunk, restore; beside the limit: reading the same number of bytes into one buffer.
+ *   eager load: open, decode with RAM read into the image the board adopts (each chunk read,
+ *     verified and copied into place), restore; beside the limit: reading the same number of bytes
+ *     into one buffer.
  *   diff save: a guest that writes memory (memfill) on a machine with every page written is saved
  *     in full, runs 1M more instructions, and is saved as a diff against the full one (`--save
  *     --base`: the RAM pages written since), beside a full save at the same instruction; time and
@@ -31,12 +38,15 @@ import { Machine } from '../machine/machine.ts';
 import { defaultMachineConfig, type MachineConfig } from '../machine/machine-config.ts';
 import { RAM_FIELD, RAM_PATH } from '../machine/machine-state.ts';
 import { restoreSnapshot, saveSnapshot } from '../machine/snapshot.ts';
-import { openSnapshotFile, writeFileAtomic } from '../machine/snapshot-file.ts';
+import { openSnapshotFile, readSnapshotFile, writeFileAtomic } from '../machine/snapshot-file.ts';
+import { readSnapshotChain } from '../machine/snapshot-chain.ts';
+import { deferRam, offerSnapshotRam } from '../machine/restore-source.ts';
 import { decodeSnapshotSource } from '../migration/decode-source.ts';
+import { offerRam } from '../src/memory/ram-pager.ts';
 import { encodeSnapshot } from '../migration/encode.ts';
 import { HEADER_BYTES, readHeader } from '../migration/header.ts';
-import { DEFAULT_LIMITS } from '../migration/limits.ts';
-import { offerRam } from '../src/memory/ram-pager.ts';
+import { DEFAULT_LIMITS, withLimits } from '../migration/limits.ts';
+import { MAX_RAM_BYTES } from '../src/memory/physical-memory.ts';
 import { median } from './lib/measure.ts';
 
 interface Options {
@@ -46,6 +56,8 @@ interface Options {
 }
 
 const USAGE = 'usage: incoming [--sizes 128,1024,3072] [--runs N] [--json PATH]';
+/** The argument that makes this benchmark the child that times -incoming by parts. */
+const PARTS = '--parts';
 const KERNEL = 'test/guests/bin/spin.elf';
 const SMALL_MIB = 2;
 const QUIET = { serialOut() {}, log() {} };
@@ -95,7 +107,7 @@ function writeEveryPage(m: Machine): void {
   const page = new Uint8Array(words.buffer);
   for (let p = 512; p < mem.ramSize >>> 12; p++) {
     words.fill(Math.imul(p, 0x9e3779b1) | 1);
-    mem.load(p << 12, page);
+    mem.load(p * 4096, page);
   }
 }
 
@@ -152,6 +164,48 @@ function eagerLoad(file: string, ramMiB: number): number {
   });
 }
 
+const PART_NAMES = ['start', 'decode', 'machine', 'restore', 'run'] as const;
+type Parts = Record<(typeof PART_NAMES)[number], number>;
+
+/**
+ * The child (`--parts MIB FILE`): -incoming's steps as the CLI session takes them, lazily, each
+ * timed; prints them as JSON. `start` is from process start (performance's time origin).
+ */
+function partsChild(ramMiB: number, file: string): void {
+  const parts = { start: performance.now() } as Parts;
+  let t = performance.now();
+  const step = (name: keyof Parts): void => {
+    const now = performance.now();
+    parts[name] = now - t;
+    t = now;
+  };
+  const files = { read: (f: string) => readSnapshotFile(f), write: () => {}, open: openSnapshotFile };
+  const read = readSnapshotChain(file, files, withLimits({ maxBlobBytes: MAX_RAM_BYTES, maxTotalBlobBytes: 2 * MAX_RAM_BYTES }), deferRam(true));
+  offerSnapshotRam(read.snapshot, read.deferred);
+  step('decode');
+  const m = new Machine({ ...configOf(ramMiB), kernel: null, append: '' }, QUIET);
+  step('machine');
+  restoreSnapshot(m, read.snapshot);
+  step('restore');
+  const r = m.run({ maxInsns: SAVED_AT + 1 });
+  step('run');
+  if (r.reason !== 'max-insns') throw new Error(`the restored run ended early: ${r.message}`);
+  console.log(JSON.stringify(parts));
+}
+
+/** -incoming by parts in a fresh process (partsChild), median of `runs` per part. */
+function incomingParts(file: string, ramMiB: number, runs: number): Parts {
+  const all: Parts[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, [process.argv[1]!, PARTS, String(ramMiB), file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`incoming --parts ${ramMiB} ${file} failed (${r.status}): ${r.stderr}`);
+    all.push(JSON.parse(r.stdout) as Parts);
+  }
+  const out = {} as Parts;
+  for (const name of PART_NAMES) out[name] = median(all.map((p) => p[name]));
+  return out;
+}
+
 /** Writing `bytes` bytes from memory with one fsync, and reading them back: the file system's limit. */
 function fsLimit(dir: string, bytes: number): { writeMs: number; readMs: number } {
   const file = join(dir, 'limit.bin');
@@ -198,7 +252,9 @@ interface Row {
 }
 
 function main(): void {
-  const o = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === PARTS) return partsChild(Number(argv[1]), argv[2]!);
+  const o = parseArgs(argv);
   const dir = mkdtempSync(join(tmpdir(), 'godwit-bench-incoming-'));
   const rows: Row[] = [];
   try {
@@ -206,6 +262,7 @@ function main(): void {
     save(sourceMachine(SMALL_MIB, false), small);
     const smallMs = median(Array.from({ length: o.runs }, () => incomingMs(small, SMALL_MIB, true)));
     rows.push({ name: `-incoming to first instruction, ${SMALL_MIB} MiB, nothing written`, unit: 'ms', better: 'lower', value: smallMs, references: {} });
+    const smallParts = incomingParts(small, SMALL_MIB, o.runs);
     for (const mib of o.sizes) {
       const file = join(dir, `ram-${mib}.gw`);
       const saves: number[] = [];
@@ -219,12 +276,16 @@ function main(): void {
       const limits = Array.from({ length: o.runs }, () => fsLimit(dir, bytes));
       const lazy = median(Array.from({ length: o.runs }, () => incomingMs(file, mib, true)));
       const eager = median(Array.from({ length: o.runs }, () => incomingMs(file, mib, false)));
+      const parts = incomingParts(file, mib, o.runs);
       const loads = median(Array.from({ length: o.runs }, () => eagerLoad(file, mib)));
       const diffs = Array.from({ length: o.runs }, () => diffSave(mib, dir));
       const writeLimit = median(limits.map((l) => l.writeMs));
       const readLimit = median(limits.map((l) => l.readMs));
       rows.push({ name: `-incoming to first instruction, ${mib} MiB written, lazy`, unit: 'ms', better: 'lower', value: lazy, references: { [`${SMALL_MIB} MiB snapshot`]: smallMs, eager: eager } });
       rows.push({ name: `save, ${mib} MiB written (${(bytes / 2 ** 20).toFixed(0)} MiB file)`, unit: 'ms', better: 'lower', value: median(saves), references: { 'fs write+fsync': writeLimit } });
+      for (const name of PART_NAMES) {
+        rows.push({ name: `-incoming by parts, ${mib} MiB written, lazy: ${name}`, unit: 'ms', better: 'lower', value: parts[name], references: { [`${SMALL_MIB} MiB snapshot`]: smallParts[name] } });
+      }
       rows.push({ name: `eager load, ${mib} MiB written`, unit: 'ms', better: 'lower', value: loads, references: { 'fs read': readLimit } });
       const d = diffs[0]!;
       const work = `memfill ${DIFF_WORK / 1e6}M instructions after a save, ${mib} MiB written`;

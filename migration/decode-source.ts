@@ -1,9 +1,9 @@
 /**
  * Decoding from a random-access source (a file) without reading it whole: the header, blob table and
  * document are read and checked as decodeSnapshotFile checks them; small blobs are read whole; a
- * chunked blob (RAM) is read a chunk at a time straight into the byte string the snapshot hands
- * out, each chunk verified where it landed, either at once (eager) or later, on demand (deferred:
- * lazy restore). Everything sized by the input is checked against the limits before it is
+ * chunked blob (RAM) is read a chunk at a time into the byte string the snapshot hands out, each
+ * chunk verified before it lands (chunked-blob.ts loadChunk), either at once (eager) or later, on
+ * demand (deferred: lazy restore). Everything sized by the input is checked against the limits before it is
  * allocated, as in decode.ts.
  */
 import { CHUNK_PAGES, ChunkIndex, loadChunk } from './chunked-blob.ts';

@@ -4,9 +4,10 @@
  *   save:  visit (saveSnapshot), encode (encodeSnapshot), write (writeFileAtomic: temporary file,
  *          fsync, rename, fsync of the directory)
  *   load:  as `-incoming` with GODWIT_LAZY_RESTORE=0 loads: read (open the file), decode
- *          (decodeSnapshotSource: header, document, and RAM read chunk by chunk straight into the
- *          image the restored board adopts, each chunk verified), prepare (prepareMachineRestore:
- *          plan, filters, checks), load (Machine.restoreState into a machine built beforehand)
+ *          (decodeSnapshotSource: header, document, and RAM read chunk by chunk into the image the
+ *          restored board adopts, each chunk verified before it lands), prepare
+ *          (prepareMachineRestore: plan, filters, checks), load (Machine.restoreState into a
+ *          machine built beforehand)
  *
  * The guest is test/guests/bin/memfill.elf run until it has filled its share of RAM (`fill=`) and
  * idles (`forever=1`): the same guest QEMU and v86 save. "Device state only" is that machine's

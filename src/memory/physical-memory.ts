@@ -157,11 +157,24 @@ export class PhysicalMemory implements GuestMemory {
     if (pager.chunks !== Math.ceil(this.pageKind.length / pages)) {
       throw new ConfigError(`a RAM pager of ${pager.chunks} chunks cannot page ${this.ramSize} bytes of RAM`);
     }
+    // A page keeps its kind with PAGE_LAZY or'ed on. Most pages are RAM (0): whole chunks are
+    // filled at once, and the few others (ROM, holes: found natively) get their kind back after;
+    // a loop over every page costs milliseconds per GiB on this path, which runs once, cold.
+    const kinds = this.pageKind;
+    const special: number[] = [];
+    for (const kind of [PAGE_ROM, PAGE_HOLE, PAGE_ROM | PAGE_LAZY, PAGE_HOLE | PAGE_LAZY]) {
+      for (let p = kinds.indexOf(kind); p >= 0; p = kinds.indexOf(kind, p + 1)) special.push(p, kind);
+    }
+    const lazy = new Uint8Array(pager.chunks);
     for (let c = 0; c < pager.chunks; c++) {
       if (!pager.hasData(c)) continue;
-      const end = Math.min((c + 1) * pages, this.pageKind.length);
-      for (let p = c * pages; p < end; p++) this.pageKind[p]! |= PAGE_LAZY;
+      kinds.fill(PAGE_LAZY, c * pages, Math.min((c + 1) * pages, kinds.length));
+      lazy[c] = 1;
       this.lazyChunks++;
+    }
+    for (let i = 0; i < special.length; i += 2) {
+      const p = special[i]!;
+      if (lazy[Math.floor(p / pages)] !== 0) kinds[p] = special[i + 1]! | PAGE_LAZY;
     }
     // A chunk without data is zero, and stays so until written.
     if (this.adopted) {

@@ -129,5 +129,9 @@ describe('lazy restore', () => {
     const lines = cli.stderr.split('\n').filter((l) => l.startsWith('godwit:'));
     expect(lines.join('\n')).toMatch(/^godwit: -incoming '.*corrupt-bad\.gw': blob \d+ at byte \d+: chunk 7 \(bytes 0x700000-0x7fffff\) checksum mismatch \(found while loading RAM lazily\)$/);
     expect(cli.status).toBe(1);
+    // Eagerly: the same line, before the run, status 1.
+    const eager = spawnSync(process.execPath, ['bin/godwit.js', '-m', `${RAM_MIB}M`, '-machine', 'kernel-irqchip=on', '-incoming', `file:${bad}`, '-serial', 'none'], { encoding: 'latin1', env: { ...process.env, GODWIT_LAZY_RESTORE: '0' } });
+    expect(eager.stderr.split('\n').filter((l) => l.startsWith('godwit:')).join('\n')).toMatch(/^godwit: -incoming '.*corrupt-bad\.gw': blob \d+ at byte \d+: chunk 7 \(bytes 0x700000-0x7fffff\) checksum mismatch$/);
+    expect(eager.status).toBe(1);
   });
 });

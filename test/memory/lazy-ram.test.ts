@@ -4,7 +4,7 @@
  * data are never loaded, and the background prefetch and materializeAll finish the job.
  */
 import { describe, expect, it } from 'vitest';
-import { PAGE_LAZY, PAGE_ROM, PhysicalMemory } from '../../src/memory/physical-memory.ts';
+import { PAGE_HOLE, PAGE_LAZY, PAGE_RAM, PAGE_ROM, PhysicalMemory } from '../../src/memory/physical-memory.ts';
 import type { RamPager } from '../../src/memory/ram-pager.ts';
 
 const MIB = 1 << 20;
@@ -40,6 +40,26 @@ describe('lazy RAM', () => {
     expect(mem.lazyChunksLeft).toBe(6);
     expect(mem.pageKind[2 * 256]! & PAGE_LAZY).toBe(0);
     expect(mem.pageKind[3 * 256]! & PAGE_LAZY).toBe(PAGE_LAZY);
+  });
+
+  it('keeps the kinds of pages set before the pager came (a board maps ROM and holes first)', () => {
+    const image = new Uint8Array(8 * MIB);
+    let m: PhysicalMemory | null = null;
+    const pager = pagerFor(() => m!, image, new Set([3]));
+    m = new PhysicalMemory(8 * MIB);
+    m.setPageKind(0xa0000, 0x20000, PAGE_HOLE);
+    m.setPageKind(0xf0000, 0x10000, PAGE_ROM);
+    // A ROM page in a chunk without data, and one at the very end of a chunk with data.
+    m.setPageKind(3 * MIB + 0x5000, 0x1000, PAGE_ROM);
+    m.setPageKind(5 * MIB - 0x1000, 0x1000, PAGE_HOLE);
+    m.attachPager(pager);
+    const expected = new Uint8Array(8 * 256);
+    for (let p = 0; p < expected.length; p++) {
+      const kind = p >= 0xa0 && p < 0xc0 ? PAGE_HOLE : (p >= 0xf0 && p < 0x100) || p === 3 * 256 + 5 ? PAGE_ROM : p === 5 * 256 - 1 ? PAGE_HOLE : PAGE_RAM;
+      expected[p] = kind | (Math.floor(p / 256) === 3 ? 0 : PAGE_LAZY);
+    }
+    expect(m.pageKind).toEqual(expected);
+    expect(m.lazyChunksLeft).toBe(7);
   });
 
   it('loads a chunk on its first read or write through every path, once', () => {

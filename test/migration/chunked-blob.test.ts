@@ -99,6 +99,22 @@ describe('chunked blobs', () => {
     expect(errorOf(() => lazy.load(2))).toMatch(/chunk 2 .* checksum mismatch/);
   });
 
+  it('reads a chunk with one read, however sparse, and a chunk that fails its checksum leaves the byte string as it was', () => {
+    const data = image(4 * CHUNK_BYTES, 0.5, 7);
+    const layout = chunkedLayout(data.length);
+    const source = sourceOf(fileOf(data, (stored) => (stored[stored.length - 5]! ^= 1)));
+    const { snapshot, deferred } = decodeSnapshotSource(source, { defer: () => true });
+    const lazy = deferred.get(dataOf(snapshot))!;
+    const before = source.reads;
+    lazy.load(1);
+    expect(source.reads - before).toBe(1);
+    expect(Buffer.compare(lazy.bytes.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES), data.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES))).toBe(0);
+    // The last chunk is corrupt (its last stored byte): nothing of it lands.
+    expect(layout.chunks).toBe(4);
+    expect(errorOf(() => lazy.load(3))).toMatch(/chunk 3 .* checksum mismatch/);
+    expect(lazy.bytes.subarray(3 * CHUNK_BYTES).every((b) => b === 0)).toBe(true);
+  });
+
   it('refuses hostile indexes', () => {
     const length = 2 * CHUNK_BYTES + 3 * 4096;
     const data = image(length, 0.5, 7);
