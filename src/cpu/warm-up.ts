@@ -17,12 +17,11 @@
  * Nothing here touches a machine: the CPU, its memory and its I/O bus are its own, and a failure is
  * ignored (the warm-up changes how fast code runs, never what it does).
  */
-import { Cpu } from './cpu.ts';
-import { DEFAULT_CPU_MODEL } from './cpu-config.ts';
+import type { Cpu } from './cpu.ts';
 import { ATTR_DB, ATTR_G, CS, DESC_A, DESC_CODE, DESC_P, DESC_RW, DESC_S, EBX, ESI } from './constants.ts';
 import { blockCacheEnabled, blockCacheHotCount, setBlockCacheEnabled, setBlockCacheHotCount } from './block-cache.ts';
 import { PhysicalMemory } from '../memory/physical-memory.ts';
-import { IoBus } from '../bus/io-bus.ts';
+import { standaloneCpu } from './standalone-cpu.ts';
 
 /** The opcodes run-batch.ts executes itself (besides Jcc rel8 0x70-0x7f): each takes a ModRM byte. */
 const MODRM_OPS = [0x01, 0x03, 0x09, 0x0b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b, 0x85, 0x89, 0x8b, 0x8d];
@@ -148,13 +147,7 @@ export function runWarmUp(eip: number, csBase: number, blocks: boolean, code: Wa
   const enabled = blockCacheEnabled();
   setBlockCacheEnabled(blocks);
   const mem = new PhysicalMemory(1 << 20);
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
+  const cpu = standaloneCpu(mem);
   setBlockCacheEnabled(enabled);
   mem.load(GDT, Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0, 0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0]));
   mem.load(CODE, code.bytes);

@@ -6,10 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
 import { ESP } from '../../src/cpu/constants.ts';
 import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 
 const GDT = 0x500;
 const IDT = 0x600;
@@ -40,13 +39,7 @@ function typeByte(cpu: Cpu, selector: number): number {
  */
 function makeCpu(kernel: number[], user: number[], handler: number[] = [0xf4]): Cpu {
   const mem = new PhysicalMemory(1 << 20);
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
+  const cpu = standaloneCpu(mem);
   const gdt = [
     [0, 0],
     [0x0000ffff, 0x00cf9a00], // 0x08 ring-0 code, not accessed

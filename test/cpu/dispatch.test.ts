@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
 import { EAX, EBX, ECX, ES, SEG_NONE } from '../../src/cpu/constants.ts';
 import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 
 const GDT = 0x500;
 const IDT = 0x600;
@@ -17,13 +16,7 @@ const CODE = 0x1000;
 /** Flat 32-bit protected mode with a GDT (0x08 code32, 0x10 data, 0x18 code16) and an IDT. */
 function makeCpu(code: number[]): Cpu {
   const mem = new PhysicalMemory(1 << 20);
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
+  const cpu = standaloneCpu(mem);
   const gdt = [0, 0, 0x0000ffff, 0x00cf9a00, 0x0000ffff, 0x00cf9200, 0x0000ffff, 0x00009a00];
   gdt.forEach((v, i) => (mem.i32[(GDT >> 2) + i] = v | 0));
   cpu.reset();

@@ -4,10 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
 import { CF, EAX, EBX, ECX, TF } from '../../src/cpu/constants.ts';
 import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 
 const GDT = 0x500;
 const IDT = 0x600;
@@ -19,13 +18,7 @@ const DATA = 0x40000;
 
 function makeCpu(code: number[], handler: number[]): Cpu {
   const mem = new PhysicalMemory(1 << 20);
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
+  const cpu = standaloneCpu(mem);
   [0, 0, 0x0000ffff, 0x00cf9a00, 0x0000ffff, 0x00cf9200].forEach((v, i) => (mem.i32[(GDT >> 2) + i] = v | 0));
   cpu.reset();
   cpu.enterFlatProtectedMode(GDT, 23, 0x08, 0x10, CODE);

@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
 import { TripleFault } from '../../src/cpu/fault.ts';
 import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 
 function rng(seed: number): () => number {
   let x = seed | 0 || 1;
@@ -24,13 +23,7 @@ function randomCpu(seed: number, mode: 'real' | 'protected' | 'paging'): Cpu {
   const next = rng(seed);
   const mem = new PhysicalMemory(2 << 20);
   for (let i = 0; i < mem.i32.length; i++) mem.i32[i] = i < 0x40000 ? next() | 0 : 0;
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
+  const cpu = standaloneCpu(mem);
   cpu.reset();
   if (mode !== 'real') {
     // A flat GDT at 0x500 and random IDT contents; code runs from random bytes at 0x10000.

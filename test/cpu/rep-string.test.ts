@@ -6,22 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
 import { DF, ECX, EDI, ES, ESI, EAX } from '../../src/cpu/constants.ts';
 import { PhysicalMemory, PAGE_ROM } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 
 const CODE = 0x1000;
 
 function makeCpu(code: number[]): Cpu {
   const mem = new PhysicalMemory(1 << 20);
-  const cpu: Cpu = new Cpu({
-    mem,
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
+  const cpu = standaloneCpu(mem);
   cpu.reset();
   cpu.enterFlatProtectedMode(0, 0xffff, 0x08, 0x10, CODE);
   mem.u8.set(code, CODE);

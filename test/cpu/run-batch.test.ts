@@ -6,13 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu } from '../../src/cpu/cpu.ts';
-import { DEFAULT_CPU_MODEL } from '../../src/cpu/cpu-config.ts';
 import { FAULT } from '../../src/cpu/fault.ts';
 import { OPS } from '../../src/cpu/ops-core.ts';
 import { ALU_CMP, ALU_ADD, ALU_XOR } from '../../src/cpu/cpu-alu.ts';
 import { CS, DS } from '../../src/cpu/constants.ts';
 import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
-import { IoBus } from '../../src/bus/io-bus.ts';
+import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 
 const GDT = 0x500;
 const IDT = 0x600;
@@ -21,13 +20,7 @@ const MEM = 1 << 20;
 const HANDLER = 0x9000;
 
 function newCpu(): Cpu {
-  const cpu: Cpu = new Cpu({
-    mem: new PhysicalMemory(MEM),
-    io: new IoBus(),
-    intr: { hasInterrupt: () => false, acknowledge: () => 0 },
-    now: () => cpu.retired,
-    model: DEFAULT_CPU_MODEL,
-  });
+  const cpu = standaloneCpu(new PhysicalMemory(MEM));
   return cpu;
 }
 
