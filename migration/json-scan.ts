@@ -46,7 +46,7 @@ function keyText(doc: Uint8Array, start: number, end: number): string | null {
 
 /** `base` is the document's offset in the file, so errors give file offsets. */
 export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: number): void {
-  scan(doc, limits, base, true);
+  scan(doc, limits, base, true, null);
 }
 
 /**
@@ -56,7 +56,33 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
  * problem of the limits when a duplicate comes first: a caller reports scanJsonLimits' error.
  */
 export function countJsonKeys(doc: Uint8Array, limits: SnapshotLimits, base: number): number {
-  return scan(doc, limits, base, false);
+  return scan(doc, limits, base, false, null);
+}
+
+/** Where the top-level object's `schemas` value lies in a document's bytes (start at `{`, end past `}`). */
+export interface SchemasSpan {
+  start: number;
+  end: number;
+}
+
+/**
+ * countJsonKeys, also finding the byte span of the object that is the value of the top-level key
+ * `schemas` (the last one, as JSON.parse keeps it): `span` gets -1, -1 when there is none. For a
+ * document that JSON.parse accepts, the span is exactly the text that became that value.
+ */
+export function countJsonKeysAndSchemas(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan): number {
+  span.start = -1;
+  span.end = -1;
+  return scan(doc, limits, base, false, span);
+}
+
+/** The bytes of the key `"schemas"`, quotes included. */
+const SCHEMAS_KEY = new TextEncoder().encode('"schemas"');
+
+function isSchemasKey(doc: Uint8Array, start: number, end: number): boolean {
+  if (end - start + 1 !== SCHEMAS_KEY.length) return false;
+  for (let k = 1; k < SCHEMAS_KEY.length - 1; k++) if (doc[start + k] !== SCHEMAS_KEY[k]) return false;
+  return true;
 }
 
 /** Keys of every object in parsed JSON (JSON.parse keeps one of duplicate keys). */
@@ -79,8 +105,11 @@ export function parsedKeyCount(value: unknown): number {
   return n;
 }
 
-function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates: boolean): number {
+function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates: boolean, span: SchemasSpan | null): number {
   let keyCount = 0;
+  /** The last top-level key was `schemas` and its value has not begun; the span is open. */
+  let schemasNext = false;
+  let inSchemas = false;
   const isObject = new Uint8Array(limits.maxDepth + 1);
   const commas = new Float64Array(limits.maxDepth + 1);
   /** Per open object: whether the next string is a key, and the keys seen. */
@@ -106,6 +135,7 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
       if (depth > 0 && isObject[depth] === 1 && expectKey[depth] === 1) {
         expectKey[depth] = 0;
         keyCount++;
+        if (depth === 1 && span !== null) schemasNext = isSchemasKey(doc, start, i);
         if (!duplicates) continue;
         const key = i < doc.length ? keyText(doc, start, i) : null;
         if (key !== null) {
@@ -119,12 +149,23 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (depth >= limits.maxDepth) fail(i, `nesting deeper than ${limits.maxDepth}`);
       if (++containers > limits.maxContainers) fail(i, `more than ${limits.maxContainers} arrays and objects`);
+      if (schemasNext && depth === 1 && c === OPEN_OBJECT) {
+        span!.start = i;
+        span!.end = -1;
+        inSchemas = true;
+      }
+      schemasNext = false;
       depth++;
       isObject[depth] = c === OPEN_OBJECT ? 1 : 0;
       commas[depth] = 0;
       expectKey[depth] = c === OPEN_OBJECT ? 1 : 0;
       keys[depth] = null;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (inSchemas && depth === 2) {
+        span!.end = i + 1;
+        inSchemas = false;
+      }
+      schemasNext = false;
       if (depth > 0) {
         keys[depth] = null;
         depth--;
@@ -132,6 +173,7 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
     } else if (c === COLON && depth > 0) {
       expectKey[depth] = 0;
     } else if (c === COMMA && depth > 0) {
+      if (depth === 1) schemasNext = false;
       if (isObject[depth] === 1) expectKey[depth] = 1;
       const count = ++commas[depth]! + 1;
       if (isObject[depth] === 1) {
