@@ -46,7 +46,7 @@ function keyText(doc: Uint8Array, start: number, end: number): string | null {
 
 /** `base` is the document's offset in the file, so errors give file offsets. */
 export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: number): void {
-  scan(doc, limits, base, true, null);
+  scan(doc, limits, base, true);
 }
 
 /**
@@ -56,7 +56,7 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
  * problem of the limits when a duplicate comes first: a caller reports scanJsonLimits' error.
  */
 export function countJsonKeys(doc: Uint8Array, limits: SnapshotLimits, base: number): number {
-  return scan(doc, limits, base, false, null);
+  return countKeys(doc, limits, base, null);
 }
 
 /** Where the top-level object's `schemas` value lies in a document's bytes (start at `{`, end past `}`). */
@@ -73,7 +73,7 @@ export interface SchemasSpan {
 export function countJsonKeysAndSchemas(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan): number {
   span.start = -1;
   span.end = -1;
-  return scan(doc, limits, base, false, span);
+  return countKeys(doc, limits, base, span);
 }
 
 /** The bytes of the key `"schemas"`, quotes included. */
@@ -105,11 +105,8 @@ export function parsedKeyCount(value: unknown): number {
   return n;
 }
 
-function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates: boolean, span: SchemasSpan | null): number {
+function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates: boolean): number {
   let keyCount = 0;
-  /** The last top-level key was `schemas` and its value has not begun; the span is open. */
-  let schemasNext = false;
-  let inSchemas = false;
   const isObject = new Uint8Array(limits.maxDepth + 1);
   const commas = new Float64Array(limits.maxDepth + 1);
   /** Per open object: whether the next string is a key, and the keys seen. */
@@ -135,7 +132,6 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
       if (depth > 0 && isObject[depth] === 1 && expectKey[depth] === 1) {
         expectKey[depth] = 0;
         keyCount++;
-        if (depth === 1 && span !== null) schemasNext = isSchemasKey(doc, start, i);
         if (!duplicates) continue;
         const key = i < doc.length ? keyText(doc, start, i) : null;
         if (key !== null) {
@@ -149,6 +145,72 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (depth >= limits.maxDepth) fail(i, `nesting deeper than ${limits.maxDepth}`);
       if (++containers > limits.maxContainers) fail(i, `more than ${limits.maxContainers} arrays and objects`);
+      depth++;
+      isObject[depth] = c === OPEN_OBJECT ? 1 : 0;
+      commas[depth] = 0;
+      expectKey[depth] = c === OPEN_OBJECT ? 1 : 0;
+      keys[depth] = null;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (depth > 0) {
+        keys[depth] = null;
+        depth--;
+      }
+    } else if (c === COLON && depth > 0) {
+      expectKey[depth] = 0;
+    } else if (c === COMMA && depth > 0) {
+      if (isObject[depth] === 1) expectKey[depth] = 1;
+      const count = ++commas[depth]! + 1;
+      if (isObject[depth] === 1) {
+        if (count > limits.maxFieldsPerNode) fail(i, `object with more than ${limits.maxFieldsPerNode} keys`);
+      } else if (count > limits.maxArrayLength) {
+        fail(i, `array with more than ${limits.maxArrayLength} elements`);
+      }
+    }
+  }
+  return keyCount;
+}
+
+function limitError(base: number, at: number, message: string): SnapshotError {
+  return new SnapshotError('limit', `byte ${base + at} (document)`, message);
+}
+
+/**
+ * scan without the duplicate keys, in one tight loop (the common path of every decode: it checks
+ * the same limits at the same bytes), also finding the schemas section when `span` is given.
+ */
+function countKeys(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan | null): number {
+  const n = doc.length;
+  const maxDepth = limits.maxDepth;
+  const isObject = new Uint8Array(maxDepth + 1);
+  const commas = new Float64Array(maxDepth + 1);
+  const expectKey = new Uint8Array(maxDepth + 1);
+  let keyCount = 0;
+  let depth = 0;
+  let containers = 0;
+  /** The last top-level key was `schemas` and its value has not begun; the section is open. */
+  let schemasNext = false;
+  let inSchemas = false;
+  for (let i = 0; i < n; i++) {
+    const c = doc[i]!;
+    if (STRUCTURAL[c] === 0) continue;
+    if (c === QUOTE) {
+      const start = i;
+      i++;
+      while (i < n) {
+        const d = doc[i]!;
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) i++;
+        i++;
+      }
+      if (i - start - 1 > limits.maxStringBytes) throw limitError(base, start, `string of ${i - start - 1} bytes, limit ${limits.maxStringBytes}`);
+      if (depth > 0 && isObject[depth] === 1 && expectKey[depth] === 1) {
+        expectKey[depth] = 0;
+        keyCount++;
+        if (depth === 1 && span !== null) schemasNext = i < n && isSchemasKey(doc, start, i);
+      }
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth >= maxDepth) throw limitError(base, i, `nesting deeper than ${maxDepth}`);
+      if (++containers > limits.maxContainers) throw limitError(base, i, `more than ${limits.maxContainers} arrays and objects`);
       if (schemasNext && depth === 1 && c === OPEN_OBJECT) {
         span!.start = i;
         span!.end = -1;
@@ -159,27 +221,23 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
       isObject[depth] = c === OPEN_OBJECT ? 1 : 0;
       commas[depth] = 0;
       expectKey[depth] = c === OPEN_OBJECT ? 1 : 0;
-      keys[depth] = null;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (inSchemas && depth === 2) {
         span!.end = i + 1;
         inSchemas = false;
       }
       schemasNext = false;
-      if (depth > 0) {
-        keys[depth] = null;
-        depth--;
-      }
+      if (depth > 0) depth--;
     } else if (c === COLON && depth > 0) {
       expectKey[depth] = 0;
     } else if (c === COMMA && depth > 0) {
       if (depth === 1) schemasNext = false;
-      if (isObject[depth] === 1) expectKey[depth] = 1;
       const count = ++commas[depth]! + 1;
       if (isObject[depth] === 1) {
-        if (count > limits.maxFieldsPerNode) fail(i, `object with more than ${limits.maxFieldsPerNode} keys`);
+        expectKey[depth] = 1;
+        if (count > limits.maxFieldsPerNode) throw limitError(base, i, `object with more than ${limits.maxFieldsPerNode} keys`);
       } else if (count > limits.maxArrayLength) {
-        fail(i, `array with more than ${limits.maxArrayLength} elements`);
+        throw limitError(base, i, `array with more than ${limits.maxArrayLength} elements`);
       }
     }
   }
