@@ -262,10 +262,18 @@ function checkBootImagesOnce(images: FwCfgBootImages, ramBytes: number): void {
   };
 }
 
+/**
+ * Byte strings shorter than this are compared byte by byte. Taking `.buffer` of a small typed array
+ * makes V8 move its bytes out of the JavaScript heap into a new ArrayBuffer, an external allocation
+ * that can start a garbage collection: right after a large decode, that cost hundreds of
+ * microseconds per restore for an 11-byte kernel name.
+ */
+const WORD_COMPARE_BYTES = 256;
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let i = 0;
-  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+  if (a.length >= WORD_COMPARE_BYTES && (a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
     const words = a.length >>> 2;
     const wa = new Int32Array(a.buffer, a.byteOffset, words);
     const wb = new Int32Array(b.buffer, b.byteOffset, words);
