@@ -265,8 +265,8 @@ function checkBootImagesOnce(images: FwCfgBootImages, ramBytes: number): void {
 /**
  * Byte strings shorter than this are compared byte by byte. Taking `.buffer` of a small typed array
  * makes V8 move its bytes out of the JavaScript heap into a new ArrayBuffer, an external allocation
- * that can start a garbage collection: right after a large decode, that cost hundreds of
- * microseconds per restore for an 11-byte kernel name.
+ * that can start a garbage collection (right after a large decode, a collection inside a restore's
+ * check for an 11-byte kernel name).
  */
 const WORD_COMPARE_BYTES = 256;
 
