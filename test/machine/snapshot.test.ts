@@ -139,14 +139,15 @@ describe('configProblems', () => {
 
   it('is remembered per recorded text only where the text stands for the value alone', () => {
     const c = config();
-    const dest = restoreDestination({ config: c, describeObjects: () => new Map() });
+    const remembered = restoreDestination({ config: c, describeObjects: () => new Map() }).configProblems;
+    if (remembered === undefined) throw new Error('restoreDestination checks no configuration');
     const recorded = configToJson(c);
     // JSON.stringify writes NaN and Infinity as null, -0 as 0, a Map as {}: none may take another's answer.
     const cases: unknown[] = [null, Number.NaN, Number.POSITIVE_INFINITY, -0, 'x', new Map()];
     for (const smp of [...cases, ...cases.slice().reverse()]) {
       const text = { ...recorded, smp } as Parameters<typeof configProblems>[0];
-      expect(dest.configProblems(text)).toEqual(configProblems(text, c));
+      expect(remembered(text)).toEqual(configProblems(text, c));
     }
-    expect(dest.configProblems(recorded)).toEqual([]);
+    expect(remembered(recorded)).toEqual([]);
   });
 });
