@@ -128,21 +128,32 @@ const configAnswers = new WeakMap<MachineConfig, Map<string, readonly string[]>>
 /** Most recorded configurations remembered per destination. */
 const MAX_CONFIG_ANSWERS = 16;
 
-/** A JSON.stringify replacer that throws on anything whose text could stand for another value. */
-function onlyPlainJson(_key: string, value: unknown): unknown {
+/**
+ * Whether `value` is plain JSON whose text stands for it alone: no non-finite number or -0 (which
+ * JSON.stringify writes as something else), no object with a prototype other than Object's.
+ */
+function isPlainJson(value: unknown, depth = 0): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return value;
+      return true;
     case 'number':
-      if (!Number.isFinite(value) || Object.is(value, -0)) throw new Error('not plain JSON');
-      return value;
-    case 'object':
-      if (value === null || Array.isArray(value)) return value;
-      if (Object.getPrototypeOf(value) === null || Object.getPrototypeOf(value) === Object.prototype) return value;
-      throw new Error('not plain JSON');
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 64) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== null && proto !== Object.prototype) return false;
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record)) if (!isPlainJson(record[key], depth + 1)) return false;
+      return true;
+    }
     default:
-      throw new Error('not plain JSON');
+      return false;
   }
 }
 
@@ -151,12 +162,8 @@ function onlyPlainJson(_key: string, value: unknown): unknown {
  * compared as text) and the destination's configuration (never changed once built).
  */
 function configProblemsOnce(source: JsonObject, dest: MachineConfig): string[] {
-  let text: string;
-  try {
-    text = JSON.stringify(source, onlyPlainJson);
-  } catch {
-    return configProblems(source, dest);
-  }
+  if (!isPlainJson(source)) return configProblems(source, dest);
+  const text = JSON.stringify(source);
   let answers = configAnswers.get(dest);
   if (answers === undefined) configAnswers.set(dest, (answers = new Map()));
   let known = answers.get(text);
@@ -262,10 +269,18 @@ function checkBootImagesOnce(images: FwCfgBootImages, ramBytes: number): void {
   };
 }
 
+/**
+ * Byte strings shorter than this are compared byte by byte. Taking `.buffer` of a small typed array
+ * makes V8 move its bytes out of the JavaScript heap into a new ArrayBuffer, an external allocation
+ * that can start a garbage collection (right after a large decode, a collection inside a restore's
+ * check for an 11-byte kernel name).
+ */
+const WORD_COMPARE_BYTES = 256;
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let i = 0;
-  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+  if (a.length >= WORD_COMPARE_BYTES && (a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
     const words = a.length >>> 2;
     const wa = new Int32Array(a.buffer, a.byteOffset, words);
     const wb = new Int32Array(b.buffer, b.byteOffset, words);

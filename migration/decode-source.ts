@@ -7,7 +7,7 @@
  * allocated, as in decode.ts.
  */
 import { CHUNK_PAGES, ChunkIndex, loadChunk } from './chunked-blob.ts';
-import { checkBlobSum, checkChunkedIndex, checkDiffBlobs, checkHead, checkTotalLength, parseDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
+import { checkBlobSum, checkChunkedIndex, checkDiffBlobs, checkHead, checkTotalLength, readDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
 import { parseDocument } from './document.ts';
 import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, alignUp, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
@@ -83,7 +83,7 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
 
   // Each blob's index (chunked) or whole stored form (others), checked before the document is parsed.
   const checked = blobs.map((blob, i) => checkSourceBlob(source, blob, i));
-  const json = parseDocumentBytes(document, limits, header.jsonOffset);
+  const { json, section } = readDocumentBytes(document, limits, header.jsonOffset);
   const taken = new Uint8Array(blobs.length);
   const deferred = new Map<Uint8Array, DeferredBlob>();
   const layers = new Map<string, DeferredBlob>();
@@ -114,6 +114,7 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
     },
     limits,
     header.version >= DIFF_SINCE_VERSION,
+    section,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');

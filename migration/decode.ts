@@ -17,8 +17,8 @@ import { isStateNode } from '../src/visit/state-tree.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
 import { StateError } from '../src/util/errors.ts';
 import { checksumOf, checksumsEqual } from './checksum.ts';
-import { parseDocument } from './document.ts';
-import { countJsonKeys, parsedKeyCount, scanJsonLimits } from './json-scan.ts';
+import { knownSchemaSection, parseDocument, type SchemasText } from './document.ts';
+import { countJsonKeysAndSchemas, parsedKeyCount, scanJsonLimits, type SchemasSpan } from './json-scan.ts';
 import {
   B_SUM,
   BLOB_CHUNKED,
@@ -134,15 +134,33 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset. */
 export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): unknown {
+  return readDocumentBytes(doc, limits, base).json;
+}
+
+/** A parsed document, and the exact text of its schemas section when it has one (for parseDocument). */
+export interface ReadDocument {
+  json: unknown;
+  section: SchemasText | undefined;
+}
+
+/**
+ * parseDocumentBytes, also giving the text of the schemas section. When that text is one
+ * parseDocument has accepted before (knownSchemaSection), the section is not parsed: the document is
+ * parsed with `{}` in its place and `section.known` holds its schemas. Replacing one JSON value by
+ * another leaves a document valid or invalid alike, and the key count covers the section's keys, so
+ * the checks are those of the full parse; on any doubt the full parse runs.
+ */
+export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): ReadDocument {
   if (doc.length > limits.maxDocumentBytes) {
     throw new SnapshotError('limit', `byte ${base} (document)`, `document of ${doc.length} bytes, limit ${limits.maxDocumentBytes}`);
   }
   // The limits first, duplicate keys after parsing: a parsed document with fewer keys than the bytes
   // hold had a duplicate. Whenever anything is wrong, the full scan runs first, so the error is the
   // one it reports at the first bad byte, as if it had run alone before parsing.
+  const span: SchemasSpan = { start: -1, end: -1 };
   let keys: number;
   try {
-    keys = countJsonKeys(doc, limits, base);
+    keys = countJsonKeysAndSchemas(doc, limits, base, span);
   } catch (e) {
     scanJsonLimits(doc, limits, base);
     throw e;
@@ -154,6 +172,22 @@ export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base
     scanJsonLimits(doc, limits, base);
     throw new SnapshotError('bad-json', `byte ${base} (document)`, 'document is not valid UTF-8');
   }
+  // Byte offsets are character offsets when every byte is ASCII (any other character is shorter).
+  let section: SchemasText | undefined;
+  if (span.end > span.start && span.start >= 0 && text.length === doc.length) {
+    const sectionText = text.slice(span.start, span.end);
+    const known = knownSchemaSection(sectionText);
+    section = { text: sectionText, known: undefined };
+    if (known !== undefined) {
+      let json: unknown;
+      try {
+        json = JSON.parse(`${text.slice(0, span.start)}{}${text.slice(span.end)}`) as unknown;
+      } catch {
+        json = undefined;
+      }
+      if (json !== undefined && parsedKeyCount(json) + known.keys === keys) return { json, section: { text: sectionText, known } };
+    }
+  }
   let json: unknown;
   try {
     json = JSON.parse(text) as unknown;
@@ -162,7 +196,7 @@ export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base
     throw new SnapshotError('bad-json', `byte ${base} (document)`, `document is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
   }
   if (parsedKeyCount(json) !== keys) scanJsonLimits(doc, limits, base);
-  return json;
+  return { json, section };
 }
 
 /** A byte string as the file stores it: what inspecting it costs (not what it expands to). */
@@ -221,7 +255,7 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
   const { header, blobs, document } = container;
   const sources = new Map<Uint8Array, StoredBlob>();
   const diffPaths: string[] = [];
-  const json = parseDocumentBytes(document, limits, header.jsonOffset);
+  const { json, section } = readDocumentBytes(document, limits, header.jsonOffset);
   const taken = new Uint8Array(blobs.length);
   const snapshot = parseDocument(
     json,
@@ -235,6 +269,7 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
     },
     limits,
     header.version >= DIFF_SINCE_VERSION,
+    section,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');

@@ -15,6 +15,7 @@ import type { SnapshotLimits } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import { parseSchemaKey, schemaKey, type JsonObject, type JsonValue, type Snapshot, type SnapshotBase, type SnapshotClock, type SnapshotObject } from './snapshot.ts';
 import { decodeFields, encodeFields, parseBigintText, type BlobReader, type BlobWriter } from './value-codec.ts';
+import { parsedKeyCount } from './json-scan.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const TOP_KEYS = ['config', 'clock', 'objects', 'schemas'] as const;
@@ -161,9 +162,10 @@ function parseU64(value: unknown, where: string): bigint {
  * Decodes an untrusted parsed document into a Snapshot: exact keys at every level, valid paths,
  * type names, versions and schema keys, each object's fields decoded and validated through its
  * schema. Document errors are SnapshotErrors (`document.clock.run`), field errors StateErrors naming
- * the object path and field.
+ * the object path and field. `section`: the exact text of the document's schemas section, when the
+ * caller knows it (parseDocumentBytes): a section seen before is not parsed or checked again.
  */
-export function parseDocument(json: unknown, readBlob: BlobReader, limits: SnapshotLimits, allowBase = false): Snapshot {
+export function parseDocument(json: unknown, readBlob: BlobReader, limits: SnapshotLimits, allowBase = false, section?: SchemasText): Snapshot {
   const hasBase = allowBase && isStateNode(json) && Object.hasOwn(json, 'base');
   const top = exactObject(json, hasBase ? [...TOP_KEYS, 'base'] : TOP_KEYS, 'document');
   const base = hasBase ? parseBase(own(top, 'base')) : undefined;
@@ -182,11 +184,12 @@ export function parseDocument(json: unknown, readBlob: BlobReader, limits: Snaps
 
   const schemasJson = own(top, 'schemas');
   if (!isStateNode(schemasJson)) bad('document.schemas', `expected an object, got ${describeValue(schemasJson)}`);
-  const schemas = new Map<string, SchemaNode>();
-  for (const key of Object.keys(schemasJson).sort(compareStrings)) {
-    const parsed = parseSchemaKey(key);
-    if (parsed === null || !isValidTypeName(parsed.type)) bad(`document.schemas[${JSON.stringify(key)}]`, 'expected a key of the form type@version');
-    schemas.set(key, parseJsonSchema(own(schemasJson, key), `schemas[${key}]`));
+  let schemas: Map<string, SchemaNode>;
+  if (section?.known !== undefined) {
+    schemas = new Map(section.known.schemas);
+  } else {
+    schemas = parseSchemas(schemasJson);
+    if (section !== undefined) rememberSchemaSection(section.text, schemas, parsedKeyCount(schemasJson));
   }
 
   const objectsJson = own(top, 'objects');
@@ -210,6 +213,53 @@ export function parseDocument(json: unknown, readBlob: BlobReader, limits: Snaps
     objects.set(path, { type, version, fields: decodeFields(own(entry, 'fields'), schema, readBlob, path) });
   }
   return { ...(base === undefined ? {} : { base }), config: plainJson(config) as JsonObject, clock, objects, schemas };
+}
+
+function parseSchemas(schemasJson: object): Map<string, SchemaNode> {
+  const schemas = new Map<string, SchemaNode>();
+  for (const key of Object.keys(schemasJson).sort(compareStrings)) {
+    const parsed = parseSchemaKey(key);
+    if (parsed === null || !isValidTypeName(parsed.type)) bad(`document.schemas[${JSON.stringify(key)}]`, 'expected a key of the form type@version');
+    schemas.set(key, parseJsonSchema(own(schemasJson, key), `schemas[${key}]`));
+  }
+  return schemas;
+}
+
+/** A document's schemas section that parseDocument accepted: its schemas and the keys its JSON holds. */
+export interface SchemaSection {
+  readonly schemas: ReadonlyMap<string, SchemaNode>;
+  readonly keys: number;
+}
+
+/**
+ * The exact text of a document's schemas section (the value of its top-level key `schemas`), with
+ * what an earlier document of that text gave (`known`): parseDocument then takes the schemas from
+ * there instead of the parsed value, which decode.ts has left as `{}` (see parseDocumentBytes).
+ */
+export interface SchemasText {
+  readonly text: string;
+  readonly known: SchemaSection | undefined;
+}
+
+/**
+ * Schemas sections already parsed and checked, by their exact text. Saves of the same machine carry
+ * the same section byte for byte, so a restore parses and checks it once; any other text (a schema
+ * changed in one character) is a new key. The schemas are interned and never change.
+ */
+const sectionsByText = new Map<string, SchemaSection>();
+/** Most sections kept (past it the table starts over), and the longest text kept. */
+const MAX_SECTIONS = 16;
+const MAX_SECTION_TEXT = 1 << 20;
+
+/** What a schemas section of exactly this text gave before, if it did. */
+export function knownSchemaSection(text: string): SchemaSection | undefined {
+  return sectionsByText.get(text);
+}
+
+function rememberSchemaSection(text: string, schemas: ReadonlyMap<string, SchemaNode>, keys: number): void {
+  if (text.length > MAX_SECTION_TEXT) return;
+  if (sectionsByText.size >= MAX_SECTIONS) sectionsByText.clear();
+  sectionsByText.set(text, { schemas: new Map(schemas), keys });
 }
 
 /** A diff snapshot's `base`: the base file's path as recorded and its identity (16 hex digits). */

@@ -56,7 +56,33 @@ export function scanJsonLimits(doc: Uint8Array, limits: SnapshotLimits, base: nu
  * problem of the limits when a duplicate comes first: a caller reports scanJsonLimits' error.
  */
 export function countJsonKeys(doc: Uint8Array, limits: SnapshotLimits, base: number): number {
-  return scan(doc, limits, base, false);
+  return countKeys(doc, limits, base, null);
+}
+
+/** Where the top-level object's `schemas` value lies in a document's bytes (start at `{`, end past `}`). */
+export interface SchemasSpan {
+  start: number;
+  end: number;
+}
+
+/**
+ * countJsonKeys, also finding the byte span of the object that is the value of the top-level key
+ * `schemas` (the last one, as JSON.parse keeps it): `span` gets -1, -1 when there is none. For a
+ * document that JSON.parse accepts, the span is exactly the text that became that value.
+ */
+export function countJsonKeysAndSchemas(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan): number {
+  span.start = -1;
+  span.end = -1;
+  return countKeys(doc, limits, base, span);
+}
+
+/** The bytes of the key `"schemas"`, quotes included. */
+const SCHEMAS_KEY = new TextEncoder().encode('"schemas"');
+
+function isSchemasKey(doc: Uint8Array, start: number, end: number): boolean {
+  if (end - start + 1 !== SCHEMAS_KEY.length) return false;
+  for (let k = 1; k < SCHEMAS_KEY.length - 1; k++) if (doc[start + k] !== SCHEMAS_KEY[k]) return false;
+  return true;
 }
 
 /** Keys of every object in parsed JSON (JSON.parse keeps one of duplicate keys). */
@@ -138,6 +164,80 @@ function scan(doc: Uint8Array, limits: SnapshotLimits, base: number, duplicates:
         if (count > limits.maxFieldsPerNode) fail(i, `object with more than ${limits.maxFieldsPerNode} keys`);
       } else if (count > limits.maxArrayLength) {
         fail(i, `array with more than ${limits.maxArrayLength} elements`);
+      }
+    }
+  }
+  return keyCount;
+}
+
+function limitError(base: number, at: number, message: string): SnapshotError {
+  return new SnapshotError('limit', `byte ${base + at} (document)`, message);
+}
+
+/**
+ * scan without the duplicate keys, in one tight loop (the common path of every decode: it checks
+ * the same limits at the same bytes), also finding the schemas section when `span` is given.
+ */
+function countKeys(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan | null): number {
+  const n = doc.length;
+  const maxDepth = limits.maxDepth;
+  const isObject = new Uint8Array(maxDepth + 1);
+  const commas = new Float64Array(maxDepth + 1);
+  const expectKey = new Uint8Array(maxDepth + 1);
+  let keyCount = 0;
+  let depth = 0;
+  let containers = 0;
+  /** The last top-level key was `schemas` and its value has not begun; the section is open. */
+  let schemasNext = false;
+  let inSchemas = false;
+  for (let i = 0; i < n; i++) {
+    const c = doc[i]!;
+    if (STRUCTURAL[c] === 0) continue;
+    if (c === QUOTE) {
+      const start = i;
+      i++;
+      while (i < n) {
+        const d = doc[i]!;
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) i++;
+        i++;
+      }
+      if (i - start - 1 > limits.maxStringBytes) throw limitError(base, start, `string of ${i - start - 1} bytes, limit ${limits.maxStringBytes}`);
+      if (depth > 0 && isObject[depth] === 1 && expectKey[depth] === 1) {
+        expectKey[depth] = 0;
+        keyCount++;
+        if (depth === 1 && span !== null) schemasNext = i < n && isSchemasKey(doc, start, i);
+      }
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (depth >= maxDepth) throw limitError(base, i, `nesting deeper than ${maxDepth}`);
+      if (++containers > limits.maxContainers) throw limitError(base, i, `more than ${limits.maxContainers} arrays and objects`);
+      if (schemasNext && depth === 1 && c === OPEN_OBJECT) {
+        span!.start = i;
+        span!.end = -1;
+        inSchemas = true;
+      }
+      schemasNext = false;
+      depth++;
+      isObject[depth] = c === OPEN_OBJECT ? 1 : 0;
+      commas[depth] = 0;
+      expectKey[depth] = c === OPEN_OBJECT ? 1 : 0;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (inSchemas && depth === 2) {
+        span!.end = i + 1;
+        inSchemas = false;
+      }
+      schemasNext = false;
+      if (depth > 0) depth--;
+    } else if (c === COLON && depth > 0) {
+      expectKey[depth] = 0;
+    } else if (c === COMMA && depth > 0) {
+      if (depth === 1) schemasNext = false;
+      const count = ++commas[depth]! + 1;
+      if (isObject[depth] === 1) {
+        expectKey[depth] = 1;
+        if (count > limits.maxFieldsPerNode) throw limitError(base, i, `object with more than ${limits.maxFieldsPerNode} keys`);
+      } else if (count > limits.maxArrayLength) {
+        throw limitError(base, i, `array with more than ${limits.maxArrayLength} elements`);
       }
     }
   }

@@ -30,10 +30,19 @@ export type BlobWriter = (bytes: Uint8Array, path: string) => JsonValue;
  */
 export type BlobReader = (ref: unknown, length: number, path: string, upTo: boolean) => Uint8Array;
 
-/** Encodes a state tree node into JSON. `path` names the object in blob writer calls. */
+/**
+ * Encodes a state tree node into JSON. `path` names the object in blob writer calls. The result is
+ * only written out (JSON.stringify), so it is an ordinary object: V8 builds and writes those several
+ * times faster than null-prototype ones (which it keeps as dictionaries); a field called
+ * `__proto__`, the one key an assignment would not make an own property, is defined instead.
+ */
 export function encodeFields(node: StateNode, putBlob: BlobWriter, path: string): JsonObject {
-  const out = newNode() as unknown as JsonObject;
-  for (const key of Object.keys(node)) out[key] = encodeValue(node[key]!, putBlob, `${path}.${key}`);
+  const out: JsonObject = {};
+  for (const key of Object.keys(node)) {
+    const value = encodeValue(node[key]!, putBlob, `${path}.${key}`);
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
   return out;
 }
 

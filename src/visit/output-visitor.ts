@@ -83,7 +83,7 @@ export class OutputVisitor implements Visitor {
     return value;
   }
   u64Array(name: string, value: BigUint64Array): BigUint64Array {
-    this.put(name, Array.from(value));
+    this.put(name, bigints(value));
     return value;
   }
   bytes(name: string, value: Uint8Array): Uint8Array {
@@ -154,4 +154,11 @@ export function saveState(obj: Visitable, path = ''): StateNode {
   const v = new OutputVisitor(path);
   obj.visit(v);
   return v.root;
+}
+
+/** A BigUint64Array's elements as a plain array (a loop, as numbers() for the same reason). */
+function bigints(value: BigUint64Array): bigint[] {
+  const out = new Array<bigint>(value.length);
+  for (let i = 0; i < value.length; i++) out[i] = value[i]!;
+  return out;
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig, type MachineConfig } from '../../machine/machine-config.ts';
-import { configProblems, configToJson, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
+import { configProblems, configToJson, restoreDestination, restoreSnapshot, saveSnapshot } from '../../machine/snapshot.ts';
 import { isSnapshotMismatchError, SnapshotMismatchError } from '../../migration/mismatch-error.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
@@ -135,5 +135,19 @@ describe('configProblems', () => {
     ]);
     expect(configProblems({ m: 'big' }, c)).toEqual(['config.m: string "big" is not an integer from 1048576 to 3758096384, a multiple of 4096']);
     expect(configProblems(configToJson(config({ kernelIrqchip: 'on' })), config({ kernelIrqchip: 'off' }))).toEqual([]);
+  });
+
+  it('is remembered per recorded text only where the text stands for the value alone', () => {
+    const c = config();
+    const remembered = restoreDestination({ config: c, describeObjects: () => new Map() }).configProblems;
+    if (remembered === undefined) throw new Error('restoreDestination checks no configuration');
+    const recorded = configToJson(c);
+    // JSON.stringify writes NaN and Infinity as null, -0 as 0, a Map as {}: none may take another's answer.
+    const cases: unknown[] = [null, Number.NaN, Number.POSITIVE_INFINITY, -0, 'x', new Map()];
+    for (const smp of [...cases, ...cases.slice().reverse()]) {
+      const text = { ...recorded, smp } as Parameters<typeof configProblems>[0];
+      expect(remembered(text)).toEqual(configProblems(text, c));
+    }
+    expect(remembered(recorded)).toEqual([]);
   });
 });
