@@ -67,6 +67,8 @@ export class BlockCache {
   readonly hotCount = hotCountForNewCpus;
   /** Slot run-batch.ts stopped at (its block to run, or its address to translate), else -1. */
   handoff = -1;
+  /** No block has gone into the table since it was made or last cleared. */
+  private empty = true;
   /** Statistics: blocks translated, blocks dropped because their code changed. */
   translated = 0;
   dropped = 0;
@@ -84,6 +86,7 @@ export class BlockCache {
       return;
     }
     this.translated++;
+    this.empty = false;
     this.table[k] = b;
     this.tags[k] = phys;
     b.fn(c);
@@ -97,10 +100,17 @@ export class BlockCache {
     this.dropped++;
   }
 
-  /** Forget every block (after a snapshot load; correctness never depends on it). */
+  /**
+   * Forget every block (after a snapshot load; correctness never depends on it). The table is
+   * cleared only when a block went in since the last time: a restore into a machine that has not
+   * run yet (most restores) skips the 16K-slot fills.
+   */
   clear(): void {
-    this.table.fill(undefined);
-    this.tags.fill(-1);
+    if (!this.empty) {
+      this.table.fill(undefined);
+      this.tags.fill(-1);
+      this.empty = true;
+    }
     this.hits.fill(0);
   }
 }

@@ -82,6 +82,19 @@ describe('the block cache', () => {
     expect(slow.r32[ECX]).not.toBe(3000);
   });
 
+  it('forgets every block on clear (as after a snapshot load), also after an earlier clear', () => {
+    const [fast] = pair(LOOP, counter(1000));
+    const cache = fast.blockCache!;
+    cache.clear(); // nothing in it yet
+    finish(fast);
+    expect(cache.translated).toBeGreaterThan(0);
+    expect(cache.tags.some((t) => t !== -1)).toBe(true);
+    cache.clear();
+    expect(cache.tags.every((t) => t === -1)).toBe(true);
+    expect(cache.table.every((b) => b === undefined)).toBe(true);
+    expect(cache.hits.every((h) => h === 0)).toBe(true);
+  });
+
   it('sees code that rewrites a block it has translated before', () => {
     const [fast, slow] = pair(REWRITE_OTHER, counter(3000));
     finish(fast);
