@@ -10,7 +10,12 @@ const GODWIT = 'bin/godwit.js';
 
 /** Runs `godwit ARGS` until a stdout line `match` accepts (`env`: extra environment variables). */
 export function godwitUntilLine(args: readonly string[], match: (line: string) => boolean, timeoutMs: number, env: Readonly<Record<string, string>> = {}): Promise<LineWait> {
-  return timeUntilLine(process.execPath, [GODWIT, ...args], match, timeoutMs, undefined, env);
+  return binUntilLine(GODWIT, args, match, timeoutMs, env);
+}
+
+/** The same with another build's CLI (`bin`: its bin/godwit.js), from this directory. */
+export function binUntilLine(bin: string, args: readonly string[], match: (line: string) => boolean, timeoutMs: number, env: Readonly<Record<string, string>> = {}): Promise<LineWait> {
+  return timeUntilLine(process.execPath, [bin, ...args], match, timeoutMs, undefined, env);
 }
 
 /** `godwit --help` (also rebuilds dist/ when it is stale, so that no figure pays for a build). */

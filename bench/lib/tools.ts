@@ -52,7 +52,7 @@ export function ensureSeabios(log: (line: string) => void): Found<string> {
   return existsSync(SEABIOS) ? { ok: true, value: SEABIOS } : { ok: false, why: `${SEABIOS} missing after installing seabios` };
 }
 
-function cacheDir(): string {
+export function cacheDir(): string {
   return join(process.env['GODWIT_CACHE'] ?? join(homedir(), '.cache', 'godwit'), 'bench');
 }
 
