@@ -20,16 +20,26 @@ interface Frame {
   readonly name: string;
   /** This node's index in a struct array, or -1. */
   readonly index: number;
-  /** Names visited in this node, to reject duplicates and find unknown fields (a list: nodes are small). */
-  readonly visited: string[];
-  /** How many visited names were present in the node. */
+  /** The node's own keys, in their order. */
+  readonly keys: string[];
+  /**
+   * While the device visits the node's keys in their order (our trees keep the visit order), the
+   * names visited are exactly keys[0, cursor): distinct, all present, nothing to remember.
+   */
+  cursor: number;
+  /**
+   * Names visited, once the walk left the keys' order (a name out of order, an absent optional
+   * group): then duplicates and unknown fields are found by this list (a list: nodes are small).
+   */
+  visited: string[] | null;
+  /** How many visited names were present in the node (in order: cursor). */
   present: number;
   /** The node has no prototype (our own trees), so a plain read tells whether a key is there. */
   readonly bare: boolean;
 }
 
 function newFrame(node: StateNode, parent: Frame | null, name: string, index: number): Frame {
-  return { node, parent, name, index, visited: [], present: 0, bare: Object.getPrototypeOf(node) === null };
+  return { node, parent, name, index, keys: Object.keys(node), cursor: 0, visited: null, present: 0, bare: Object.getPrototypeOf(node) === null };
 }
 
 /** The path of a frame's node, for messages: `/machine/pit.channels[1]` (built only when needed). */
@@ -157,10 +167,15 @@ export class InputVisitor implements Visitor {
 
   optional(name: string, _needed: boolean, body: () => void): boolean {
     const frame = this.frame;
-    this.markVisited(name);
-    if (!has(frame, name)) return false;
-    frame.present++;
-    const source = frame.node[name];
+    let source: StateValue | undefined;
+    if (frame.visited === null && frame.keys[frame.cursor] === name && (source = frame.node[name]) !== undefined) {
+      frame.cursor++;
+    } else {
+      this.markVisited(name);
+      if (!has(frame, name)) return false;
+      frame.present++;
+      source = frame.node[name];
+    }
     const problem = structError(source);
     if (problem !== null) this.fail(name, problem);
     this.walk(source as StateNode, name, -1, body);
@@ -197,15 +212,31 @@ export class InputVisitor implements Visitor {
   /** Marks `name` visited and returns its value; a missing field is an error. */
   private take(name: string): StateValue {
     const frame = this.frame;
+    if (frame.visited === null && frame.keys[frame.cursor] === name) {
+      // The next key in order: an own key, never visited before. An undefined value (a hostile
+      // tree) takes the general path, which calls it missing in a node without prototype.
+      const value = frame.node[name];
+      if (value !== undefined) {
+        frame.cursor++;
+        return value;
+      }
+    }
     this.markVisited(name);
     if (!has(frame, name)) this.fail(name, 'missing');
     frame.present++;
     return frame.node[name]!;
   }
 
+  /** Marks `name` visited (leaving the keys' order: see Frame); a name visited twice is a device bug. */
   private markVisited(name: string): void {
-    const visited = this.frame.visited;
-    if (visited.includes(name)) throw new Error(`${pathOf(this.frame)}.${name}: visited twice (device bug)`);
+    const frame = this.frame;
+    let visited = frame.visited;
+    if (visited === null) {
+      visited = frame.keys.slice(0, frame.cursor);
+      frame.visited = visited;
+      frame.present = frame.cursor;
+    }
+    if (visited.includes(name)) throw new Error(`${pathOf(frame)}.${name}: visited twice (device bug)`);
     visited.push(name);
   }
 
@@ -219,10 +250,16 @@ export class InputVisitor implements Visitor {
   }
 
   private checkUnvisited(frame: Frame): void {
-    const keys = Object.keys(frame.node);
+    const keys = frame.keys;
+    const visited = frame.visited;
+    if (visited === null) {
+      // keys[0, cursor) were visited, the rest not: the first of those is unknown to the device.
+      if (frame.cursor < keys.length) throw new StateError(`${pathOf(frame)}.${keys[frame.cursor]}`, 'unknown field');
+      return;
+    }
     if (keys.length === frame.present) return;
     for (const key of keys) {
-      if (!frame.visited.includes(key)) throw new StateError(`${pathOf(frame)}.${key}`, 'unknown field');
+      if (!visited.includes(key)) throw new StateError(`${pathOf(frame)}.${key}`, 'unknown field');
     }
   }
 
