@@ -198,6 +198,19 @@ describe('planner search', () => {
     expect(thrown(() => planMigration(reg, src, dst)).problems).toEqual(['/machine/ram.data: 64 bytes in the snapshot, 128 bytes on the destination machine']);
   });
 
+  it('plans again when only a path, a type, a version or the number of objects changed since the last plan', () => {
+    const reg = new FilterRegistry().registerAll([rename('a-b', ['a', 1], ['b', 1]), rename('a2-b', ['a', 2], ['b', 1])]);
+    const at = (path: string) => planMigration(reg, sigs([['/k', 'b', 1], [path, 'a', 1]]), sigs([['/k', 'b', 1], [path, 'b', 1]]));
+    expect(at('/o').steps).toEqual([{ filter: 'a-b', path: '/o' }]);
+    expect(at('/p').steps).toEqual([{ filter: 'a-b', path: '/p' }]);
+    expect(planMigration(reg, sigs([['/k', 'b', 1]]), sigs([['/k', 'b', 1]])).chain).toEqual([]);
+    expect(at('/p').steps).toEqual([{ filter: 'a-b', path: '/p' }]);
+    expect(planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'a', 2]]), sigs([['/k', 'b', 1], ['/p', 'b', 1]])).chain).toEqual(['a2-b']);
+    expect(planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'b', 1]]), sigs([['/k', 'b', 1], ['/p', 'b', 1]])).chain).toEqual([]);
+    expect(planMigration(reg, sigs([['/p', 'a', 1]]), sigs([['/p', 'b', 1]])).chain).toEqual(['a-b']);
+    expect(() => planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'a', 1]]), sigs([['/p', 'b', 1]]))).toThrow(FilterError);
+  });
+
   it('a split places the child; a merge consumes it', () => {
     const split: Filter = {
       name: 'combo->pair',
