@@ -162,6 +162,8 @@ function isPlainJson(value: unknown, depth = 0): boolean {
  * compared as text) and the destination's configuration (never changed once built).
  */
 function configProblemsOnce(source: JsonObject, dest: MachineConfig): string[] {
+  const last = lastConfigs.get(dest);
+  if (last !== undefined && sameJson(source, last.json, 0)) return last.answer.slice();
   if (!isPlainJson(source)) return configProblems(source, dest);
   const text = JSON.stringify(source);
   let answers = configAnswers.get(dest);
@@ -172,7 +174,41 @@ function configProblemsOnce(source: JsonObject, dest: MachineConfig): string[] {
     if (answers.size >= MAX_CONFIG_ANSWERS) answers.clear();
     answers.set(text, known);
   }
+  lastConfigs.set(dest, { json: JSON.parse(text) as JsonValue, answer: known });
   return known.slice();
+}
+
+/**
+ * The recorded configuration configProblemsOnce last answered per destination (a copy of its own),
+ * with the answer: a restore of the same snapshot again compares the values and skips the text.
+ */
+const lastConfigs = new WeakMap<MachineConfig, { json: JsonValue; answer: readonly string[] }>();
+
+/**
+ * Whether `value` is `json` (plain JSON parsed from a text, so never -0, NaN or a hole): the same
+ * primitives (Object.is), arrays of the same length, plain objects with the same keys in the same
+ * order. Then `value` passes isPlainJson and its text is `json`'s.
+ */
+function sameJson(value: unknown, json: JsonValue, depth: number): boolean {
+  if (typeof json !== 'object' || json === null) return Object.is(value, json);
+  if (typeof value !== 'object' || value === null || depth > 64) return false;
+  if (Array.isArray(json)) {
+    if (!Array.isArray(value) || value.length !== json.length) return false;
+    for (let i = 0; i < json.length; i++) if (!sameJson(value[i], json[i]!, depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== null && proto !== Object.prototype) return false;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const expected = Object.keys(json);
+  if (keys.length !== expected.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key !== expected[i] || !sameJson(record[key], json[key]!, depth + 1)) return false;
+  }
+  return true;
 }
 
 /** The snapshot's clock.run keys that carry the scheduler's turn. */
