@@ -90,8 +90,8 @@ export class Machine implements RunnableMachine {
    * Every object's type, version and schema by path, through the describe visitor: what a restore
    * plans against, learnt without saving any state (RAM included).
    */
-  describeObjects(): Map<string, DescribedObject> {
-    return this.boardRef.objects.describeAll();
+  describeObjects(): ReadonlyMap<string, DescribedObject> {
+    return this.boardRef.objects.describedObjects();
   }
 
   /**

@@ -109,6 +109,11 @@ export class ObjectTree {
    * schemas are one object and what is computed from them is cached by identity.
    */
   describeAll(): Map<string, DescribedObject> {
+    return new Map(this.describedObjects());
+  }
+
+  /** describeAll's map itself, not a copy: read it only (it is kept for the next caller). */
+  describedObjects(): ReadonlyMap<string, DescribedObject> {
     if (this.described === null) {
       const out = new Map<string, DescribedObject>();
       for (const [path, obj] of this.entries()) {
@@ -116,7 +121,7 @@ export class ObjectTree {
       }
       this.described = out;
     }
-    return new Map(this.described);
+    return this.described;
   }
 
   /**

@@ -123,6 +123,14 @@ describe('ObjectTree', () => {
     const third = tree.describeAll();
     expect(described).toBe(2);
     expect(third.get('/machine/pic/third')!.schema).toBe(first.get('/machine/pic/master')!.schema);
+    // describedObjects: the kept map itself, until the next add.
+    const view = tree.describedObjects();
+    expect(tree.describedObjects()).toBe(view);
+    expect([...view.keys()]).toEqual([...third.keys()]);
+    tree.add('/machine/pic/fourth', new Pic());
+    expect(tree.describedObjects().has('/machine/pic/fourth')).toBe(true);
+    expect(view.has('/machine/pic/fourth')).toBe(false);
+    expect(described).toBe(3);
   });
 
   it('round-trips: save -> load into a fresh tree -> save', () => {
