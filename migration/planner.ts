@@ -108,12 +108,11 @@ export function planMigration(
   const maxStates = options.maxStates ?? 20000;
   let cache = planCaches.get(registry);
   if (cache === undefined || cache.filters !== registry.size) {
-    cache = { filters: registry.size, plans: new Map(), last: null };
+    cache = { filters: registry.size, plans: new Map(), recent: [] };
     planCaches.set(registry, cache);
   }
-  const last = cache.last;
-  if (last !== null && last.maxSteps === maxSteps && last.maxStates === maxStates && sameSignatures(source, last.source) && sameSignatures(destination, last.destination)) {
-    return last.plan;
+  for (const r of cache.recent) {
+    if (r.maxSteps === maxSteps && r.maxStates === maxStates && sameSignatures(source, r.source) && sameSignatures(destination, r.destination)) return r.plan;
   }
   const key = `${maxSteps} ${maxStates}\n${signaturesKey(source)}\n${signaturesKey(destination)}`;
   let plan = cache.plans.get(key);
@@ -122,7 +121,8 @@ export function planMigration(
     if (cache.plans.size >= MAX_CACHED_PLANS) cache.plans.clear();
     cache.plans.set(key, plan);
   }
-  cache.last = { maxSteps, maxStates, source: signatureList(source), destination: signatureList(destination), plan };
+  cache.recent.unshift({ maxSteps, maxStates, source: signatureList(source), destination: signatureList(destination), plan });
+  if (cache.recent.length > RECENT_PLANS) cache.recent.pop();
   return plan;
 }
 
@@ -135,11 +135,12 @@ interface SignatureEntry {
 }
 
 /**
- * The inputs of the last plan returned, compared entry by entry before anything else: a restore
+ * The inputs of the plans returned last, compared entry by entry before anything else: a restore
  * of the same snapshot into the same machine asks again with equal maps, and comparing them costs
- * less than building and hashing their key. Equal entries in the same order make equal keys.
+ * less than building and hashing their key (a comparison with other inputs stops at the first
+ * entry that differs). Equal entries in the same order make equal keys.
  */
-interface LastPlan {
+interface RecentPlan {
   readonly maxSteps: number;
   readonly maxStates: number;
   readonly source: readonly SignatureEntry[];
@@ -167,7 +168,9 @@ function sameSignatures(signatures: ReadonlyMap<string, ObjectSignature>, list: 
  * Plans already found, per registry and (source set, destination set, options): a plan depends on
  * nothing else (a registry only grows, so its size tells whether it changed). Failures are not kept.
  */
-const planCaches = new WeakMap<FilterRegistry, { filters: number; plans: Map<string, MigrationPlan>; last: LastPlan | null }>();
+const planCaches = new WeakMap<FilterRegistry, { filters: number; plans: Map<string, MigrationPlan>; recent: RecentPlan[] }>();
+/** How many recent inputs are compared before the key is built (a machine restored alternately from a few snapshots). */
+const RECENT_PLANS = 4;
 /** Most plans kept per registry; past it the cache starts over. */
 const MAX_CACHED_PLANS = 64;
 /** A number for each schema object (schemas are interned: equal schemas are one object). */

@@ -209,6 +209,14 @@ describe('planner search', () => {
     expect(planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'b', 1]]), sigs([['/k', 'b', 1], ['/p', 'b', 1]])).chain).toEqual([]);
     expect(planMigration(reg, sigs([['/p', 'a', 1]]), sigs([['/p', 'b', 1]])).chain).toEqual(['a-b']);
     expect(() => planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'a', 1]]), sigs([['/p', 'b', 1]]))).toThrow(FilterError);
+    // Alternating between inputs gives each its own plan, the same object each time.
+    const o = at('/o');
+    const p = at('/p');
+    for (let i = 0; i < 3; i++) {
+      expect(at('/o')).toBe(o);
+      expect(at('/p')).toBe(p);
+    }
+    expect(p.steps).toEqual([{ filter: 'a-b', path: '/p' }]);
   });
 
   it('a split places the child; a merge consumes it', () => {
