@@ -423,7 +423,13 @@ export function applyPlan(
       work.set(path, out);
     });
   }
-  return new Map([...work.keys()].sort(compareStrings).map((p) => [p, work.get(p)!]));
+  // Already in path order (a decoded snapshot is, and a plan without steps changes nothing): the
+  // map as it is; else sorted.
+  const paths = [...work.keys()];
+  let sorted = true;
+  for (let i = 1; i < paths.length && sorted; i++) sorted = compareStrings(paths[i - 1]!, paths[i]!) < 0;
+  if (sorted) return work;
+  return new Map(paths.sort(compareStrings).map((p) => [p, work.get(p)!]));
 }
 
 /**

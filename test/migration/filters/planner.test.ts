@@ -361,6 +361,20 @@ describe('applyPlan and convertSnapshot', () => {
     expect(input.get('/machine/ioapic')!.type).toBe('ioapic');
   });
 
+  it('gives a new map in path order, whatever the input order, with or without steps', () => {
+    const reg = builtin();
+    const input = objects();
+    const none = planMigration(reg, sigs([]), sigs([]));
+    const sorted = applyPlan(reg, none, input, 0n);
+    expect(sorted).not.toBe(input);
+    expect([...sorted]).toEqual([...input]);
+    const reversed = new Map([...input].reverse());
+    expect([...applyPlan(reg, none, reversed, 0n).keys()]).toEqual([...input.keys()]);
+    expect([...reversed.keys()]).toEqual([...input.keys()].reverse());
+    const swapped = new Map([...input].map(([p, o]) => [p.replace('master', 'zz').replace('slave', 'master').replace('zz', 'slave'), o]));
+    expect([...applyPlan(reg, none, swapped, 0n).keys()]).toEqual([...input.keys()]);
+  });
+
   it('refuses a stale plan and a filter that breaks its declaration', () => {
     const reg = builtin();
     const plan = planMigration(reg, sigs([['/machine/ioapic', 'ioapic', 3]]), sigs([['/machine/ioapic', 'kvm-ioapic', 1]]));
