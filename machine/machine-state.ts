@@ -18,7 +18,8 @@ export interface RunState {
 
 export interface MachineState {
   objects: Map<string, SavedObject>;
-  schemas: Map<string, DescribedObject>;
+  /** Read-only: it may be the machine's own kept description (ObjectTree.describedObjects). */
+  schemas: ReadonlyMap<string, DescribedObject>;
   run: RunState;
 }
 

@@ -77,7 +77,7 @@ export class Machine implements RunnableMachine {
     board.mem.materializeAll();
     return {
       objects: board.objects.saveAll(),
-      schemas: board.objects.describeAll(),
+      schemas: board.objects.describedObjects(),
       run: {
         virtualTimeNs: BigInt(board.clock.now()),
         schedulerCpu: this.sched.current,

@@ -354,7 +354,7 @@ export function prepareMachineRestore(
   registry: FilterRegistry = defaultFilterRegistry(),
 ): { plan: MigrationPlan; state: MachineState } {
   const prepared = prepareRestore(snapshot, restoreDestination(machine), registry);
-  const state: MachineState = { objects: prepared.objects, schemas: new Map(prepared.schemas), run: runStateOf(prepared.clock) };
+  const state: MachineState = { objects: prepared.objects, schemas: prepared.schemas, run: runStateOf(prepared.clock) };
   return { plan: prepared.plan, state };
 }
 
