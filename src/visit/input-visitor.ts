@@ -11,6 +11,10 @@ import type { StateNode, StateValue } from './state-tree.ts';
 import { StateError } from '../util/errors.ts';
 import { arrayShapeError, firstBadElement, scalarError, structArrayError, structError, varBytesError } from './field-checks.ts';
 
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
 /** One node being walked. */
 interface Frame {
   readonly node: StateNode;
@@ -99,11 +103,15 @@ export class InputVisitor implements Visitor {
     if (typeof v !== 'number' || !((v | 0) === v)) this.fail(name, scalarError('i32', v)!);
     return v;
   }
-  u64(name: string, value: bigint): bigint {
-    return this.scalar('u64', name, value) as bigint;
+  u64(name: string, _value: bigint): bigint {
+    const v = this.take(name);
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) this.fail(name, scalarError('u64', v)!);
+    return v;
   }
-  i64(name: string, value: bigint): bigint {
-    return this.scalar('i64', name, value) as bigint;
+  i64(name: string, _value: bigint): bigint {
+    const v = this.take(name);
+    if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) this.fail(name, scalarError('i64', v)!);
+    return v;
   }
   bool(name: string, _value: boolean): boolean {
     const v = this.take(name);
@@ -180,13 +188,6 @@ export class InputVisitor implements Visitor {
     if (problem !== null) this.fail(name, problem);
     this.walk(source as StateNode, name, -1, body);
     return true;
-  }
-
-  private scalar(kind: ScalarKind, name: string, _value: unknown): StateValue {
-    const source = this.take(name);
-    const problem = scalarError(kind, source);
-    if (problem !== null) this.fail(name, problem);
-    return source;
   }
 
   private numberArray<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(
