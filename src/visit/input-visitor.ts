@@ -61,7 +61,6 @@ function has(frame: Frame, name: string): boolean {
 export class InputVisitor implements Visitor {
   readonly mode = 'load' as const;
   private frame: Frame;
-  private readonly stack: Frame[] = [];
 
   constructor(node: StateNode, path: string) {
     this.frame = newFrame(node, null, path, -1);
@@ -69,7 +68,7 @@ export class InputVisitor implements Visitor {
 
   /** Call after the walk: rejects fields of the top node that were never visited. */
   finish(): void {
-    if (this.stack.length !== 0) throw new Error(`${pathOf(this.frame)}: visitor finished inside a group`);
+    if (this.frame.parent !== null) throw new Error(`${pathOf(this.frame)}: visitor finished inside a group`);
     this.checkUnvisited(this.frame);
   }
 
@@ -169,7 +168,9 @@ export class InputVisitor implements Visitor {
       const element = elements[i];
       const elementProblem = structError(element);
       if (elementProblem !== null) throw new StateError(`${pathOf(this.frame)}.${name}[${i}]`, elementProblem);
-      this.walk(element as StateNode, name, i, () => body(i));
+      const frame = this.enter(element as StateNode, name, i);
+      body(i);
+      this.leave(frame);
     }
   }
 
@@ -242,12 +243,22 @@ export class InputVisitor implements Visitor {
   }
 
   private walk(node: StateNode, name: string, index: number, body: () => void): void {
-    this.stack.push(this.frame);
+    const frame = this.enter(node, name, index);
+    body();
+    this.leave(frame);
+  }
+
+  /** Enters `node`, group `name` (element `index`, or -1) of the current node; returns its frame. */
+  private enter(node: StateNode, name: string, index: number): Frame {
     const frame = newFrame(node, this.frame, name, index);
     this.frame = frame;
-    body();
+    return frame;
+  }
+
+  /** Leaves `frame` (the current one) after checking that every field of it was visited. */
+  private leave(frame: Frame): void {
     this.checkUnvisited(frame);
-    this.frame = this.stack.pop()!;
+    this.frame = frame.parent!;
   }
 
   private checkUnvisited(frame: Frame): void {
