@@ -38,12 +38,10 @@ interface Frame {
   visited: string[] | null;
   /** How many visited names were present in the node (in order: cursor). */
   present: number;
-  /** The node has no prototype (our own trees), so a plain read tells whether a key is there. */
-  readonly bare: boolean;
 }
 
 function newFrame(node: StateNode, parent: Frame | null, name: string, index: number): Frame {
-  return { node, parent, name, index, keys: Object.keys(node), cursor: 0, visited: null, present: 0, bare: Object.getPrototypeOf(node) === null };
+  return { node, parent, name, index, keys: Object.keys(node), cursor: 0, visited: null, present: 0 };
 }
 
 /** The path of a frame's node, for messages: `/machine/pit.channels[1]` (built only when needed). */
@@ -55,7 +53,8 @@ function pathOf(frame: Frame): string {
 
 /** Whether the node has its own field `name` (never an inherited one such as `constructor`). */
 function has(frame: Frame, name: string): boolean {
-  return frame.bare ? frame.node[name] !== undefined : Object.hasOwn(frame.node, name);
+  // A node without prototype (our own trees): a plain read tells whether a key is there.
+  return Object.getPrototypeOf(frame.node) === null ? frame.node[name] !== undefined : Object.hasOwn(frame.node, name);
 }
 
 export class InputVisitor implements Visitor {
@@ -119,7 +118,15 @@ export class InputVisitor implements Visitor {
   }
 
   u8Array(name: string, value: Uint8Array): Uint8Array {
-    return this.numberArray('u8[]', 'u8', name, value);
+    // The register pages of the local APICs are the longest arrays of most machines: one loop
+    // checks and copies (a failed load leaves the object partly loaded, as any failed load may).
+    const source = this.arrayField('u8[]', name, value.length);
+    for (let i = 0; i < source.length; i++) {
+      const e = source[i];
+      if (typeof e !== 'number' || (e & 0xff) !== e) this.elementFail('u8', name, i, e);
+      value[i] = e;
+    }
+    return value;
   }
   u16Array(name: string, value: Uint16Array): Uint16Array {
     return this.numberArray('u16[]', 'u16', name, value);
