@@ -105,6 +105,9 @@ export class Machine implements RunnableMachine {
     board.mem.startDirtyLog();
     checkRunState(state.run, board.cpus.length);
     board.objects.loadAll(state.objects);
+    // Built from this machine's configuration: the same objects, so the same schemas (no describe
+    // walk for the next restore's destination or save).
+    board.objects.adoptDescription(this.boardRef.objects);
     board.clock.setNow(Number(state.run.virtualTimeNs));
     runPostLoad(board.objects);
     board.syncCpusFromLapics();

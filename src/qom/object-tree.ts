@@ -125,6 +125,26 @@ export class ObjectTree {
   }
 
   /**
+   * Takes `other`'s kept description when this tree holds the same objects: the same paths, each an
+   * object of the same class, type name and state version. For two trees built from one
+   * configuration (a machine's board and the board a restore builds): an object's schema depends on
+   * its class and configuration, never on its state. Returns whether it was taken; an add to either
+   * tree afterwards describes that tree again.
+   */
+  adoptDescription(other: ObjectTree): boolean {
+    const described = other.described;
+    if (described === null || this.described !== null || described.size !== this.objects.size) return false;
+    for (const [path, d] of described) {
+      const mine = this.objects.get(path);
+      const theirs = other.objects.get(path);
+      if (mine === undefined || theirs === undefined || Object.getPrototypeOf(mine) !== Object.getPrototypeOf(theirs)) return false;
+      if (mine.typeName !== d.type || mine.stateVersion !== d.version) return false;
+    }
+    this.described = described;
+    return true;
+  }
+
+  /**
    * Loads every object from `saved` (untrusted). The set of paths must match exactly and each entry's
    * type and version must be the object's; all of that is checked before any object is loaded. Throws
    * a StateError naming the path; on error, objects may be partly loaded, so load into a fresh tree.

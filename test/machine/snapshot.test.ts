@@ -182,3 +182,25 @@ describe('configProblems', () => {
     expect(remembered(copy())).toEqual([]);
   });
 });
+
+describe('the description of a restored machine', () => {
+  it('is the one it had, equal to a fresh describe, for every kernel-irqchip setting', () => {
+    for (const kernelIrqchip of ['on', 'split', 'off'] as const) {
+      const source = machine([], { kernelIrqchip, smp: 2 });
+      source.run({ maxInsns: 20_000 });
+      const snap = saveSnapshot(source);
+      const dest = machine([], { kernel: null, kernelIrqchip, smp: 2 });
+      const before = dest.describeObjects();
+      restoreSnapshot(dest, snap);
+      // Taken over from the board the restore replaced: no describe walk.
+      expect(dest.describeObjects()).toBe(before);
+      const fresh = machine([], { kernel: null, kernelIrqchip, smp: 2 }).board.objects.describeAll();
+      expect([...dest.board.objects.describeAll()]).toEqual([...fresh]);
+      // and what it says holds for the restored objects: a save describes them the same.
+      const again = saveSnapshot(dest);
+      expect(again.schemas).toEqual(snap.schemas);
+      restoreSnapshot(dest, again);
+      expect(dest.describeObjects()).toBe(before);
+    }
+  });
+});
