@@ -5,7 +5,7 @@
  */
 import type { DescribedObject, ObjectTree, SavedObject } from '../src/qom/object-tree.ts';
 import { StateError } from '../src/util/errors.ts';
-import { PRIORITY_DEFAULT } from '../src/qom/object.ts';
+import { PRIORITY_DEFAULT, type StateObject } from '../src/qom/object.ts';
 import { takeRam, type RamPager } from '../src/memory/ram-pager.ts';
 
 export interface RunState {
@@ -18,7 +18,8 @@ export interface RunState {
 
 export interface MachineState {
   objects: Map<string, SavedObject>;
-  schemas: Map<string, DescribedObject>;
+  /** Read-only: it may be the machine's own kept description (ObjectTree.describedObjects). */
+  schemas: ReadonlyMap<string, DescribedObject>;
   run: RunState;
 }
 
@@ -28,15 +29,34 @@ export interface MachineState {
  * higher first, equal priorities in path order.
  */
 export function postLoadOrder(tree: ObjectTree): string[] {
+  return postLoadSteps(tree).paths.slice();
+}
+
+/** The post-load order of a tree, and its objects in that order. */
+interface PostLoadSteps {
+  /** The tree's size when the order was found: a tree only grows (ObjectTree.add). */
+  readonly size: number;
+  readonly paths: readonly string[];
+  readonly objects: readonly StateObject[];
+}
+
+/** Each tree's post-load order, found once while no object is added (priorities are fixed per object). */
+const postLoadCache = new WeakMap<ObjectTree, PostLoadSteps>();
+
+function postLoadSteps(tree: ObjectTree): PostLoadSteps {
+  const known = postLoadCache.get(tree);
+  if (known !== undefined && known.size === tree.size) return known;
   // Entries come in path order and the sort is stable: sorting by priority alone keeps equal
   // priorities in path order. Each priority is read once (objects of many classes).
-  const order = tree.entries().map(([path, obj]) => ({ path, priority: obj.postLoadPriority ?? PRIORITY_DEFAULT }));
+  const order = tree.entries().map(([path, obj]) => ({ path, obj, priority: obj.postLoadPriority ?? PRIORITY_DEFAULT }));
   order.sort((a, b) => b.priority - a.priority);
-  return order.map((e) => e.path);
+  const steps: PostLoadSteps = { size: tree.size, paths: order.map((e) => e.path), objects: order.map((e) => e.obj) };
+  postLoadCache.set(tree, steps);
+  return steps;
 }
 
 export function runPostLoad(tree: ObjectTree): void {
-  for (const path of postLoadOrder(tree)) tree.get(path)!.postLoad?.();
+  for (const obj of postLoadSteps(tree).objects) obj.postLoad?.();
 }
 
 /** Check run state from an untrusted source against the machine it is loaded into. */

@@ -77,7 +77,7 @@ export class Machine implements RunnableMachine {
     board.mem.materializeAll();
     return {
       objects: board.objects.saveAll(),
-      schemas: board.objects.describeAll(),
+      schemas: board.objects.describedObjects(),
       run: {
         virtualTimeNs: BigInt(board.clock.now()),
         schedulerCpu: this.sched.current,
@@ -90,8 +90,8 @@ export class Machine implements RunnableMachine {
    * Every object's type, version and schema by path, through the describe visitor: what a restore
    * plans against, learnt without saving any state (RAM included).
    */
-  describeObjects(): Map<string, DescribedObject> {
-    return this.boardRef.objects.describeAll();
+  describeObjects(): ReadonlyMap<string, DescribedObject> {
+    return this.boardRef.objects.describedObjects();
   }
 
   /**
@@ -105,6 +105,9 @@ export class Machine implements RunnableMachine {
     board.mem.startDirtyLog();
     checkRunState(state.run, board.cpus.length);
     board.objects.loadAll(state.objects);
+    // Built from this machine's configuration: the same objects, so the same schemas (no describe
+    // walk for the next restore's destination or save).
+    board.objects.adoptDescription(this.boardRef.objects);
     board.clock.setNow(Number(state.run.virtualTimeNs));
     runPostLoad(board.objects);
     board.syncCpusFromLapics();

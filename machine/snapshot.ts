@@ -162,6 +162,8 @@ function isPlainJson(value: unknown, depth = 0): boolean {
  * compared as text) and the destination's configuration (never changed once built).
  */
 function configProblemsOnce(source: JsonObject, dest: MachineConfig): string[] {
+  const last = lastConfigs.get(dest);
+  if (last !== undefined && sameJson(source, last.json, 0)) return last.answer.slice();
   if (!isPlainJson(source)) return configProblems(source, dest);
   const text = JSON.stringify(source);
   let answers = configAnswers.get(dest);
@@ -172,7 +174,41 @@ function configProblemsOnce(source: JsonObject, dest: MachineConfig): string[] {
     if (answers.size >= MAX_CONFIG_ANSWERS) answers.clear();
     answers.set(text, known);
   }
+  lastConfigs.set(dest, { json: JSON.parse(text) as JsonValue, answer: known });
   return known.slice();
+}
+
+/**
+ * The recorded configuration configProblemsOnce last answered per destination (a copy of its own),
+ * with the answer: a restore of the same snapshot again compares the values and skips the text.
+ */
+const lastConfigs = new WeakMap<MachineConfig, { json: JsonValue; answer: readonly string[] }>();
+
+/**
+ * Whether `value` is `json` (plain JSON parsed from a text, so never -0, NaN or a hole): the same
+ * primitives (Object.is), arrays of the same length, plain objects with the same keys in the same
+ * order. Then `value` passes isPlainJson and its text is `json`'s.
+ */
+function sameJson(value: unknown, json: JsonValue, depth: number): boolean {
+  if (typeof json !== 'object' || json === null) return Object.is(value, json);
+  if (typeof value !== 'object' || value === null || depth > 64) return false;
+  if (Array.isArray(json)) {
+    if (!Array.isArray(value) || value.length !== json.length) return false;
+    for (let i = 0; i < json.length; i++) if (!sameJson(value[i], json[i]!, depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== null && proto !== Object.prototype) return false;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const expected = Object.keys(json);
+  if (keys.length !== expected.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key !== expected[i] || !sameJson(record[key], json[key]!, depth + 1)) return false;
+  }
+  return true;
 }
 
 /** The snapshot's clock.run keys that carry the scheduler's turn. */
@@ -280,7 +316,19 @@ const WORD_COMPARE_BYTES = 256;
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let i = 0;
-  if (a.length >= WORD_COMPARE_BYTES && (a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+  if (a.length >= WORD_COMPARE_BYTES && (a.byteOffset & 7) === 0 && (b.byteOffset & 7) === 0) {
+    // Eight bytes a compare, four compares a step: a kernel image of 80 KB in about half the time
+    // of the 32-bit loop (typed-array reads compare as bigints without allocating in optimized code).
+    const words = a.length >>> 3;
+    const wa = new BigInt64Array(a.buffer, a.byteOffset, words);
+    const wb = new BigInt64Array(b.buffer, b.byteOffset, words);
+    let w = 0;
+    for (; w + 4 <= words; w += 4) {
+      if (wa[w] !== wb[w] || wa[w + 1] !== wb[w + 1] || wa[w + 2] !== wb[w + 2] || wa[w + 3] !== wb[w + 3]) return false;
+    }
+    for (; w < words; w++) if (wa[w] !== wb[w]) return false;
+    i = words << 3;
+  } else if (a.length >= WORD_COMPARE_BYTES && (a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
     const words = a.length >>> 2;
     const wa = new Int32Array(a.buffer, a.byteOffset, words);
     const wb = new Int32Array(b.buffer, b.byteOffset, words);
@@ -318,7 +366,7 @@ export function prepareMachineRestore(
   registry: FilterRegistry = defaultFilterRegistry(),
 ): { plan: MigrationPlan; state: MachineState } {
   const prepared = prepareRestore(snapshot, restoreDestination(machine), registry);
-  const state: MachineState = { objects: prepared.objects, schemas: new Map(prepared.schemas), run: runStateOf(prepared.clock) };
+  const state: MachineState = { objects: prepared.objects, schemas: prepared.schemas, run: runStateOf(prepared.clock) };
   return { plan: prepared.plan, state };
 }
 

@@ -108,23 +108,69 @@ export function planMigration(
   const maxStates = options.maxStates ?? 20000;
   let cache = planCaches.get(registry);
   if (cache === undefined || cache.filters !== registry.size) {
-    cache = { filters: registry.size, plans: new Map() };
+    cache = { filters: registry.size, plans: new Map(), recent: [] };
     planCaches.set(registry, cache);
   }
+  for (const r of cache.recent) {
+    if (r.maxSteps === maxSteps && r.maxStates === maxStates && sameSignatures(source, r.source) && sameSignatures(destination, r.destination)) return r.plan;
+  }
   const key = `${maxSteps} ${maxStates}\n${signaturesKey(source)}\n${signaturesKey(destination)}`;
-  const known = cache.plans.get(key);
-  if (known !== undefined) return known;
-  const plan = searchPlan(registry, source, destination, maxSteps, maxStates);
-  if (cache.plans.size >= MAX_CACHED_PLANS) cache.plans.clear();
-  cache.plans.set(key, plan);
+  let plan = cache.plans.get(key);
+  if (plan === undefined) {
+    plan = searchPlan(registry, source, destination, maxSteps, maxStates);
+    if (cache.plans.size >= MAX_CACHED_PLANS) cache.plans.clear();
+    cache.plans.set(key, plan);
+  }
+  cache.recent.unshift({ maxSteps, maxStates, source: signatureList(source), destination: signatureList(destination), plan });
+  if (cache.recent.length > RECENT_PLANS) cache.recent.pop();
   return plan;
+}
+
+/** One entry of a signature map, copied (the caller's map may change after the call). */
+interface SignatureEntry {
+  readonly path: string;
+  readonly type: string;
+  readonly version: number;
+  readonly schema: SchemaNode | undefined;
+}
+
+/**
+ * The inputs of the plans returned last, compared entry by entry before anything else: a restore
+ * of the same snapshot into the same machine asks again with equal maps, and comparing them costs
+ * less than building and hashing their key (a comparison with other inputs stops at the first
+ * entry that differs). Equal entries in the same order make equal keys.
+ */
+interface RecentPlan {
+  readonly maxSteps: number;
+  readonly maxStates: number;
+  readonly source: readonly SignatureEntry[];
+  readonly destination: readonly SignatureEntry[];
+  readonly plan: MigrationPlan;
+}
+
+function signatureList(signatures: ReadonlyMap<string, ObjectSignature>): SignatureEntry[] {
+  const out: SignatureEntry[] = [];
+  for (const [path, s] of signatures) out.push({ path, type: s.type, version: s.version, schema: s.schema });
+  return out;
+}
+
+function sameSignatures(signatures: ReadonlyMap<string, ObjectSignature>, list: readonly SignatureEntry[]): boolean {
+  if (signatures.size !== list.length) return false;
+  let i = 0;
+  for (const [path, s] of signatures) {
+    const e = list[i++]!;
+    if (e.path !== path || e.type !== s.type || e.version !== s.version || e.schema !== s.schema) return false;
+  }
+  return true;
 }
 
 /**
  * Plans already found, per registry and (source set, destination set, options): a plan depends on
  * nothing else (a registry only grows, so its size tells whether it changed). Failures are not kept.
  */
-const planCaches = new WeakMap<FilterRegistry, { filters: number; plans: Map<string, MigrationPlan> }>();
+const planCaches = new WeakMap<FilterRegistry, { filters: number; plans: Map<string, MigrationPlan>; recent: RecentPlan[] }>();
+/** How many recent inputs are compared before the key is built (a machine restored alternately from a few snapshots). */
+const RECENT_PLANS = 4;
 /** Most plans kept per registry; past it the cache starts over. */
 const MAX_CACHED_PLANS = 64;
 /** A number for each schema object (schemas are interned: equal schemas are one object). */
@@ -377,7 +423,13 @@ export function applyPlan(
       work.set(path, out);
     });
   }
-  return new Map([...work.keys()].sort(compareStrings).map((p) => [p, work.get(p)!]));
+  // Already in path order (a decoded snapshot is, and a plan without steps changes nothing): the
+  // map as it is; else sorted.
+  const paths = [...work.keys()];
+  let sorted = true;
+  for (let i = 1; i < paths.length && sorted; i++) sorted = compareStrings(paths[i - 1]!, paths[i]!) < 0;
+  if (sorted) return work;
+  return new Map(paths.sort(compareStrings).map((p) => [p, work.get(p)!]));
 }
 
 /**

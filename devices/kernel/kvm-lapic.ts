@@ -553,8 +553,13 @@ export class KvmLapic implements ApicEndpoint, InterruptSource, MsrHandler, Mmio
 
   /** A copy of the state; TMCCT holds the live count, as newer kernels fill it. */
   getState(): KvmLapicFullState {
+    // The live count goes into the copy through this page's own word view (no view of the copy to
+    // build on every save); the page keeps its TMCCT.
+    const r = this.r32;
+    const kept = r[W_TMCCT]!;
+    r[W_TMCCT] = this.currentCount(this.clock.now());
     const regs = this.regs.slice();
-    new Uint32Array(regs.buffer)[W_TMCCT] = this.currentCount(this.clock.now());
+    r[W_TMCCT] = kept;
     return {
       regs,
       timerDeadlineNs: BigInt(this.deadline),

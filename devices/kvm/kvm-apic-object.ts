@@ -12,6 +12,7 @@ import type { StateObject } from '../../src/qom/object.ts';
 import { PRIORITY_LAPIC } from '../../src/qom/object.ts';
 import type { Visitor } from '../../src/visit/visitor.ts';
 import type { KvmLapicApi, KvmLapicFullState } from '../kernel/kvm-vm.ts';
+import { KVM_APIC_REG_SIZE } from '../../src/hw/kvm-structs.ts';
 
 /** The ioctl-like accessors for one vCPU's LAPIC (kvm-vm.ts provides them). */
 export interface KvmLapicAccess {
@@ -36,7 +37,8 @@ export class KvmApicObject implements StateObject {
   }
 
   visit(v: Visitor): void {
-    const s = this.pending ?? this.vm.getLapic(this.cpu);
+    // A load overwrites every field: it starts from a blank state, not a copy of the kernel's.
+    const s = this.pending ?? (v.mode === 'load' ? blankLapicState() : this.vm.getLapic(this.cpu));
     v.u8Array('regs', s.regs);
     s.apicBase = v.u64('apic_base', s.apicBase);
     s.timerDeadlineNs = v.i64('timer_deadline', s.timerDeadlineNs);
@@ -56,4 +58,9 @@ export class KvmApicObject implements StateObject {
     if (this.pending !== null) this.vm.setLapic(this.cpu, this.pending);
     this.pending = null;
   }
+}
+
+/** A state for a load to fill (every field is visited, so none of these values survives a load). */
+function blankLapicState(): KvmLapicFullState {
+  return { regs: new Uint8Array(KVM_APIC_REG_SIZE), timerDeadlineNs: -1n, apicBase: 0n, tscDeadline: 0n, mpState: 0, esrPending: 0 };
 }

@@ -109,6 +109,11 @@ export class ObjectTree {
    * schemas are one object and what is computed from them is cached by identity.
    */
   describeAll(): Map<string, DescribedObject> {
+    return new Map(this.describedObjects());
+  }
+
+  /** describeAll's map itself, not a copy: read it only (it is kept for the next caller). */
+  describedObjects(): ReadonlyMap<string, DescribedObject> {
     if (this.described === null) {
       const out = new Map<string, DescribedObject>();
       for (const [path, obj] of this.entries()) {
@@ -116,7 +121,27 @@ export class ObjectTree {
       }
       this.described = out;
     }
-    return new Map(this.described);
+    return this.described;
+  }
+
+  /**
+   * Takes `other`'s kept description when this tree holds the same objects: the same paths, each an
+   * object of the same class, type name and state version. For two trees built from one
+   * configuration (a machine's board and the board a restore builds): an object's schema depends on
+   * its class and configuration, never on its state. Returns whether it was taken; an add to either
+   * tree afterwards describes that tree again.
+   */
+  adoptDescription(other: ObjectTree): boolean {
+    const described = other.described;
+    if (described === null || this.described !== null || described.size !== this.objects.size) return false;
+    for (const [path, d] of described) {
+      const mine = this.objects.get(path);
+      const theirs = other.objects.get(path);
+      if (mine === undefined || theirs === undefined || Object.getPrototypeOf(mine) !== Object.getPrototypeOf(theirs)) return false;
+      if (mine.typeName !== d.type || mine.stateVersion !== d.version) return false;
+    }
+    this.described = described;
+    return true;
   }
 
   /**

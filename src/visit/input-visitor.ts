@@ -11,6 +11,10 @@ import type { StateNode, StateValue } from './state-tree.ts';
 import { StateError } from '../util/errors.ts';
 import { arrayShapeError, firstBadElement, scalarError, structArrayError, structError, varBytesError } from './field-checks.ts';
 
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
 /** One node being walked. */
 interface Frame {
   readonly node: StateNode;
@@ -20,16 +24,24 @@ interface Frame {
   readonly name: string;
   /** This node's index in a struct array, or -1. */
   readonly index: number;
-  /** Names visited in this node, to reject duplicates and find unknown fields (a list: nodes are small). */
-  readonly visited: string[];
-  /** How many visited names were present in the node. */
+  /** The node's own keys, in their order. */
+  readonly keys: string[];
+  /**
+   * While the device visits the node's keys in their order (our trees keep the visit order), the
+   * names visited are exactly keys[0, cursor): distinct, all present, nothing to remember.
+   */
+  cursor: number;
+  /**
+   * Names visited, once the walk left the keys' order (a name out of order, an absent optional
+   * group): then duplicates and unknown fields are found by this list (a list: nodes are small).
+   */
+  visited: string[] | null;
+  /** How many visited names were present in the node (in order: cursor). */
   present: number;
-  /** The node has no prototype (our own trees), so a plain read tells whether a key is there. */
-  readonly bare: boolean;
 }
 
 function newFrame(node: StateNode, parent: Frame | null, name: string, index: number): Frame {
-  return { node, parent, name, index, visited: [], present: 0, bare: Object.getPrototypeOf(node) === null };
+  return { node, parent, name, index, keys: Object.keys(node), cursor: 0, visited: null, present: 0 };
 }
 
 /** The path of a frame's node, for messages: `/machine/pit.channels[1]` (built only when needed). */
@@ -41,13 +53,13 @@ function pathOf(frame: Frame): string {
 
 /** Whether the node has its own field `name` (never an inherited one such as `constructor`). */
 function has(frame: Frame, name: string): boolean {
-  return frame.bare ? frame.node[name] !== undefined : Object.hasOwn(frame.node, name);
+  // A node without prototype (our own trees): a plain read tells whether a key is there.
+  return Object.getPrototypeOf(frame.node) === null ? frame.node[name] !== undefined : Object.hasOwn(frame.node, name);
 }
 
 export class InputVisitor implements Visitor {
   readonly mode = 'load' as const;
   private frame: Frame;
-  private readonly stack: Frame[] = [];
 
   constructor(node: StateNode, path: string) {
     this.frame = newFrame(node, null, path, -1);
@@ -55,7 +67,7 @@ export class InputVisitor implements Visitor {
 
   /** Call after the walk: rejects fields of the top node that were never visited. */
   finish(): void {
-    if (this.stack.length !== 0) throw new Error(`${pathOf(this.frame)}: visitor finished inside a group`);
+    if (this.frame.parent !== null) throw new Error(`${pathOf(this.frame)}: visitor finished inside a group`);
     this.checkUnvisited(this.frame);
   }
 
@@ -89,11 +101,15 @@ export class InputVisitor implements Visitor {
     if (typeof v !== 'number' || !((v | 0) === v)) this.fail(name, scalarError('i32', v)!);
     return v;
   }
-  u64(name: string, value: bigint): bigint {
-    return this.scalar('u64', name, value) as bigint;
+  u64(name: string, _value: bigint): bigint {
+    const v = this.take(name);
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) this.fail(name, scalarError('u64', v)!);
+    return v;
   }
-  i64(name: string, value: bigint): bigint {
-    return this.scalar('i64', name, value) as bigint;
+  i64(name: string, _value: bigint): bigint {
+    const v = this.take(name);
+    if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) this.fail(name, scalarError('i64', v)!);
+    return v;
   }
   bool(name: string, _value: boolean): boolean {
     const v = this.take(name);
@@ -102,7 +118,15 @@ export class InputVisitor implements Visitor {
   }
 
   u8Array(name: string, value: Uint8Array): Uint8Array {
-    return this.numberArray('u8[]', 'u8', name, value);
+    // The register pages of the local APICs are the longest arrays of most machines: one loop
+    // checks and copies (a failed load leaves the object partly loaded, as any failed load may).
+    const source = this.arrayField('u8[]', name, value.length);
+    for (let i = 0; i < source.length; i++) {
+      const e = source[i];
+      if (typeof e !== 'number' || (e & 0xff) !== e) this.elementFail('u8', name, i, e);
+      value[i] = e;
+    }
+    return value;
   }
   u16Array(name: string, value: Uint16Array): Uint16Array {
     return this.numberArray('u16[]', 'u16', name, value);
@@ -151,27 +175,27 @@ export class InputVisitor implements Visitor {
       const element = elements[i];
       const elementProblem = structError(element);
       if (elementProblem !== null) throw new StateError(`${pathOf(this.frame)}.${name}[${i}]`, elementProblem);
-      this.walk(element as StateNode, name, i, () => body(i));
+      const frame = this.enter(element as StateNode, name, i);
+      body(i);
+      this.leave(frame);
     }
   }
 
   optional(name: string, _needed: boolean, body: () => void): boolean {
     const frame = this.frame;
-    this.markVisited(name);
-    if (!has(frame, name)) return false;
-    frame.present++;
-    const source = frame.node[name];
+    let source: StateValue | undefined;
+    if (frame.visited === null && frame.keys[frame.cursor] === name && (source = frame.node[name]) !== undefined) {
+      frame.cursor++;
+    } else {
+      this.markVisited(name);
+      if (!has(frame, name)) return false;
+      frame.present++;
+      source = frame.node[name];
+    }
     const problem = structError(source);
     if (problem !== null) this.fail(name, problem);
     this.walk(source as StateNode, name, -1, body);
     return true;
-  }
-
-  private scalar(kind: ScalarKind, name: string, _value: unknown): StateValue {
-    const source = this.take(name);
-    const problem = scalarError(kind, source);
-    if (problem !== null) this.fail(name, problem);
-    return source;
   }
 
   private numberArray<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(
@@ -197,32 +221,64 @@ export class InputVisitor implements Visitor {
   /** Marks `name` visited and returns its value; a missing field is an error. */
   private take(name: string): StateValue {
     const frame = this.frame;
+    if (frame.visited === null && frame.keys[frame.cursor] === name) {
+      // The next key in order: an own key, never visited before. An undefined value (a hostile
+      // tree) takes the general path, which calls it missing in a node without prototype.
+      const value = frame.node[name];
+      if (value !== undefined) {
+        frame.cursor++;
+        return value;
+      }
+    }
     this.markVisited(name);
     if (!has(frame, name)) this.fail(name, 'missing');
     frame.present++;
     return frame.node[name]!;
   }
 
+  /** Marks `name` visited (leaving the keys' order: see Frame); a name visited twice is a device bug. */
   private markVisited(name: string): void {
-    const visited = this.frame.visited;
-    if (visited.includes(name)) throw new Error(`${pathOf(this.frame)}.${name}: visited twice (device bug)`);
+    const frame = this.frame;
+    let visited = frame.visited;
+    if (visited === null) {
+      visited = frame.keys.slice(0, frame.cursor);
+      frame.visited = visited;
+      frame.present = frame.cursor;
+    }
+    if (visited.includes(name)) throw new Error(`${pathOf(frame)}.${name}: visited twice (device bug)`);
     visited.push(name);
   }
 
   private walk(node: StateNode, name: string, index: number, body: () => void): void {
-    this.stack.push(this.frame);
+    const frame = this.enter(node, name, index);
+    body();
+    this.leave(frame);
+  }
+
+  /** Enters `node`, group `name` (element `index`, or -1) of the current node; returns its frame. */
+  private enter(node: StateNode, name: string, index: number): Frame {
     const frame = newFrame(node, this.frame, name, index);
     this.frame = frame;
-    body();
+    return frame;
+  }
+
+  /** Leaves `frame` (the current one) after checking that every field of it was visited. */
+  private leave(frame: Frame): void {
     this.checkUnvisited(frame);
-    this.frame = this.stack.pop()!;
+    this.frame = frame.parent!;
   }
 
   private checkUnvisited(frame: Frame): void {
-    const keys = Object.keys(frame.node);
+    const keys = frame.keys;
+    const visited = frame.visited;
+    if (visited === null) {
+      // keys[0, cursor) were visited, the rest not: the first of those is unknown to the device.
+      if (frame.cursor < keys.length) throw new StateError(`${pathOf(frame)}.${keys[frame.cursor]}`, 'unknown field');
+      return;
+    }
     if (keys.length === frame.present) return;
     for (const key of keys) {
-      if (!frame.visited.includes(key)) throw new StateError(`${pathOf(frame)}.${key}`, 'unknown field');
+      if (!visited.includes(key)) throw new StateError(`${pathOf(frame)}.${key}`, 'unknown field');
     }
   }
 

@@ -11,16 +11,34 @@ import type { ScalarKind, Visitable, Visitor } from './visitor.ts';
 import { newNode, type StateNode, type StateValue } from './state-tree.ts';
 import { scalarError, varBytesError } from './field-checks.ts';
 
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
 export class OutputVisitor implements Visitor {
   readonly mode = 'save' as const;
   /** The tree being built (the top node). */
   readonly root: StateNode = newNode();
   private node: StateNode = this.root;
-  private path: string;
+  /** The object's path: it only prefixes error messages. */
+  private readonly top: string;
+  /** The groups entered below the top, by name and index (-1: not in a struct array), for messages. */
+  private readonly names: string[] = [];
+  private readonly indices: number[] = [];
 
   /** `path` (the object's path) only prefixes error messages. */
   constructor(path = '') {
-    this.path = path;
+    this.top = path;
+  }
+
+  /** Where the walk is, for a message: `/machine/pit.channels[1]` (built only when needed). */
+  private get path(): string {
+    let out = this.top;
+    for (let i = 0; i < this.names.length; i++) {
+      out += `.${this.names[i]}`;
+      if (this.indices[i]! >= 0) out += `[${this.indices[i]}]`;
+    }
+    return out;
   }
 
   u8(name: string, value: number): number {
@@ -54,15 +72,18 @@ export class OutputVisitor implements Visitor {
     return value;
   }
   u64(name: string, value: bigint): bigint {
-    this.scalar('u64', name, value);
+    if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) this.scalar('u64', name, value);
+    else this.put(name, value);
     return value;
   }
   i64(name: string, value: bigint): bigint {
-    this.scalar('i64', name, value);
+    if (typeof value !== 'bigint' || value < I64_MIN || value > I64_MAX) this.scalar('i64', name, value);
+    else this.put(name, value);
     return value;
   }
   bool(name: string, value: boolean): boolean {
-    this.scalar('bool', name, value);
+    if (typeof value !== 'boolean') this.scalar('bool', name, value);
+    else this.put(name, value);
     return value;
   }
 
@@ -100,7 +121,9 @@ export class OutputVisitor implements Visitor {
   struct(name: string, body: () => void): void {
     const child = newNode();
     this.put(name, child);
-    this.walk(child, `${this.path}.${name}`, body);
+    const outer = this.enter(child, name, -1);
+    body();
+    this.leave(outer);
   }
 
   structArray(name: string, length: number, body: (index: number) => void): void {
@@ -109,7 +132,9 @@ export class OutputVisitor implements Visitor {
     for (let i = 0; i < length; i++) {
       const child = newNode();
       elements.push(child);
-      this.walk(child, `${this.path}.${name}[${i}]`, () => body(i));
+      const outer = this.enter(child, name, i);
+      body(i);
+      this.leave(outer);
     }
   }
 
@@ -131,14 +156,19 @@ export class OutputVisitor implements Visitor {
     this.node[name] = value;
   }
 
-  private walk(node: StateNode, path: string, body: () => void): void {
-    const outerNode = this.node;
-    const outerPath = this.path;
+  /** Enters group `name` (element `index`, or -1) whose node is `node`; returns the node to go back to. */
+  private enter(node: StateNode, name: string, index: number): StateNode {
+    const outer = this.node;
     this.node = node;
-    this.path = path;
-    body();
-    this.node = outerNode;
-    this.path = outerPath;
+    this.names.push(name);
+    this.indices.push(index);
+    return outer;
+  }
+
+  private leave(outer: StateNode): void {
+    this.node = outer;
+    this.names.pop();
+    this.indices.pop();
   }
 }
 

@@ -64,18 +64,27 @@ function isNode(value: unknown): value is StateNode {
 function compileFields(fields: readonly SchemaField[]): NodeCheck {
   const names = fields.map((f) => f.name);
   const optional = fields.map((f) => f.kind === 'optional');
+  const inherited = fields.map((f) => f.name in Object.prototype);
   const valueChecks = fields.map(compileField);
   const n = fields.length;
   return (node) => {
     let present = 0;
     for (let i = 0; i < n; i++) {
       const name = names[i]!;
-      if (!Object.hasOwn(node, name)) {
+      // One read per field where the read cannot be inherited: a node's prototype is null or
+      // Object.prototype, so only names Object.prototype has (`__proto__`, `constructor`) need the
+      // own-key test first; for the rest, undefined means absent or a value no check accepts.
+      if (inherited[i] && !Object.hasOwn(node, name)) {
         if (optional[i]) continue;
         return false;
       }
+      const value = node[name];
+      if (value === undefined) {
+        if (optional[i] && !Object.hasOwn(node, name)) continue;
+        return false;
+      }
       present++;
-      if (!valueChecks[i]!(node[name])) return false;
+      if (!valueChecks[i]!(value)) return false;
     }
     return Object.keys(node).length === present;
   };

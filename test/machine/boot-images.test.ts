@@ -81,6 +81,15 @@ describe('boot images', () => {
     const bad = { ...snap, objects: new Map(snap.objects) };
     bad.objects.set('/machine/fw_cfg', { ...fw, fields: { ...fw.fields, kernel } });
     expect(() => restoreSnapshot(dest, bad)).toThrow(/^\/machine\/fw_cfg\.kernel: cannot boot: /);
+    // e_machine and e_phoff: bytes the comparison reads in other words than the magic's.
+    for (const offset of [18, 29]) {
+      restoreSnapshot(dest, snap);
+      const changed = (fw.fields['kernel'] as Uint8Array).slice();
+      changed[offset] = changed[offset]! ^ 0x40;
+      const other = { ...snap, objects: new Map(snap.objects) };
+      other.objects.set('/machine/fw_cfg', { ...fw, fields: { ...fw.fields, kernel: changed } });
+      expect(() => restoreSnapshot(dest, other)).toThrow(/^\/machine\/fw_cfg\.kernel: cannot boot: /);
+    }
   });
 
   it('a restore refuses a snapshot whose kernel could not boot again, and leaves the machine as it was', () => {

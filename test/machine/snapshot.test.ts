@@ -150,4 +150,57 @@ describe('configProblems', () => {
     }
     expect(remembered(recorded)).toEqual([]);
   });
+
+  it('answers again for any change since the configuration it answered last', () => {
+    const c = config();
+    const remembered = restoreDestination({ config: c, describeObjects: () => new Map() }).configProblems;
+    if (remembered === undefined) throw new Error('restoreDestination checks no configuration');
+    const recorded = configToJson(c);
+    const copy = () => JSON.parse(JSON.stringify(recorded)) as typeof recorded;
+    const features = (j: typeof recorded) => (j.cpu as Record<string, Record<string, unknown>>).features!;
+    const variants: Array<(j: typeof recorded) => unknown> = [
+      (j) => (j.smp = 2),
+      (j) => (features(j).cmov = !c.cpu.features.cmov),
+      (j) => ((j.icount as Record<string, unknown>).shift = 3),
+      (j) => (j.cpu = { ...(j.cpu as object), vendor: ['GenuineIntel'] }),
+      (j) => (j.drives = [{}]),
+      (j) => delete j.m,
+      (j) => (j.m = -0),
+      (j) => (j.extra = 1),
+    ];
+    for (const change of variants) {
+      const changed = copy();
+      change(changed);
+      expect(remembered(copy())).toEqual([]);
+      expect(remembered(changed)).toEqual(configProblems(changed, c));
+      expect(remembered(changed)).toEqual(configProblems(changed, c));
+    }
+    // The answer is a copy: a caller adding to it changes no later answer.
+    remembered(copy());
+    const answer = remembered(copy()) as string[];
+    answer.push('extra');
+    expect(remembered(copy())).toEqual([]);
+  });
+});
+
+describe('the description of a restored machine', () => {
+  it('is the one it had, equal to a fresh describe, for every kernel-irqchip setting', () => {
+    for (const kernelIrqchip of ['on', 'split', 'off'] as const) {
+      const source = machine([], { kernelIrqchip, smp: 2 });
+      source.run({ maxInsns: 20_000 });
+      const snap = saveSnapshot(source);
+      const dest = machine([], { kernel: null, kernelIrqchip, smp: 2 });
+      const before = dest.describeObjects();
+      restoreSnapshot(dest, snap);
+      // Taken over from the board the restore replaced: no describe walk.
+      expect(dest.describeObjects()).toBe(before);
+      const fresh = machine([], { kernel: null, kernelIrqchip, smp: 2 }).board.objects.describeAll();
+      expect([...dest.board.objects.describeAll()]).toEqual([...fresh]);
+      // and what it says holds for the restored objects: a save describes them the same.
+      const again = saveSnapshot(dest);
+      expect(again.schemas).toEqual(snap.schemas);
+      restoreSnapshot(dest, again);
+      expect(dest.describeObjects()).toBe(before);
+    }
+  });
 });

@@ -123,6 +123,63 @@ describe('ObjectTree', () => {
     const third = tree.describeAll();
     expect(described).toBe(2);
     expect(third.get('/machine/pic/third')!.schema).toBe(first.get('/machine/pic/master')!.schema);
+    // describedObjects: the kept map itself, until the next add.
+    const view = tree.describedObjects();
+    expect(tree.describedObjects()).toBe(view);
+    expect([...view.keys()]).toEqual([...third.keys()]);
+    tree.add('/machine/pic/fourth', new Pic());
+    expect(tree.describedObjects().has('/machine/pic/fourth')).toBe(true);
+    expect(view.has('/machine/pic/fourth')).toBe(false);
+    expect(described).toBe(3);
+  });
+
+  it('adopts the description of a tree of the same objects only, and describes again after an add', () => {
+    class OtherPic extends Pic {}
+    const pic2 = (): StateObject => {
+      const p = new Pic();
+      Object.defineProperty(p, 'stateVersion', { value: 2 });
+      return p;
+    };
+    const described = buildTree();
+    const kept = described.describedObjects();
+    // The same objects: taken, no describe walk.
+    const same = buildTree();
+    expect(same.adoptDescription(described)).toBe(true);
+    expect(same.describedObjects()).toBe(kept);
+    // Not described yet, or described already: nothing taken.
+    expect(buildTree().adoptDescription(buildTree())).toBe(false);
+    expect(same.adoptDescription(described)).toBe(false);
+    // A path more or less, another path, class or version: not taken.
+    const variants: Array<(t: ObjectTree) => void> = [(t) => t.add('/machine/extra', new Pic())];
+    const trees = [
+      ['/machine/pic/slave', new Pic()],
+      ['/machine/cpu[0]/lapic', filledSample()],
+      ['/machine/pic/master', new Pic()],
+      ['/machine/cpu[10]/lapic', new SampleDevice()],
+    ] as const;
+    const build = (last: [string, StateObject]) => {
+      const t = new ObjectTree();
+      for (const [p, o] of trees) t.add(p, o);
+      t.add(last[0], last[1]);
+      return t;
+    };
+    for (const t of [build(['/machine/peripheral/disk1', new Pic()]), build(['/machine/peripheral/disk0', new OtherPic()]), build(['/machine/peripheral/disk0', pic2()])]) {
+      expect(t.adoptDescription(described)).toBe(false);
+      expect(t.describedObjects()).not.toBe(kept);
+    }
+    for (const change of variants) {
+      const t = buildTree();
+      change(t);
+      expect(t.adoptDescription(described)).toBe(false);
+      expect(t.describedObjects().has('/machine/extra')).toBe(true);
+    }
+    const fewer = new ObjectTree();
+    for (const [p, o] of trees) fewer.add(p, o);
+    expect(fewer.adoptDescription(described)).toBe(false);
+    // An add after adopting describes this tree again and leaves the other's as it was.
+    same.add('/machine/late', new Pic());
+    expect(same.describedObjects().has('/machine/late')).toBe(true);
+    expect(described.describedObjects()).toBe(kept);
   });
 
   it('round-trips: save -> load into a fresh tree -> save', () => {

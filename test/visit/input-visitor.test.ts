@@ -213,6 +213,51 @@ describe('InputVisitor errors name the full path', () => {
     };
     expect(() => loadState(dup, Object.assign(newNode(), { a: 1 }), '/m')).toThrow('/m.a: visited twice');
   });
+
+  // The visitor follows the node's keys while the device visits them in that order and keeps a list
+  // of names only once the walk leaves it: each check must hold on both sides of that switch.
+  const node = (fields: Record<string, StateValue>): StateNode => Object.assign(newNode(), fields);
+  const visiting = (names: readonly string[]): Visitable => ({
+    visit: (v) => {
+      for (const name of names) {
+        if (name.startsWith('?')) v.optional(name.slice(1), false, () => {});
+        else v.u8(name, 0);
+      }
+    },
+  });
+
+  it('finds a name visited twice wherever the walk left the order of the keys', () => {
+    const abc = node({ a: 1, b: 2, c: 3 });
+    expect(() => loadState(visiting(['a', 'a', 'b', 'c']), abc, '/m')).toThrow('/m.a: visited twice');
+    expect(() => loadState(visiting(['a', 'b', 'a', 'c']), abc, '/m')).toThrow('/m.a: visited twice');
+    expect(() => loadState(visiting(['b', 'a', 'b', 'c']), abc, '/m')).toThrow('/m.b: visited twice');
+    expect(() => loadState(visiting(['a', '?o', 'b', 'a', 'c']), abc, '/m')).toThrow('/m.a: visited twice');
+    expect(() => loadState(visiting(['a', '?o', '?o']), node({ a: 1 }), '/m')).toThrow('/m.o: visited twice');
+  });
+
+  it('finds a field the device skipped, in order or not', () => {
+    const abc = node({ a: 1, b: 2, c: 3 });
+    expect(() => loadState(visiting(['a', 'b']), abc, '/m')).toThrow('/m.c: unknown field');
+    expect(() => loadState(visiting(['a', 'c']), abc, '/m')).toThrow('/m.b: unknown field');
+    expect(() => loadState(visiting(['b', 'c']), abc, '/m')).toThrow('/m.a: unknown field');
+    expect(() => loadState(visiting(['a', '?o', 'c']), abc, '/m')).toThrow('/m.b: unknown field');
+    expect(() => loadState(visiting(['c', 'b', 'a']), abc, '/m')).not.toThrow();
+    expect(() => loadState(visiting(['?o', 'a', 'b', 'c']), abc, '/m')).not.toThrow();
+  });
+
+  it('loads a tree whose keys come in another order than the visit', () => {
+    const saved = saveState(filledSample());
+    const reversed = newNode();
+    for (const key of Object.keys(saved).reverse()) reversed[key] = saved[key]!;
+    const device = new SampleDevice();
+    loadState(device, reversed, PATH);
+    expect(diffTrees(saveState(device), saved)).toEqual([]);
+  });
+
+  it('an undefined value is missing in a node without prototype, wherever it comes', () => {
+    expect(() => loadState(visiting(['a', 'b']), node({ a: 1, b: undefined as unknown as number }), '/m')).toThrow('/m.b: missing');
+    expect(() => loadState(visiting(['a']), node({ a: undefined as unknown as number }), '/m')).toThrow('/m.a: missing');
+  });
 });
 
 describe('InputVisitor scalars', () => {

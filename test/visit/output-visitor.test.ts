@@ -67,6 +67,35 @@ describe('OutputVisitor', () => {
     expect(() => saveState(dup, '/machine/x')).toThrow('/machine/x.timer.a: duplicate field');
   });
 
+  it('names the path of a fault in nested groups, struct arrays and after leaving them', () => {
+    const at = (bad: string) =>
+      visitable((v) => {
+        v.u8('a', 1);
+        v.structArray('ch', 3, (i) => {
+          v.u8('m', bad === `ch${i}` ? 300 : 1);
+          v.struct('t', () => v.u8('d', bad === `ch${i}.t` ? 300 : 1));
+          v.optional('o', true, () => v.u8('x', bad === `ch${i}.o` ? 300 : 1));
+        });
+        v.struct('s', () => v.u8('b', bad === 's' ? 300 : 1));
+        v.u8('z', bad === 'z' ? 300 : 1);
+      });
+    const message = (bad: string) => {
+      try {
+        saveState(at(bad), '/machine/x');
+      } catch (e) {
+        return (e as Error).message.split(':')[0];
+      }
+      return 'saved';
+    };
+    expect(message('none')).toBe('saved');
+    expect(message('ch0')).toBe('/machine/x.ch[0].m');
+    expect(message('ch2')).toBe('/machine/x.ch[2].m');
+    expect(message('ch1.t')).toBe('/machine/x.ch[1].t.d');
+    expect(message('ch2.o')).toBe('/machine/x.ch[2].o.x');
+    expect(message('s')).toBe('/machine/x.s.b');
+    expect(message('z')).toBe('/machine/x.z');
+  });
+
   it('throws on a value the loader would reject', () => {
     expect(() => saveState(visitable((v) => v.u8('tpr', 256)), '/machine/x')).toThrow(
       '/machine/x.tpr: cannot save: expected u8, got 256',
@@ -87,6 +116,23 @@ describe('OutputVisitor', () => {
         let got: string | null = null;
         try {
           saveState(visitable((v) => v[kind]('f', value)), '/x');
+        } catch (e) {
+          got = (e as Error).message;
+        }
+        expect([kind, value, got]).toEqual([kind, value, expected === null ? null : `/x.f: cannot save: ${expected} (device bug)`]);
+      }
+    }
+  });
+
+  it('saves exactly the 64-bit values and flags the loader accepts', () => {
+    const kinds = ['u64', 'i64', 'bool'] as const;
+    const values: unknown[] = [0n, 1n, -1n, (1n << 63n) - 1n, 1n << 63n, -(1n << 63n), -(1n << 63n) - 1n, (1n << 64n) - 1n, 1n << 64n, 0, 1, true, false, null];
+    for (const kind of kinds) {
+      for (const value of values) {
+        const expected = scalarError(kind, value);
+        let got: string | null = null;
+        try {
+          saveState(visitable((v) => (v[kind] as (name: string, value: unknown) => unknown)('f', value)), '/x');
         } catch (e) {
           got = (e as Error).message;
         }

@@ -133,6 +133,33 @@ describe('compiled schema checks', () => {
     expect(fitsSchema(value, weird)).toBe(false);
   });
 
+  it('never take what a plain object inherits for a field (__proto__, constructor), present or absent', () => {
+    const kinds = [
+      { name: '__proto__', kind: 'struct' as const, fields: [] },
+      { name: '__proto__', kind: 'optional' as const, fields: [] },
+      { name: 'constructor', kind: 'optional' as const, fields: [] },
+      { name: 'toString', kind: 'u8' as const },
+    ];
+    for (const field of kinds) {
+      const odd = { fields: [field] };
+      const judge = (node: unknown) => {
+        try {
+          walkAgainstSchema(node, odd, '/x');
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      // A node from JSON.parse lacking the field, one having it, and the same without prototype.
+      const value = field.kind === 'u8' ? '3' : '{}';
+      for (const text of ['{}', `{"${field.name}": ${value}}`]) {
+        for (const node of [JSON.parse(text) as unknown, Object.assign(newNode(), JSON.parse(text))]) {
+          expect([field, text, fitsSchema(node, odd)]).toEqual([field, text, judge(node)]);
+        }
+      }
+    }
+  });
+
   it('intern equal schemas into one object, parsed or described', () => {
     const parsed = parseSchema(JSON.parse(JSON.stringify(schema)), 'schemas[sample@2]');
     expect(internSchema(describeState(new SampleDevice()))).toBe(parsed);

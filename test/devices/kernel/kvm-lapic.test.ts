@@ -62,6 +62,17 @@ describe('kvm-lapic register page', () => {
     expect(rd(a, 0x80)).toBe(0x20);
   });
 
+  it('fills TMCCT of each copy with the count of its moment and leaves the page itself as it was', () => {
+    const { rig, a } = busy();
+    const page = (a as unknown as { regs: Uint8Array }).regs;
+    const before = page.slice();
+    expect(word(a.getState().regs, 0x390)).toBe(300);
+    expect(page).toEqual(before);
+    rig.tc.stepTo(1300);
+    expect(word(a.getState().regs, 0x390)).toBe(200);
+    expect(page).toEqual(before);
+  });
+
   it('applies KVM_SET_LAPIC rules: version rewritten, PPR recomputed, masks, timer from the deadline', () => {
     const { rig, a } = busy();
     const s = a.getState();

@@ -198,6 +198,27 @@ describe('planner search', () => {
     expect(thrown(() => planMigration(reg, src, dst)).problems).toEqual(['/machine/ram.data: 64 bytes in the snapshot, 128 bytes on the destination machine']);
   });
 
+  it('plans again when only a path, a type, a version or the number of objects changed since the last plan', () => {
+    const reg = new FilterRegistry().registerAll([rename('a-b', ['a', 1], ['b', 1]), rename('a2-b', ['a', 2], ['b', 1])]);
+    const at = (path: string) => planMigration(reg, sigs([['/k', 'b', 1], [path, 'a', 1]]), sigs([['/k', 'b', 1], [path, 'b', 1]]));
+    expect(at('/o').steps).toEqual([{ filter: 'a-b', path: '/o' }]);
+    expect(at('/p').steps).toEqual([{ filter: 'a-b', path: '/p' }]);
+    expect(planMigration(reg, sigs([['/k', 'b', 1]]), sigs([['/k', 'b', 1]])).chain).toEqual([]);
+    expect(at('/p').steps).toEqual([{ filter: 'a-b', path: '/p' }]);
+    expect(planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'a', 2]]), sigs([['/k', 'b', 1], ['/p', 'b', 1]])).chain).toEqual(['a2-b']);
+    expect(planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'b', 1]]), sigs([['/k', 'b', 1], ['/p', 'b', 1]])).chain).toEqual([]);
+    expect(planMigration(reg, sigs([['/p', 'a', 1]]), sigs([['/p', 'b', 1]])).chain).toEqual(['a-b']);
+    expect(() => planMigration(reg, sigs([['/k', 'b', 1], ['/p', 'a', 1]]), sigs([['/p', 'b', 1]]))).toThrow(FilterError);
+    // Alternating between inputs gives each its own plan, the same object each time.
+    const o = at('/o');
+    const p = at('/p');
+    for (let i = 0; i < 3; i++) {
+      expect(at('/o')).toBe(o);
+      expect(at('/p')).toBe(p);
+    }
+    expect(p.steps).toEqual([{ filter: 'a-b', path: '/p' }]);
+  });
+
   it('a split places the child; a merge consumes it', () => {
     const split: Filter = {
       name: 'combo->pair',
@@ -338,6 +359,20 @@ describe('applyPlan and convertSnapshot', () => {
     expect(out.get('/machine/rtc')).toBe(input.get('/machine/rtc'));
     for (const [p, o] of input) expect(treesEqual(o.fields, copy.get(p)!)).toBe(true);
     expect(input.get('/machine/ioapic')!.type).toBe('ioapic');
+  });
+
+  it('gives a new map in path order, whatever the input order, with or without steps', () => {
+    const reg = builtin();
+    const input = objects();
+    const none = planMigration(reg, sigs([]), sigs([]));
+    const sorted = applyPlan(reg, none, input, 0n);
+    expect(sorted).not.toBe(input);
+    expect([...sorted]).toEqual([...input]);
+    const reversed = new Map([...input].reverse());
+    expect([...applyPlan(reg, none, reversed, 0n).keys()]).toEqual([...input.keys()]);
+    expect([...reversed.keys()]).toEqual([...input.keys()].reverse());
+    const swapped = new Map([...input].map(([p, o]) => [p.replace('master', 'zz').replace('slave', 'master').replace('zz', 'slave'), o]));
+    expect([...applyPlan(reg, none, swapped, 0n).keys()]).toEqual([...input.keys()]);
   });
 
   it('refuses a stale plan and a filter that breaks its declaration', () => {
