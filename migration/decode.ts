@@ -28,6 +28,8 @@ import {
   HEADER_BYTES,
   H_BLOB_TABLE_SUM,
   H_JSON_SUM,
+  H_VALUES_SUM,
+  VALUES_SINCE_VERSION,
   alignUp,
   isChunkedEncoding,
   readBlobTable,
@@ -52,6 +54,8 @@ export interface VerifiedContainer {
   blobs: BlobEntry[];
   /** The JSON document's bytes (a view of the input). */
   document: Uint8Array;
+  /** The value section's bytes (a view of the input; empty before version 4). */
+  values: Uint8Array;
 }
 
 /**
@@ -62,7 +66,7 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
   const limits = options.limits ?? DEFAULT_LIMITS;
   const header = readHeader(bytes, limits);
   checkTotalLength(bytes.length, header);
-  const { blobs, document } = checkHead(bytes, header, limits);
+  const { blobs, document, values } = checkHead(bytes, header, limits);
   for (let i = 0; i < blobs.length; i++) {
     const blob = blobs[i]!;
     const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
@@ -78,7 +82,7 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
     const end = blob.offset + blob.storedLength;
     if (!isZero(bytes, end, alignUp(end))) throw new SnapshotError('bad-layout', `byte ${end}`, `padding after blob ${i} is not zero`);
   }
-  return { header, blobs, document };
+  return { header, blobs, document, values };
 }
 
 /** The input's length against the header's: neither truncated nor followed by anything. */
@@ -93,9 +97,10 @@ export function checkTotalLength(have: number, header: Header): void {
 
 /**
  * Checks what precedes the blobs (`head`: at least the file's first blobsOffset bytes): the blob
- * table's checksum and entries, the document's checksum and the zero padding after it.
+ * table's checksum and entries, the document's and the value section's checksums and the zero
+ * padding after them.
  */
-export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimits): { blobs: BlobEntry[]; document: Uint8Array } {
+export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimits): { blobs: BlobEntry[]; document: Uint8Array; values: Uint8Array } {
   if (!checksumsEqual(checksumOf(head.subarray(HEADER_BYTES, header.jsonOffset)), header.blobTableSum)) {
     throw new SnapshotError('checksum', `byte ${H_BLOB_TABLE_SUM} (header.blobTableChecksum)`, 'blob table checksum mismatch');
   }
@@ -105,8 +110,15 @@ export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimi
   if (!checksumsEqual(checksumOf(document), header.jsonSum)) {
     throw new SnapshotError('checksum', `byte ${H_JSON_SUM} (header.jsonChecksum)`, 'document checksum mismatch');
   }
-  if (!isZero(head, jsonEnd, header.blobsOffset)) throw new SnapshotError('bad-layout', `byte ${jsonEnd}`, 'padding after the document is not zero');
-  return { blobs, document };
+  const valuesEnd = jsonEnd + header.valuesLength;
+  const values = head.subarray(jsonEnd, valuesEnd);
+  if (header.version >= VALUES_SINCE_VERSION && !checksumsEqual(checksumOf(values), header.valuesSum)) {
+    throw new SnapshotError('checksum', `byte ${H_VALUES_SUM} (header.valuesChecksum)`, 'value section checksum mismatch');
+  }
+  if (!isZero(head, valuesEnd, header.blobsOffset)) {
+    throw new SnapshotError('bad-layout', `byte ${valuesEnd}`, `padding after the ${header.version >= VALUES_SINCE_VERSION ? 'value section' : 'document'} is not zero`);
+  }
+  return { blobs, document, values };
 }
 
 /** A blob's stored bytes (or a chunked blob's index) against the entry's checksum. */
@@ -270,6 +282,7 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
     limits,
     header.version >= DIFF_SINCE_VERSION,
     section,
+    header.version >= VALUES_SINCE_VERSION ? { bytes: container.values, offset: header.jsonOffset + header.jsonLength } : undefined,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');

@@ -1,0 +1,587 @@
+/**
+ * The binary layout of one object's field values (format version 4, README.md "The value section"),
+ * compiled once per schema into a writer and a reader (closures, as schema-cache.ts and
+ * compiled-decode.ts do: no generated source, the core also runs under a content security policy).
+ * Compiled layouts are cached by the schema's identity (parsed schemas are interned and never
+ * change). Writing is a few stores per field with the schema's checks inline; reading is a few loads
+ * per field, with one bounds check per run of fixed-size fields.
+ *
+ * Layout, little-endian, fields in schema order, nothing between them:
+ * u8/i8/bool 1 byte (bool 0 or 1), u16/i16 2, u32/i32 4, u64/i64 8; `T[]` its elements;
+ * `bytes` of length n: n bytes when n < BLOB_THRESHOLD, else a u32 blob index; `varbytes`: u32
+ * length, then as many bytes when the length is below BLOB_THRESHOLD, else a u32 blob index;
+ * `struct`: its fields; `optional`: one byte 0 (absent) or 1 (present, then its fields);
+ * `struct[]` of length n: n times the fields.
+ */
+import { newNode, type StateNode, type StateValue } from '../src/visit/state-tree.ts';
+import type { SchemaField, SchemaNode } from '../src/visit/schema.ts';
+import { BLOB_THRESHOLD } from './value-codec.ts';
+
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+/** Counts saturate here (a hostile schema's sizes multiply). */
+const SATURATED = 2 ** 40;
+
+/** Stores a large byte string as a blob and returns its index in the blob table. */
+export type BlobIndexWriter = (bytes: Uint8Array, path: string) => number;
+/** Resolves a blob index of the value section into the byte string, checking it (decode.ts takeBlobRef). */
+export type BlobIndexReader = (index: number, length: number, path: string, upTo: boolean) => Uint8Array;
+
+/** The output buffer, grown as needed; `view` always covers `bytes`. */
+export class ValueWriter {
+  bytes: Uint8Array;
+  view: DataView;
+  pos = 0;
+  putBlob: BlobIndexWriter;
+  constructor(size: number, putBlob: BlobIndexWriter) {
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+    this.putBlob = putBlob;
+  }
+  ensure(n: number): void {
+    if (this.pos + n > this.bytes.length) this.grow(n);
+  }
+  private grow(n: number): void {
+    const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.pos + n));
+    bigger.set(this.bytes.subarray(0, this.pos));
+    this.bytes = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+}
+
+/** The input: a view of the value section, read from `pos` up to `end`. */
+export class ValueReader {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  pos = 0;
+  readonly end: number;
+  readBlob: BlobIndexReader;
+  constructor(bytes: Uint8Array, readBlob: BlobIndexReader) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.end = bytes.length;
+    this.readBlob = readBlob;
+  }
+}
+
+/**
+ * What the reader found wrong, relative to the object (`.channels[1].mode`, built while the fault
+ * goes up through the groups); value-section.ts turns it into a SnapshotError naming the object.
+ */
+export class ValueFault {
+  at: string;
+  readonly message: string;
+  constructor(message: string, at = '') {
+    this.message = message;
+    this.at = at;
+  }
+}
+
+/** Writes a value; false when the value does not fit the schema (nothing useful was written). */
+type Put = (w: ValueWriter, v: StateValue | undefined, at: string) => boolean;
+/** Reads a value (throws a ValueFault). */
+type Get = (r: ValueReader, at: string) => StateValue;
+
+/** One schema compiled. */
+export interface ValueLayout {
+  /** Writes `node`'s fields; false when `node` does not fit the schema (validateAgainstSchema names why). */
+  readonly write: (w: ValueWriter, node: StateNode, path: string) => boolean;
+  /** Reads one object's fields (throws a ValueFault). */
+  readonly read: (r: ValueReader, path: string) => StateNode;
+  /** Arrays and nodes a read creates at most (the JSON document's containers), saturated. */
+  readonly containers: number;
+  /** Longest array (not byte string) in the schema. */
+  readonly longestArray: number;
+}
+
+const layouts = new WeakMap<SchemaNode, ValueLayout>();
+
+export function valueLayout(schema: SchemaNode): ValueLayout {
+  let layout = layouts.get(schema);
+  if (layout === undefined) {
+    const group = compileGroup(schema.fields);
+    layout = {
+      write: (w, node, path) => group.put(w, node, path),
+      read: (r, path) => group.get(r, path),
+      containers: group.containers,
+      longestArray: group.longestArray,
+    };
+    layouts.set(schema, layout);
+  }
+  return layout;
+}
+
+interface Group {
+  put: (w: ValueWriter, node: StateNode, at: string) => boolean;
+  get: (r: ValueReader, at: string) => StateNode;
+  /** Bytes when every field has a fixed size, else -1. */
+  size: number;
+  containers: number;
+  longestArray: number;
+  /** Whether a byte string of the group may be a blob (its writer and reader need paths). */
+  blobs: boolean;
+}
+
+interface Compiled {
+  put: Put;
+  get: Get;
+  size: number;
+  containers: number;
+  longestArray: number;
+  blobs: boolean;
+}
+
+/** A node's check: a plain object (prototype null or Object.prototype). */
+function isNode(value: unknown): value is StateNode {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype;
+}
+
+function add(a: number, b: number): number {
+  return Math.min(SATURATED, a + b);
+}
+
+function compileGroup(fields: readonly SchemaField[]): Group {
+  const compiled = fields.map(compileField);
+  const names = fields.map((f) => f.name);
+  const optional = fields.map((f) => f.kind === 'optional');
+  const puts = compiled.map((c) => c.put);
+  const gets = compiled.map((c) => c.get);
+  const sizes = compiled.map((c) => c.size);
+  const blobbed = compiled.map((c) => c.blobs);
+  const n = fields.length;
+  const fixed = sizes.every((s) => s >= 0);
+  const size = fixed ? sizes.reduce((a, b) => a + b, 0) : -1;
+  let containers = 1;
+  let longestArray = 0;
+  for (const c of compiled) {
+    containers = add(containers, c.containers);
+    longestArray = Math.max(longestArray, c.longestArray);
+  }
+  const blobs = blobbed.some((b) => b);
+
+  const put = (w: ValueWriter, node: StateNode, at: string): boolean => {
+    if (fixed) w.ensure(size);
+    let present = 0;
+    for (let i = 0; i < n; i++) {
+      const name = names[i]!;
+      if (!Object.hasOwn(node, name)) {
+        if (!optional[i]) return false;
+        w.ensure(1);
+        w.bytes[w.pos++] = 0;
+        continue;
+      }
+      present++;
+      if (!fixed && sizes[i]! >= 0) w.ensure(sizes[i]!);
+      if (!puts[i]!(w, node[name], blobbed[i]! ? `${at}.${name}` : '')) return false;
+    }
+    return Object.keys(node).length === present;
+  };
+
+  const get = (r: ValueReader, at: string): StateNode => {
+    if (fixed && size > r.end - r.pos) throw shortFault(fields, r.end - r.pos);
+    const out = newNode();
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        if (!fixed && sizes[i]! > r.end - r.pos) break;
+        const value = gets[i]!(r, blobbed[i]! ? `${at}.${names[i]!}` : '');
+        // An absent optional group reads as undefined and is left out, as in the JSON document.
+        if (value !== undefined) out[names[i]!] = value;
+      }
+    } catch (e) {
+      if (e instanceof ValueFault) e.at = `.${names[i]!}${e.at}`;
+      throw e;
+    }
+    if (i < n) throw shortFault([fields[i]!], r.end - r.pos);
+    return out;
+  };
+  return { put, get, size, containers, longestArray, blobs };
+}
+
+/**
+ * The fault of fixed-size fields that do not fit in the `left` bytes: it names the first field (at
+ * any depth) that runs past the end.
+ */
+function shortFault(fields: readonly SchemaField[], left: number): ValueFault {
+  let room = left;
+  for (const field of fields) {
+    const size = fieldSize(field);
+    if (size <= room) {
+      room -= size;
+      continue;
+    }
+    if (field.kind === 'struct') {
+      const inner = shortFault(field.fields, room);
+      return new ValueFault(inner.message, `.${field.name}${inner.at}`);
+    }
+    if (field.kind === 'struct[]') {
+      const each = fieldSize({ name: '', kind: 'struct', fields: field.fields });
+      const k = each > 0 ? Math.floor(room / each) : 0;
+      const inner = shortFault(field.fields, room - k * each);
+      return new ValueFault(inner.message, `.${field.name}[${k}]${inner.at}`);
+    }
+    return new ValueFault(`the value section ends inside this ${size}-byte value (${room} bytes left)`, `.${field.name}`);
+  }
+  return new ValueFault(`the value section ends inside these values (${left} bytes left)`);
+}
+
+/** A field's size when fixed (as compileField computes it), else 0 (checked where it is read). */
+function fieldSize(field: SchemaField): number {
+  const size = compileField(field).size;
+  return size < 0 ? 0 : size;
+}
+
+const ELEMENT_BYTES: Readonly<Record<string, number>> = { 'u8[]': 1, 'u16[]': 2, 'u32[]': 4, 'i32[]': 4, 'u64[]': 8 };
+
+function compileField(field: SchemaField): Compiled {
+  switch (field.kind) {
+    case 'u8':
+      return scalar(1, (w, v) => {
+        if (typeof v !== 'number' || (v & 0xff) !== v) return false;
+        w.bytes[w.pos++] = v;
+        return true;
+      }, (r) => r.bytes[r.pos++]!);
+    case 'i8':
+      return scalar(1, (w, v) => {
+        if (typeof v !== 'number' || (v << 24) >> 24 !== v) return false;
+        w.bytes[w.pos++] = v & 0xff;
+        return true;
+      }, (r) => (r.bytes[r.pos++]! << 24) >> 24);
+    case 'bool':
+      return scalar(1, (w, v) => {
+        if (typeof v !== 'boolean') return false;
+        w.bytes[w.pos++] = v ? 1 : 0;
+        return true;
+      }, (r) => {
+        const b = r.bytes[r.pos++]!;
+        if (b > 1) throw new ValueFault(`expected a boolean (0 or 1), got ${b}`);
+        return b === 1;
+      });
+    case 'u16':
+      return scalar(2, (w, v) => {
+        if (typeof v !== 'number' || (v & 0xffff) !== v) return false;
+        w.view.setUint16(w.pos, v, true);
+        w.pos += 2;
+        return true;
+      }, (r) => {
+        const v = r.view.getUint16(r.pos, true);
+        r.pos += 2;
+        return v;
+      });
+    case 'i16':
+      return scalar(2, (w, v) => {
+        if (typeof v !== 'number' || (v << 16) >> 16 !== v) return false;
+        w.view.setInt16(w.pos, v, true);
+        w.pos += 2;
+        return true;
+      }, (r) => {
+        const v = r.view.getInt16(r.pos, true);
+        r.pos += 2;
+        return v;
+      });
+    case 'u32':
+      return scalar(4, (w, v) => {
+        if (typeof v !== 'number' || v >>> 0 !== v) return false;
+        w.view.setUint32(w.pos, v, true);
+        w.pos += 4;
+        return true;
+      }, (r) => {
+        const v = r.view.getUint32(r.pos, true);
+        r.pos += 4;
+        return v;
+      });
+    case 'i32':
+      return scalar(4, (w, v) => {
+        if (typeof v !== 'number' || (v | 0) !== v) return false;
+        w.view.setInt32(w.pos, v, true);
+        w.pos += 4;
+        return true;
+      }, (r) => {
+        const v = r.view.getInt32(r.pos, true);
+        r.pos += 4;
+        return v;
+      });
+    case 'u64':
+      return scalar(8, (w, v) => {
+        if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) return false;
+        w.view.setBigUint64(w.pos, v, true);
+        w.pos += 8;
+        return true;
+      }, (r) => {
+        const v = r.view.getBigUint64(r.pos, true);
+        r.pos += 8;
+        return v;
+      });
+    case 'i64':
+      return scalar(8, (w, v) => {
+        if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) return false;
+        w.view.setBigInt64(w.pos, v, true);
+        w.pos += 8;
+        return true;
+      }, (r) => {
+        const v = r.view.getBigInt64(r.pos, true);
+        r.pos += 8;
+        return v;
+      });
+    case 'bytes':
+      return fixedBytes(field.length);
+    case 'varbytes':
+      return varBytes(field.maxLength);
+    case 'struct':
+    case 'optional':
+      return field.kind === 'struct' ? struct(compileGroup(field.fields)) : optional(compileGroup(field.fields));
+    case 'struct[]':
+      return structArray(compileGroup(field.fields), field.length);
+    default:
+      return numberArray(field.kind, field.length);
+  }
+}
+
+function scalar(size: number, put: (w: ValueWriter, v: StateValue | undefined) => boolean, get: (r: ValueReader) => StateValue): Compiled {
+  return { put, get, size, containers: 0, longestArray: 0, blobs: false };
+}
+
+function fixedBytes(length: number): Compiled {
+  if (length < BLOB_THRESHOLD) {
+    return {
+      put: (w, v) => {
+        if (!(v instanceof Uint8Array) || v.length !== length) return false;
+        w.bytes.set(v, w.pos);
+        w.pos += length;
+        return true;
+      },
+      get: (r) => r.bytes.slice(r.pos, (r.pos += length)),
+      size: length,
+      containers: 0,
+      longestArray: 0,
+      blobs: false,
+    };
+  }
+  return {
+    put: (w, v, at) => {
+      if (!(v instanceof Uint8Array) || v.length !== length) return false;
+      const index = w.putBlob(v, at);
+      w.view.setUint32(w.pos, index, true);
+      w.pos += 4;
+      return true;
+    },
+    get: (r, at) => {
+      const index = r.view.getUint32(r.pos, true);
+      r.pos += 4;
+      return r.readBlob(index, length, at, false);
+    },
+    size: 4,
+    containers: 0,
+    longestArray: 0,
+    blobs: true,
+  };
+}
+
+function varBytes(max: number): Compiled {
+  return {
+    put: (w, v, at) => {
+      if (!(v instanceof Uint8Array) || v.length > max) return false;
+      const length = v.length;
+      const blob = length >= BLOB_THRESHOLD;
+      w.ensure(blob ? 8 : 4 + length);
+      w.view.setUint32(w.pos, length, true);
+      w.pos += 4;
+      if (blob) {
+        w.view.setUint32(w.pos, w.putBlob(v, at), true);
+        w.pos += 4;
+      } else {
+        w.bytes.set(v, w.pos);
+        w.pos += length;
+      }
+      return true;
+    },
+    get: (r, at) => {
+      if (r.end - r.pos < 4) throw new ValueFault(`the value section ends inside this byte string's length (${r.end - r.pos} bytes left)`);
+      const length = r.view.getUint32(r.pos, true);
+      r.pos += 4;
+      if (length > max) throw new ValueFault(`byte string of ${length} bytes, the schema allows at most ${max}`);
+      if (length >= BLOB_THRESHOLD) {
+        if (r.end - r.pos < 4) throw new ValueFault(`the value section ends inside this byte string's blob index (${r.end - r.pos} bytes left)`);
+        const index = r.view.getUint32(r.pos, true);
+        r.pos += 4;
+        return r.readBlob(index, length, at, true);
+      }
+      if (r.end - r.pos < length) throw new ValueFault(`the value section ends inside this ${length}-byte string (${r.end - r.pos} bytes left)`);
+      return r.bytes.slice(r.pos, (r.pos += length));
+    },
+    size: -1,
+    containers: 0,
+    longestArray: 0,
+    blobs: max >= BLOB_THRESHOLD,
+  };
+}
+
+function struct(group: Group): Compiled {
+  return {
+    put: (w, v, at) => isNode(v) && group.put(w, v, at),
+    get: group.get,
+    size: group.size,
+    containers: group.containers,
+    longestArray: group.longestArray,
+    blobs: group.blobs,
+  };
+}
+
+/** Present: a 1 then the fields (absent is written by the group: a 0). */
+function optional(group: Group): Compiled {
+  return {
+    put: (w, v, at) => {
+      if (!isNode(v)) return false;
+      w.ensure(1);
+      w.bytes[w.pos++] = 1;
+      return group.put(w, v, at);
+    },
+    get: (r, at) => {
+      if (r.pos >= r.end) throw new ValueFault('the value section ends before this optional group');
+      const flag = r.bytes[r.pos++]!;
+      if (flag === 0) return undefined as unknown as StateValue;
+      if (flag !== 1) throw new ValueFault(`expected 0 (absent) or 1 (present), got ${flag}`);
+      return group.get(r, at);
+    },
+    size: -1,
+    containers: group.containers,
+    longestArray: group.longestArray,
+    blobs: group.blobs,
+  };
+}
+
+function structArray(group: Group, length: number): Compiled {
+  return {
+    put: (w, v, at) => {
+      if (!Array.isArray(v) || v.length !== length) return false;
+      for (let i = 0; i < length; i++) {
+        const e: unknown = v[i];
+        if (!isNode(e) || !group.put(w, e, group.blobs ? `${at}[${i}]` : '')) return false;
+      }
+      return true;
+    },
+    get: (r, at) => {
+      const out = new Array<StateNode>(length);
+      let i = 0;
+      try {
+        for (; i < length; i++) out[i] = group.get(r, group.blobs ? `${at}[${i}]` : '');
+      } catch (e) {
+        if (e instanceof ValueFault) e.at = `[${i}]${e.at}`;
+        throw e;
+      }
+      return out;
+    },
+    size: group.size < 0 ? -1 : Math.min(SATURATED, group.size * length),
+    containers: add(1, Math.min(SATURATED, group.containers * length)),
+    longestArray: Math.max(length, group.longestArray),
+    blobs: group.blobs,
+  };
+}
+
+function numberArray(kind: string, length: number): Compiled {
+  const each = ELEMENT_BYTES[kind];
+  if (each === undefined) {
+    // A hand-built schema with a kind parseSchema refuses: nothing fits it.
+    return {
+      put: () => false,
+      get: () => {
+        throw new ValueFault(`unknown schema kind ${JSON.stringify(kind)}`);
+      },
+      size: 0,
+      containers: 0,
+      longestArray: 0,
+      blobs: false,
+    };
+  }
+  const base = { size: Math.min(SATURATED, each * length), containers: 1, longestArray: length, blobs: false };
+  switch (kind) {
+    case 'u8[]':
+      return {
+        ...base,
+        put: (w, v) => {
+          if (!Array.isArray(v) || v.length !== length) return false;
+          const bytes = w.bytes;
+          for (let i = 0; i < length; i++) {
+            const e: unknown = v[i];
+            if (typeof e !== 'number' || (e & 0xff) !== e) return false;
+            bytes[w.pos + i] = e;
+          }
+          w.pos += length;
+          return true;
+        },
+        get: (r) => {
+          const out = new Array<number>(length);
+          const bytes = r.bytes;
+          for (let i = 0; i < length; i++) out[i] = bytes[r.pos + i]!;
+          r.pos += length;
+          return out;
+        },
+      };
+    case 'u16[]':
+      return {
+        ...base,
+        put: (w, v) => {
+          if (!Array.isArray(v) || v.length !== length) return false;
+          for (let i = 0; i < length; i++) {
+            const e: unknown = v[i];
+            if (typeof e !== 'number' || (e & 0xffff) !== e) return false;
+            w.view.setUint16(w.pos + 2 * i, e, true);
+          }
+          w.pos += 2 * length;
+          return true;
+        },
+        get: (r) => {
+          const out = new Array<number>(length);
+          for (let i = 0; i < length; i++) out[i] = r.view.getUint16(r.pos + 2 * i, true);
+          r.pos += 2 * length;
+          return out;
+        },
+      };
+    case 'u32[]':
+    case 'i32[]': {
+      const signed = kind === 'i32[]';
+      return {
+        ...base,
+        put: (w, v) => {
+          if (!Array.isArray(v) || v.length !== length) return false;
+          for (let i = 0; i < length; i++) {
+            const e: unknown = v[i];
+            if (typeof e !== 'number' || (signed ? (e | 0) !== e : e >>> 0 !== e)) return false;
+            w.view.setUint32(w.pos + 4 * i, e >>> 0, true);
+          }
+          w.pos += 4 * length;
+          return true;
+        },
+        get: (r) => {
+          const out = new Array<number>(length);
+          for (let i = 0; i < length; i++) out[i] = signed ? r.view.getInt32(r.pos + 4 * i, true) : r.view.getUint32(r.pos + 4 * i, true);
+          r.pos += 4 * length;
+          return out;
+        },
+      };
+    }
+    default:
+      return {
+        ...base,
+        put: (w, v) => {
+          if (!Array.isArray(v) || v.length !== length) return false;
+          for (let i = 0; i < length; i++) {
+            const e: unknown = v[i];
+            if (typeof e !== 'bigint' || e < 0n || e > U64_MAX) return false;
+            w.view.setBigUint64(w.pos + 8 * i, e, true);
+          }
+          w.pos += 8 * length;
+          return true;
+        },
+        get: (r) => {
+          const out = new Array<bigint>(length);
+          for (let i = 0; i < length; i++) out[i] = r.view.getBigUint64(r.pos + 8 * i, true);
+          r.pos += 8 * length;
+          return out;
+        },
+      };
+  }
+}
