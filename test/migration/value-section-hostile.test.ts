@@ -30,6 +30,7 @@ const VALUES_AT = CONTAINER.header.jsonOffset + CONTAINER.header.jsonLength;
  * index 80-83).
  */
 const PIT_GATE = 19;
+const PIT_CHANNEL1_OUT = 72;
 const PIT_SIPI = 79;
 const RAM_BLOB = 80;
 
@@ -108,6 +109,7 @@ describe('value section, hostile', () => {
     });
     expect(failure(() => decodeSnapshot(withValues(edited(PIT_GATE, 2))))).toMatchObject({ code: 'bad-values', where: '/machine/pit.gate' });
     expect(failure(() => decodeSnapshot(withValues(edited(PIT_GATE, 2)))).message).toContain('expected a boolean (0 or 1), got 2');
+    expect(failure(() => decodeSnapshot(withValues(edited(PIT_CHANNEL1_OUT, 7))))).toMatchObject({ code: 'bad-values', where: '/machine/pit.channels[1].out' });
     expect(failure(() => decodeSnapshot(withValues(edited(PIT_SIPI, 2))))).toMatchObject({ code: 'bad-values', where: '/machine/pit.sipi' });
     // A present flag where there is none shifts the RAM's blob index one byte: the RAM runs short.
     expect(failure(() => decodeSnapshot(withValues(edited(PIT_SIPI, 1))))).toMatchObject({ code: 'bad-values', where: '/machine/ram.data' });
