@@ -17,7 +17,7 @@ import { isStateNode } from '../src/visit/state-tree.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
 import { StateError } from '../src/util/errors.ts';
 import { checksumOf, checksumsEqual } from './checksum.ts';
-import { knownSchemaSection, parseDocument, type SchemasText } from './document.ts';
+import { knownSchemaSection, parseDocument, type SchemaSection, type SchemasText } from './document.ts';
 import { countJsonKeysAndSchemas, parsedKeyCount, scanJsonLimits, type SchemasSpan } from './json-scan.ts';
 import {
   B_SUM,
@@ -166,6 +166,11 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
   if (doc.length > limits.maxDocumentBytes) {
     throw new SnapshotError('limit', `byte ${base} (document)`, `document of ${doc.length} bytes, limit ${limits.maxDocumentBytes}`);
   }
+  const tail = lastTail;
+  if (tail !== null && tail.limits === limits) {
+    const read = readWithKnownTail(doc, limits, base, tail);
+    if (read !== null) return read;
+  }
   // The limits first, duplicate keys after parsing: a parsed document with fewer keys than the bytes
   // hold had a duplicate. Whenever anything is wrong, the full scan runs first, so the error is the
   // one it reports at the first bad byte, as if it had run alone before parsing.
@@ -197,7 +202,10 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
       } catch {
         json = undefined;
       }
-      if (json !== undefined && parsedKeyCount(json) + known.keys === keys) return { json, section: { text: sectionText, known } };
+      if (json !== undefined && parsedKeyCount(json) + known.keys === keys) {
+        rememberTail(doc, text, span, sectionText, known, limits, base);
+        return { json, section: { text: sectionText, known } };
+      }
     }
   }
   let json: unknown;
@@ -209,6 +217,63 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
   }
   if (parsedKeyCount(json) !== keys) scanJsonLimits(doc, limits, base);
   return { json, section };
+}
+
+/**
+ * The end of the last document read with a known schemas section, `,"schemas":<section>}` (how
+ * encode.ts ends every document: the schemas last), with what the section gave and held. Saves of
+ * one machine end alike, so the next document is scanned and parsed only up to that end.
+ */
+interface KnownTail {
+  readonly suffix: string;
+  readonly section: SchemasText;
+  /** Arrays and objects in the section (the limit counts them with the rest of the document's). */
+  readonly containers: number;
+  /** The limits the section was checked against; another limits object means a full read. */
+  readonly limits: SnapshotLimits;
+}
+
+let lastTail: KnownTail | null = null;
+const SCHEMAS_KEY = ',"schemas":';
+
+function rememberTail(doc: Uint8Array, text: string, span: SchemasSpan, sectionText: string, known: SchemaSection, limits: SnapshotLimits, base: number): void {
+  const from = span.start - SCHEMAS_KEY.length;
+  if (span.end !== text.length - 1 || from < 0 || text.slice(from, span.start) !== SCHEMAS_KEY) return;
+  const inner: SchemasSpan = { start: -1, end: -1 };
+  countJsonKeysAndSchemas(doc.subarray(span.start, span.end), limits, base, inner);
+  lastTail = { suffix: text.slice(from), section: { text: sectionText, known }, containers: inner.containers ?? 0, limits };
+}
+
+/**
+ * A document that ends as the last one did (`tail`): its bytes before that end checked by the same
+ * scan, the section's containers counted in, then parsed without the section; what a full read
+ * gives, or null on any doubt (then the full read runs and names the fault). The section's own
+ * limits were checked under the same limits at the same place (the top level's last key); no key
+ * repeats: the part before counts its keys and has no `schemas`, the section's count was checked.
+ */
+function readWithKnownTail(doc: Uint8Array, limits: SnapshotLimits, base: number, tail: KnownTail): ReadDocument | null {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(doc);
+  } catch {
+    return null;
+  }
+  const cut = text.length - tail.suffix.length;
+  // Equality of flat strings is a memory compare; endsWith goes character by character.
+  if (text.length !== doc.length || cut < 0 || text.substring(cut) !== tail.suffix) return null;
+  const span: SchemasSpan = { start: -1, end: -1 };
+  let keys: number;
+  let json: unknown;
+  try {
+    keys = countJsonKeysAndSchemas(doc.subarray(0, cut), limits, base, span, tail.containers);
+    json = JSON.parse(`${text.slice(0, cut)}}`) as unknown;
+  } catch {
+    return null;
+  }
+  if (!isStateNode(json) || Object.hasOwn(json, 'schemas') || parsedKeyCount(json) !== keys) return null;
+  if (Object.keys(json).length + 1 > limits.maxFieldsPerNode) return null;
+  (json as Record<string, unknown>)['schemas'] = {};
+  return { json, section: tail.section };
 }
 
 /** A byte string as the file stores it: what inspecting it costs (not what it expands to). */

@@ -4,7 +4,8 @@
  * gives, a section changed in any character is parsed afresh, and every fault is still found.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeSnapshot } from '../../migration/decode.ts';
+import { decodeSnapshot, verifyContainer } from '../../migration/decode.ts';
+import { withLimits } from '../../migration/limits.ts';
 import { knownSchemaSection } from '../../migration/document.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
@@ -88,5 +89,32 @@ describe('schemas section by text', () => {
     expect(knownSchemaSection(sectionText(doc))).toBeDefined();
     // The same files again, the section known: the same outcomes.
     expect(cases.map((text) => outcome(() => decodeSnapshot(forgeFile(text, []))))).toEqual(cold);
+  });
+
+  it('reads a document ending as the last one did only up to that end, with every check of a full read', () => {
+    // Limits of their own: the remembered end is used only under the limits it was checked with.
+    const bytes = encodeSnapshotBytes(withModeKind('u8'));
+    const doc = documentOf(bytes);
+    const count = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Object.values(v).reduce<number>((n, e) => n + count(e), 0) : 0);
+    const containers = count(JSON.parse(doc));
+    const limits = withLimits({ maxContainers: containers + 1 });
+    const values = verifyContainer(bytes).values;
+    const file = (text: string) => forgeFile(text, [], values);
+    // The first read remembers the section, the second reads it as known and remembers the end.
+    for (let i = 0; i < 3; i++) expect(outcome(() => decodeSnapshot(bytes, { limits }))).toBe('ok');
+    const first = decodeSnapshot(bytes, { limits });
+    const changed = doc.replace('"virtualTimeNs":"123456789012345"', '"virtualTimeNs":"7"');
+    expect(decodeSnapshot(file(changed), { limits }).clock.virtualTimeNs).toBe(7n);
+    expect([...decodeSnapshot(file(changed), { limits }).schemas]).toEqual([...first.schemas]);
+    const cases: Array<[string, RegExp]> = [
+      [doc.replace('"config":{', '"config":{"a":1,"a":2,'), /duplicate key "a"/],
+      [doc.replace('{"config":', '{"schemas":{},"config":'), /duplicate key "schemas"/],
+      [doc.replace('"config":{', '"config":{,'), /^bad-json/],
+      // One container more is within the limit, two are not: the section's count in with the rest.
+      [doc.replace('"config":{', '"config":{"x":[],'), /^ok$/],
+      [doc.replace('"config":{', '"config":{"x":[[]],'), /^limit: .*more than \d+ arrays and objects/],
+      [doc.replace('"config":{', `"config":{"${'k'.repeat(70000)}":1,`), /^limit: .*string of 70000 bytes/],
+    ];
+    for (const [text, expected] of cases) expect(outcome(() => decodeSnapshot(file(text), { limits })), text.slice(0, 80)).toMatch(expected);
   });
 });
