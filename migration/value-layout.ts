@@ -167,15 +167,18 @@ function compileGroup(fields: readonly SchemaField[]): Group {
     let present = 0;
     for (let i = 0; i < n; i++) {
       const name = names[i]!;
-      if (!Object.hasOwn(node, name)) {
-        if (!optional[i]) return false;
+      // One lookup: no kind accepts undefined, and a value inherited from Object.prototype (a
+      // field called `constructor` missing from an ordinary object) is refused by every writer,
+      // so only an absent optional group needs the own-property test.
+      const value = node[name];
+      if (value === undefined && optional[i] && !Object.hasOwn(node, name)) {
         w.ensure(1);
         w.bytes[w.pos++] = 0;
         continue;
       }
       present++;
       if (!fixed && sizes[i]! >= 0) w.ensure(sizes[i]!);
-      if (!puts[i]!(w, node[name], blobbed[i]! ? `${at}.${name}` : '')) return false;
+      if (!puts[i]!(w, value, blobbed[i]! ? `${at}.${name}` : '')) return false;
     }
     return Object.keys(node).length === present;
   };
