@@ -6,7 +6,7 @@
  * machine, of live guest RAM), valid until the machine runs again.
  */
 import { checksumOf } from './checksum.ts';
-import { buildDocumentHead, stringifyDocument } from './document.ts';
+import { buildDocumentHead, documentBytes } from './document.ts';
 import { encodeValueSection } from './value-section.ts';
 import {
   BLOB_ENTRY_BYTES,
@@ -22,7 +22,6 @@ import { encodeBlob, pageCount, type EncodedBlob } from './sparse-blob.ts';
 import { StateError } from '../src/util/errors.ts';
 import { CHUNK_BYTES, encodeChunkedBlob } from './chunked-blob.ts';
 
-const UTF8 = new TextEncoder();
 
 export interface EncodeOptions {
   /**
@@ -73,7 +72,7 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
     return blobs.length - 1;
   });
   if (diff !== null) for (const path of diff.keys()) if (!diffed.has(path)) throw new StateError(path, 'no such byte string to store as a diff');
-  const json = UTF8.encode(stringifyDocument(doc));
+  const json = documentBytes(doc);
 
   const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
   const valuesOffset = jsonOffset + json.length;

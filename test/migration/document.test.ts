@@ -1,6 +1,6 @@
 /** migration/document.ts: the document's text is JSON.stringify's, schema texts made once. */
 import { describe, expect, it } from 'vitest';
-import { buildDocument, stringifyDocument } from '../../migration/document.ts';
+import { buildDocument, buildDocumentHead, documentBytes, stringifyDocument } from '../../migration/document.ts';
 import type { JsonObject } from '../../migration/snapshot.ts';
 import { sampleSnapshot } from './sample-snapshot.ts';
 
@@ -22,6 +22,24 @@ describe('stringifyDocument', () => {
     const doc = { ...first, schemas: { ...(first['schemas'] as JsonObject), [key]: other } };
     expect(stringifyDocument(doc)).toBe(JSON.stringify(doc));
     expect(stringifyDocument({})).toBe('{}');
+  });
+
+  it('writes the same bytes as bytes, the schemas section kept only while the schemas are the same', () => {
+    const utf8 = (doc: JsonObject) => new TextEncoder().encode(JSON.stringify(doc));
+    const s = sampleSnapshot();
+    s.config['name'] = 'snapshot \u00e9t\u00e9';
+    for (let i = 0; i < 2; i++) {
+      const { doc } = buildDocumentHead(s);
+      expect(documentBytes(doc)).toEqual(utf8(doc));
+    }
+    // Another schema object under the same key, a schema more, one less, and a base in front.
+    const { doc } = buildDocumentHead(s);
+    const key = Object.keys(doc['schemas'] as JsonObject)[0]!;
+    const other = { ...doc, schemas: { ...(doc['schemas'] as JsonObject), [key]: { fields: [{ name: 'other', kind: 'u8' }] } } };
+    const more = { ...doc, schemas: { ...(doc['schemas'] as JsonObject), 'zzz@1': { fields: [] } } };
+    const fewer = { ...doc, schemas: { [key]: (doc['schemas'] as JsonObject)[key]! } };
+    const withBase = buildDocumentHead({ ...s, base: { path: 'b.gw', id: '0123456789abcdef' } }).doc;
+    for (const d of [other, doc, more, fewer, doc, withBase]) expect(new TextDecoder().decode(documentBytes(d))).toBe(JSON.stringify(d));
   });
 
   it('refuses what is not JSON with one StateError', () => {
