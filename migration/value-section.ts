@@ -22,6 +22,8 @@ export interface ValueObject {
 
 /** The output buffer, kept between calls (device state is about the same size every save). */
 let scratch: ValueWriter | null = null;
+/** A buffer grown past this is not kept (one unusual snapshot should not hold memory). */
+const MAX_KEPT = 1 << 20;
 
 /**
  * The value section of `objects`, in their order. Each object's fields are checked against its
@@ -42,7 +44,7 @@ export function encodeValueSection(objects: readonly ValueObject[], putBlob: Blo
     }
     return w.bytes.subarray(0, w.pos);
   } finally {
-    scratch = w;
+    scratch = w.bytes.length <= MAX_KEPT ? w : null;
   }
 }
 
