@@ -133,51 +133,11 @@ export function stringifyDocument(doc: JsonObject, indent?: number): string {
   }
 }
 
-const UTF8 = new TextEncoder();
-
-/** The last schemas section written as bytes: its keys and schemas, and `,"schemas":<text>}`. */
-let lastTail: { keys: string[]; schemas: unknown[]; bytes: Uint8Array } | null = null;
-
-/**
- * stringifyDocument(doc) as UTF-8, for a document whose last key is `schemas` (buildDocumentHead's):
- * the part before the schemas is written each time; the schemas section's bytes are kept while the
- * next document has the same keys and the same schema objects (schemas are interned and never
- * change), so saves of one machine neither build nor encode that text again.
- */
-export function documentBytes(doc: JsonObject): Uint8Array {
-  const keys = Object.keys(doc);
-  const schemas = doc['schemas'];
-  if (keys[keys.length - 1] !== 'schemas' || !isStateNode(schemas)) return UTF8.encode(stringifyDocument(doc));
-  const head: JsonObject = {};
-  for (let i = 0; i < keys.length - 1; i++) head[keys[i]!] = doc[keys[i]!]!;
-  const text = stringifyDocument(head);
-  const tail = schemasTail(schemas as unknown as JsonObject);
-  // `{}` when nothing precedes the schemas: the tail's comma then has nothing to follow.
-  if (text === '{}') return UTF8.encode(stringifyDocument(doc));
-  const front = UTF8.encode(text.slice(0, -1));
-  const out = new Uint8Array(front.length + tail.length);
-  out.set(front);
-  out.set(tail, front.length);
-  return out;
-}
-
-function schemasTail(schemas: JsonObject): Uint8Array {
-  const keys = Object.keys(schemas);
-  const last = lastTail;
-  if (last !== null && last.keys.length === keys.length) {
-    let same = true;
-    for (let i = 0; i < keys.length && same; i++) same = last.keys[i] === keys[i] && last.schemas[i] === schemas[keys[i]!];
-    if (same) return last.bytes;
-  }
-  const bytes = UTF8.encode(`,"schemas":${schemasText(schemas)}}`);
-  lastTail = { keys, schemas: keys.map((k) => schemas[k]), bytes };
-  return bytes;
-}
-
 /** The JSON text of each schema object written so far. */
 const schemaTexts = new WeakMap<object, string>();
 
-function schemasText(schemas: JsonObject): string {
+/** The JSON text of a schemas object, each schema's text made once. */
+export function schemasText(schemas: JsonObject): string {
   let out = '';
   for (const key of Object.keys(schemas)) {
     const schema = schemas[key];

@@ -6,7 +6,7 @@
  * machine, of live guest RAM), valid until the machine runs again.
  */
 import { checksumOf } from './checksum.ts';
-import { buildDocumentHead, documentBytes } from './document.ts';
+import { writeDocumentHead } from './document-writer.ts';
 import { encodeValueSection } from './value-section.ts';
 import {
   BLOB_ENTRY_BYTES,
@@ -55,7 +55,7 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
   const diff = options.diff ?? null;
   if (diff !== null && s.base === undefined) throw new StateError('document.base', 'a diff snapshot needs the base it is a diff against');
   const diffed = new Set<string>();
-  const { doc, values: objects } = buildDocumentHead(s);
+  const { json, values: objects } = writeDocumentHead(s);
   const values = encodeValueSection(objects, (bytes, path) => {
     // RAM-sized byte strings are chunked (loadable and verifiable a chunk at a time); small ones not.
     // In a diff snapshot, the byte strings it names hold only their changed pages.
@@ -72,7 +72,6 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
     return blobs.length - 1;
   });
   if (diff !== null) for (const path of diff.keys()) if (!diffed.has(path)) throw new StateError(path, 'no such byte string to store as a diff');
-  const json = documentBytes(doc);
 
   const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
   const valuesOffset = jsonOffset + json.length;

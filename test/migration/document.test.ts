@@ -1,6 +1,9 @@
 /** migration/document.ts: the document's text is JSON.stringify's, schema texts made once. */
 import { describe, expect, it } from 'vitest';
-import { buildDocument, buildDocumentHead, documentBytes, stringifyDocument } from '../../migration/document.ts';
+import { buildDocument, buildDocumentHead, stringifyDocument } from '../../migration/document.ts';
+import { writeDocumentHead } from '../../migration/document-writer.ts';
+import type { Snapshot } from '../../migration/snapshot.ts';
+import { newNode } from '../../src/visit/state-tree.ts';
 import type { JsonObject } from '../../migration/snapshot.ts';
 import { sampleSnapshot } from './sample-snapshot.ts';
 
@@ -24,22 +27,48 @@ describe('stringifyDocument', () => {
     expect(stringifyDocument({})).toBe('{}');
   });
 
-  it('writes the same bytes as bytes, the schemas section kept only while the schemas are the same', () => {
-    const utf8 = (doc: JsonObject) => new TextEncoder().encode(JSON.stringify(doc));
+  it('writes the version 4 document as bytes exactly as JSON.stringify would, whatever changed since the last one', () => {
+    const text = (s: Snapshot) => new TextDecoder().decode(writeDocumentHead(s).json);
+    const expected = (s: Snapshot) => JSON.stringify(buildDocumentHead(s).doc);
     const s = sampleSnapshot();
-    s.config['name'] = 'snapshot \u00e9t\u00e9';
-    for (let i = 0; i < 2; i++) {
-      const { doc } = buildDocumentHead(s);
-      expect(documentBytes(doc)).toEqual(utf8(doc));
+    s.config['name'] = 'snapshot \u00e9t\u00e9 "quoted"';
+    const variants: Array<(t: Snapshot) => void> = [
+      () => {},
+      () => {},
+      // Another schema object under the same key, a schema more, one less.
+      (t) => t.schemas.set('i8254@2', { fields: [{ name: 'other', kind: 'u8' }] }),
+      (t) => t.schemas.set('zzz@1', { fields: [] }),
+      (t) => {
+        t.schemas.delete('ram@1');
+        t.objects.delete('/machine/ram');
+      },
+      // An object of another version, one more (sorted in front), one less, in another order.
+      (t) => {
+        t.objects.get('/machine/pit')!.version = 3;
+        t.schemas.set('i8254@3', t.schemas.get('i8254@2')!);
+      },
+      (t) => {
+        t.objects.set('/machine/a', { type: 'empty', version: 1, fields: newNode() });
+        t.schemas.set('empty@1', { fields: [] });
+      },
+      (t) => t.objects.delete('/machine/pit'),
+      (t) => {
+        t.objects = new Map([...t.objects].reverse());
+      },
+      (t) => {
+        t.base = { path: 'b.gw', id: '0123456789abcdef' };
+      },
+      (t) => {
+        t.clock = { ...t.clock, run: { x: [1, null, 'y'] }, virtualTimeNs: 5n };
+      },
+    ];
+    for (const change of variants) {
+      const t: Snapshot = { ...s, objects: new Map(s.objects), schemas: new Map(s.schemas) };
+      t.objects.set('/machine/pit', { ...t.objects.get('/machine/pit')! });
+      change(t);
+      expect(text(t)).toBe(expected(t));
+      expect(writeDocumentHead(t).values.map((v) => v.path)).toEqual([...t.objects.keys()].sort());
     }
-    // Another schema object under the same key, a schema more, one less, and a base in front.
-    const { doc } = buildDocumentHead(s);
-    const key = Object.keys(doc['schemas'] as JsonObject)[0]!;
-    const other = { ...doc, schemas: { ...(doc['schemas'] as JsonObject), [key]: { fields: [{ name: 'other', kind: 'u8' }] } } };
-    const more = { ...doc, schemas: { ...(doc['schemas'] as JsonObject), 'zzz@1': { fields: [] } } };
-    const fewer = { ...doc, schemas: { [key]: (doc['schemas'] as JsonObject)[key]! } };
-    const withBase = buildDocumentHead({ ...s, base: { path: 'b.gw', id: '0123456789abcdef' } }).doc;
-    for (const d of [other, doc, more, fewer, doc, withBase]) expect(new TextDecoder().decode(documentBytes(d))).toBe(JSON.stringify(d));
   });
 
   it('refuses what is not JSON with one StateError', () => {
