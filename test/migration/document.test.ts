@@ -52,6 +52,11 @@ describe('stringifyDocument', () => {
         t.schemas.set('empty@1', { fields: [] });
       },
       (t) => t.objects.delete('/machine/pit'),
+      // The same number of objects under other paths.
+      (t) => {
+        t.objects.set('/machine/zz', t.objects.get('/machine/pit')!);
+        t.objects.delete('/machine/pit');
+      },
       (t) => {
         t.objects = new Map([...t.objects].reverse());
       },
