@@ -22,7 +22,6 @@ import { encodeBlob, pageCount, type EncodedBlob } from './sparse-blob.ts';
 import { StateError } from '../src/util/errors.ts';
 import { CHUNK_BYTES, encodeChunkedBlob } from './chunked-blob.ts';
 
-
 export interface EncodeOptions {
   /**
    * A diff snapshot (the snapshot names its base): for each byte string to store as a diff, by field

@@ -159,6 +159,7 @@ export function writeHeader(
   const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   const values = h.version >= VALUES_SINCE_VERSION;
   if (!values && (h.valuesLength ?? 0) !== 0) throw new RangeError(`a version ${h.version} file has no value section`);
+  if (values && (h.jsonLength > 0xffffffff || (h.valuesLength ?? 0) > 0xffffffff)) throw new RangeError('a document or value section of 4 GiB or more');
   out.set(MAGIC, H_MAGIC);
   view.setUint32(H_VERSION, h.version, true);
   view.setUint32(H_HEADER_LENGTH, HEADER_BYTES, true);
