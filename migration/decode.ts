@@ -144,9 +144,12 @@ export function checkChunkedIndex(start: Uint8Array, blob: BlobEntry, i: number)
 /** Strict UTF-8 (a decoder keeps no state between whole-input decode calls). */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset. */
+/**
+ * Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset.
+ * The whole document, always: the result is what JSON.parse gives (no part left out as known).
+ */
 export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): unknown {
-  return readDocumentBytes(doc, limits, base).json;
+  return readDocumentBytes(doc, limits, base, false).json;
 }
 
 /** A parsed document, and the exact text of its schemas section when it has one (for parseDocument). */
@@ -162,12 +165,12 @@ export interface ReadDocument {
  * another leaves a document valid or invalid alike, and the key count covers the section's keys, so
  * the checks are those of the full parse; on any doubt the full parse runs.
  */
-export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): ReadDocument {
+export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number, useKnown = true): ReadDocument {
   if (doc.length > limits.maxDocumentBytes) {
     throw new SnapshotError('limit', `byte ${base} (document)`, `document of ${doc.length} bytes, limit ${limits.maxDocumentBytes}`);
   }
   const tail = lastTail;
-  if (tail !== null && tail.limits === limits) {
+  if (useKnown && tail !== null && tail.limits === limits) {
     const read = readWithKnownTail(doc, limits, base, tail);
     if (read !== null) return read;
   }
@@ -191,7 +194,7 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
   }
   // Byte offsets are character offsets when every byte is ASCII (any other character is shorter).
   let section: SchemasText | undefined;
-  if (span.end > span.start && span.start >= 0 && text.length === doc.length) {
+  if (useKnown && span.end > span.start && span.start >= 0 && text.length === doc.length) {
     const sectionText = text.slice(span.start, span.end);
     const known = knownSchemaSection(sectionText);
     section = { text: sectionText, known: undefined };
@@ -203,7 +206,7 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
         json = undefined;
       }
       if (json !== undefined && parsedKeyCount(json) + known.keys === keys) {
-        rememberTail(doc, text, span, sectionText, known, limits, base);
+        rememberTail(doc, text, json, sectionText, known, limits, base);
         return { json, section: { text: sectionText, known } };
       }
     }
@@ -220,36 +223,51 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
 }
 
 /**
- * The end of the last document read with a known schemas section, `,"schemas":<section>}` (how
- * encode.ts ends every document: the schemas last), with what the section gave and held. Saves of
- * one machine end alike, so the next document is scanned and parsed only up to that end.
+ * The end of the last document read with a known schemas section:
+ * `,"config":<config>,"objects":<objects>,"schemas":<section>}`, how encode.ts ends a version 4
+ * document (the clock in front), with what that text parsed to. Saves of one machine differ in
+ * front of it (the clock, a diff's base) and end alike, so the next document is scanned and parsed
+ * only up to that end. The parsed values are shared by every read that uses them: parseDocument only
+ * reads them (config is copied).
  */
 interface KnownTail {
   readonly suffix: string;
+  readonly config: unknown;
+  readonly objects: unknown;
   readonly section: SchemasText;
-  /** Arrays and objects in the section (the limit counts them with the rest of the document's). */
+  /** Arrays and objects in the suffix (the limit counts them with the rest of the document's). */
   readonly containers: number;
-  /** The limits the section was checked against; another limits object means a full read. */
+  /** The limits the suffix was checked against (as part of a whole document); another object means a full read. */
   readonly limits: SnapshotLimits;
 }
 
 let lastTail: KnownTail | null = null;
-const SCHEMAS_KEY = ',"schemas":';
 
-function rememberTail(doc: Uint8Array, text: string, span: SchemasSpan, sectionText: string, known: SchemaSection, limits: SnapshotLimits, base: number): void {
-  const from = span.start - SCHEMAS_KEY.length;
-  if (span.end !== text.length - 1 || from < 0 || text.slice(from, span.start) !== SCHEMAS_KEY) return;
-  const inner: SchemasSpan = { start: -1, end: -1 };
-  countJsonKeysAndSchemas(doc.subarray(span.start, span.end), limits, base, inner);
-  lastTail = { suffix: text.slice(from), section: { text: sectionText, known }, containers: inner.containers ?? 0, limits };
+/** After a full read with a known section: the document's end, if it is the suffix of KnownTail. */
+function rememberTail(doc: Uint8Array, text: string, json: unknown, sectionText: string, known: SchemaSection, limits: SnapshotLimits, base: number): void {
+  if (!isStateNode(json) || !Object.hasOwn(json, 'config') || !Object.hasOwn(json, 'objects')) return;
+  const config = (json as Record<string, unknown>)['config'];
+  const objects = (json as Record<string, unknown>)['objects'];
+  // JSON.stringify of what JSON.parse gave is the text encode.ts wrote (it wrote JSON.stringify's).
+  const suffix = `,"config":${JSON.stringify(config)},"objects":${JSON.stringify(objects)},"schemas":${sectionText}}`;
+  const from = text.length - suffix.length;
+  if (from < 0 || text.substring(from) !== suffix) return;
+  const counted: SchemasSpan = { start: -1, end: -1 };
+  try {
+    countJsonKeysAndSchemas(doc.subarray(from), limits, base, counted);
+  } catch {
+    return;
+  }
+  lastTail = { suffix, config, objects, section: { text: sectionText, known }, containers: counted.containers ?? 0, limits };
 }
 
 /**
  * A document that ends as the last one did (`tail`): its bytes before that end checked by the same
- * scan, the section's containers counted in, then parsed without the section; what a full read
- * gives, or null on any doubt (then the full read runs and names the fault). The section's own
- * limits were checked under the same limits at the same place (the top level's last key); no key
- * repeats: the part before counts its keys and has no `schemas`, the section's count was checked.
+ * scan with the end's containers counted in, parsed, and put together with the end's values; what a
+ * full read gives, or null on any doubt (then the full read runs and names the fault). The end's own
+ * limits were checked under the same limits at the same places (values of the top level); no key
+ * repeats: the part before counts its keys and holds none of the end's top-level keys, whose values
+ * passed the duplicate check before.
  */
 function readWithKnownTail(doc: Uint8Array, limits: SnapshotLimits, base: number, tail: KnownTail): ReadDocument | null {
   let text: string;
@@ -270,9 +288,13 @@ function readWithKnownTail(doc: Uint8Array, limits: SnapshotLimits, base: number
   } catch {
     return null;
   }
-  if (!isStateNode(json) || Object.hasOwn(json, 'schemas') || parsedKeyCount(json) !== keys) return null;
-  if (Object.keys(json).length + 1 > limits.maxFieldsPerNode) return null;
-  (json as Record<string, unknown>)['schemas'] = {};
+  if (!isStateNode(json) || parsedKeyCount(json) !== keys) return null;
+  const front = json as Record<string, unknown>;
+  if (Object.hasOwn(front, 'config') || Object.hasOwn(front, 'objects') || Object.hasOwn(front, 'schemas')) return null;
+  if (Object.keys(front).length + 3 > limits.maxFieldsPerNode) return null;
+  front['config'] = tail.config;
+  front['objects'] = tail.objects;
+  front['schemas'] = {};
   return { json, section: tail.section };
 }
 

@@ -40,7 +40,7 @@ export function writeDocumentHead(s: Snapshot): { json: Uint8Array; values: Valu
   }
   const base = s.base === undefined ? '' : `"base":${JSON.stringify({ path: s.base.path, id: s.base.id })},`;
   const clock = `{"virtualTimeNs":"${s.clock.virtualTimeNs}","retiredInstructions":"${s.clock.retiredInstructions}","run":${JSON.stringify(s.clock.run)}}`;
-  const front = UTF8.encode(`{${base}"config":${JSON.stringify(s.config)},"clock":${clock},"objects":{${objects}}`);
+  const front = UTF8.encode(`{${base}"clock":${clock},"config":${JSON.stringify(s.config)},"objects":{${objects}}`);
   const tail = schemasTail(s.schemas);
   const json = new Uint8Array(front.length + tail.length);
   json.set(front);

@@ -93,20 +93,25 @@ export function buildDocumentHead(s: Snapshot): { doc: JsonObject; values: Value
     objects[path] = { type: obj.type, version: obj.version };
     values.push({ path, fields: obj.fields, schema: s.schemas.get(schemaKey(obj.type, obj.version))! });
   }
-  return { doc: documentAround(s, objects), values };
+  return { doc: documentAround(s, objects, true), values };
 }
 
-function documentAround(s: Snapshot, objects: JsonObject): JsonObject {
+/**
+ * The document's top level. `clockFirst` (version 4): the clock in front of the configuration, so
+ * that all that follows it (configuration, object list, schemas) is the same text from one save of
+ * a machine to the next (decode.ts reads such a document only up to that part).
+ */
+function documentAround(s: Snapshot, objects: JsonObject, clockFirst = false): JsonObject {
   const schemas: JsonObject = Object.create(null) as JsonObject;
   for (const key of [...s.schemas.keys()].sort(compareStrings)) schemas[key] = s.schemas.get(key)! as unknown as JsonValue;
+  const clock: JsonObject = {
+    virtualTimeNs: s.clock.virtualTimeNs.toString(),
+    retiredInstructions: s.clock.retiredInstructions.toString(),
+    run: s.clock.run,
+  };
   return {
     ...(s.base === undefined ? {} : { base: { path: s.base.path, id: s.base.id } }),
-    config: s.config,
-    clock: {
-      virtualTimeNs: s.clock.virtualTimeNs.toString(),
-      retiredInstructions: s.clock.retiredInstructions.toString(),
-      run: s.clock.run,
-    },
+    ...(clockFirst ? { clock, config: s.config } : { config: s.config, clock }),
     objects,
     schemas,
   };

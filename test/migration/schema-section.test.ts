@@ -95,6 +95,7 @@ describe('schemas section by text', () => {
     // Limits of their own: the remembered end is used only under the limits it was checked with.
     const bytes = encodeSnapshotBytes(withModeKind('u8'));
     const doc = documentOf(bytes);
+    expect(doc.startsWith('{"clock":{')).toBe(true);
     const count = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Object.values(v).reduce<number>((n, e) => n + count(e), 0) : 0);
     const containers = count(JSON.parse(doc));
     const limits = withLimits({ maxContainers: containers + 1 });
@@ -103,17 +104,23 @@ describe('schemas section by text', () => {
     // The first read remembers the section, the second reads it as known and remembers the end.
     for (let i = 0; i < 3; i++) expect(outcome(() => decodeSnapshot(bytes, { limits }))).toBe('ok');
     const first = decodeSnapshot(bytes, { limits });
-    const changed = doc.replace('"virtualTimeNs":"123456789012345"', '"virtualTimeNs":"7"');
-    expect(decodeSnapshot(file(changed), { limits }).clock.virtualTimeNs).toBe(7n);
-    expect([...decodeSnapshot(file(changed), { limits }).schemas]).toEqual([...first.schemas]);
+    // Another clock (in front of the end), another configuration (in the end: read in full).
+    const clock = decodeSnapshot(file(doc.replace('"virtualTimeNs":"123456789012345"', '"virtualTimeNs":"7"')), { limits });
+    expect(clock.clock.virtualTimeNs).toBe(7n);
+    expect(clock.config).toEqual(first.config);
+    expect([...clock.schemas]).toEqual([...first.schemas]);
+    expect(decodeSnapshot(file(doc.replace('"m":1024', '"m":2048')), { limits }).config['m']).toBe(2048);
+    expect(decodeSnapshot(bytes, { limits }).config['m']).toBe(1024);
     const cases: Array<[string, RegExp]> = [
-      [doc.replace('"config":{', '"config":{"a":1,"a":2,'), /duplicate key "a"/],
-      [doc.replace('{"config":', '{"schemas":{},"config":'), /duplicate key "schemas"/],
-      [doc.replace('"config":{', '"config":{,'), /^bad-json/],
-      // One container more is within the limit, two are not: the section's count in with the rest.
-      [doc.replace('"config":{', '"config":{"x":[],'), /^ok$/],
-      [doc.replace('"config":{', '"config":{"x":[[]],'), /^limit: .*more than \d+ arrays and objects/],
-      [doc.replace('"config":{', `"config":{"${'k'.repeat(70000)}":1,`), /^limit: .*string of 70000 bytes/],
+      [doc.replace('"run":{', '"run":{"a":1,"a":2,'), /duplicate key "a"/],
+      [doc.replace('{"clock":', '{"config":{},"clock":'), /duplicate key "config"/],
+      [doc.replace('{"clock":', '{"objects":{},"clock":'), /duplicate key "objects"/],
+      [doc.replace('{"clock":', '{"schemas":{},"clock":'), /duplicate key "schemas"/],
+      [doc.replace('"run":{', '"run":{,'), /^bad-json/],
+      // One container more is within the limit, two are not: the end's count in with the rest.
+      [doc.replace('"run":{', '"run":{"x":[],'), /^ok$/],
+      [doc.replace('"run":{', '"run":{"x":[[]],'), /^limit: .*more than \d+ arrays and objects/],
+      [doc.replace('"run":{', `"run":{"${'k'.repeat(70000)}":1,`), /^limit: .*string of 70000 bytes/],
     ];
     for (const [text, expected] of cases) expect(outcome(() => decodeSnapshot(file(text), { limits })), text.slice(0, 80)).toMatch(expected);
   });
