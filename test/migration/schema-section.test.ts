@@ -4,8 +4,8 @@
  * gives, a section changed in any character is parsed afresh, and every fault is still found.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeSnapshot, verifyContainer } from '../../migration/decode.ts';
-import { withLimits } from '../../migration/limits.ts';
+import { decodeSnapshot, parseDocumentBytes, verifyContainer } from '../../migration/decode.ts';
+import { DEFAULT_LIMITS, withLimits } from '../../migration/limits.ts';
 import { knownSchemaSection } from '../../migration/document.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
@@ -123,5 +123,12 @@ describe('schemas section by text', () => {
       [doc.replace('"run":{', `"run":{"${'k'.repeat(70000)}":1,`), /^limit: .*string of 70000 bytes/],
     ];
     for (const [text, expected] of cases) expect(outcome(() => decodeSnapshot(file(text), { limits })), text.slice(0, 80)).toMatch(expected);
+  });
+
+  it('parses the whole document for parseDocumentBytes, also one whose end is known', () => {
+    const bytes = encodeSnapshotBytes(withModeKind('i16'));
+    for (let i = 0; i < 3; i++) decodeSnapshot(bytes);
+    const doc = verifyContainer(bytes).document;
+    expect(parseDocumentBytes(doc, DEFAULT_LIMITS, 0)).toEqual(JSON.parse(new TextDecoder().decode(doc)));
   });
 });
