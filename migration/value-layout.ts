@@ -221,7 +221,7 @@ function shortFault(fields: readonly SchemaField[], left: number): ValueFault {
       return new ValueFault(inner.message, `.${field.name}${inner.at}`);
     }
     if (field.kind === 'struct[]') {
-      const each = fieldSize({ name: '', kind: 'struct', fields: field.fields });
+      const each = groupSize(field.fields);
       const k = each > 0 ? Math.floor(room / each) : 0;
       const inner = shortFault(field.fields, room - k * each);
       return new ValueFault(inner.message, `.${field.name}[${k}]${inner.at}`);
@@ -231,10 +231,50 @@ function shortFault(fields: readonly SchemaField[], left: number): ValueFault {
   return new ValueFault(`the value section ends inside these values (${left} bytes left)`);
 }
 
-/** A field's size when fixed (as compileField computes it), else 0 (checked where it is read). */
+/** Sizes groupSize computed, by field list. */
+const groupSizes = new WeakMap<readonly SchemaField[], number>();
+
+/** The fixed size of a group's fields (variable ones counted as 0), as fieldSize counts them. */
+function groupSize(fields: readonly SchemaField[]): number {
+  let size = groupSizes.get(fields);
+  if (size === undefined) {
+    size = 0;
+    for (const f of fields) size = Math.min(SATURATED, size + fieldSize(f));
+    groupSizes.set(fields, size);
+  }
+  return size;
+}
+
+/** Sizes fieldSize computed (a fault in a deep schema asks for the same fields again). */
+const fieldSizes = new WeakMap<SchemaField, number>();
+const SCALAR_BYTES: Readonly<Record<string, number>> = { u8: 1, i8: 1, bool: 1, u16: 2, i16: 2, u32: 4, i32: 4, u64: 8, i64: 8 };
+
+/**
+ * A fixed-size field's size, as compileField lays it out (only asked of fixed-size fields; a
+ * variable one counts 0), computed from the schema alone: each field once, however deep.
+ */
 function fieldSize(field: SchemaField): number {
-  const size = compileField(field).size;
-  return size < 0 ? 0 : size;
+  let size = fieldSizes.get(field);
+  if (size !== undefined) return size;
+  switch (field.kind) {
+    case 'bytes':
+      size = field.length < BLOB_THRESHOLD ? field.length : 4;
+      break;
+    case 'varbytes':
+    case 'optional':
+      size = 0;
+      break;
+    case 'struct':
+      size = groupSize(field.fields);
+      break;
+    case 'struct[]':
+      size = Math.min(SATURATED, groupSize(field.fields) * field.length);
+      break;
+    default:
+      size = SCALAR_BYTES[field.kind] ?? Math.min(SATURATED, (ELEMENT_BYTES[field.kind] ?? 0) * (field as { length: number }).length);
+  }
+  fieldSizes.set(field, size);
+  return size;
 }
 
 const ELEMENT_BYTES: Readonly<Record<string, number>> = { 'u8[]': 1, 'u16[]': 2, 'u32[]': 4, 'i32[]': 4, 'u64[]': 8 };
