@@ -8,8 +8,8 @@
  * fastest run of each, which a busy host disturbs least):
  *
  *   visit       saveSnapshot: every object through the output visitors and its schema (RAM by reference)
- *   encode      encodeSnapshot of the snapshot without /machine/ram (document and checksums, no blob)
- *   decode      decodeSnapshot of those bytes (checksums, limits, parse, fields through their schemas)
+ *   encode      encodeSnapshot of the snapshot without /machine/ram (document, value section, checksums)
+ *   decode      decodeSnapshot of those bytes (checksums, limits, parse, values through their schemas)
  *   prepare on->off  restoreDestination + prepareRestore into kernel-irqchip=off (plan, filter chain,
  *                    schema checks), the destination minus its RAM
  *   prepare on->on   the same into kernel-irqchip=on: no filters
@@ -114,12 +114,14 @@ function main(argv: readonly string[]): void {
 
   const times = Object.fromEntries(FIGURES.map((f) => [f, [] as number[]])) as Record<Figure, number[]>;
   let documentBytes = 0;
+  let valuesBytes = 0;
   let steps = 0;
   for (let round = 0; round < 2 * o.iterations; round++) {
     const t = (f: Figure) => (round < o.iterations ? null : times[f]);
     const snap = withoutRam(timed(t('visit'), () => saveSnapshot(source)));
     const encoded = timed(t('encode'), () => encodeSnapshot(snap));
     documentBytes = encoded.documentLength;
+    valuesBytes = encoded.valuesLength;
     const bytes = concatChunks(encoded.chunks);
     const decoded = timed(t('decode'), () => decodeSnapshot(bytes));
     const prepared = timed(t('prepare on->off'), () => prepareWithoutRam(decoded, offMachine, registry));
@@ -139,6 +141,7 @@ function main(argv: readonly string[]): void {
   rows.push(['in memory: visit + load', (med.visit + med.load).toFixed(1), 'us']);
   rows.push(['save + load (visit, encode, decode, prepare on->on, load)', (med.visit + med.encode + med.decode + med['prepare on->on'] + med.load).toFixed(1), 'us']);
   rows.push(['JSON document', String(documentBytes), 'bytes']);
+  rows.push(['value section', String(valuesBytes), 'bytes']);
   rows.push(['filter steps on->off', String(steps), '']);
   const w0 = Math.max(6, ...rows.map((r) => r[0].length));
   const w1 = Math.max(5, ...rows.map((r) => r[1].length));
@@ -146,7 +149,7 @@ function main(argv: readonly string[]): void {
   for (const [f, v, u] of rows) console.log(`${f.padEnd(w0)}  ${v.padStart(w1)}  ${u}`.trimEnd());
   console.log(`(smp ${o.smp}, kernel-irqchip on, median of ${o.iterations} iterations after as many warm-ups; node ${process.version})`);
   if (o.json !== null) {
-    const doc = { benchmark: 'device-state', options: o, microseconds: med, fastest: min, documentBytes, filterSteps: steps, node: process.version };
+    const doc = { benchmark: 'device-state', options: o, microseconds: med, fastest: min, documentBytes, valuesBytes, filterSteps: steps, node: process.version };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
 }

@@ -190,7 +190,7 @@ function inspect(deps: CliDeps, args: readonly string[]): Outcome {
   const h = container.header;
   const lines = [
     `${file}: ${bytes.length} bytes, format version ${h.version}, flags 0x${h.flags.toString(16)}`,
-    `sections: document ${h.jsonLength} bytes at ${h.jsonOffset}, ${h.blobCount} blob(s), ${h.blobsLength} bytes at ${h.blobsOffset}`,
+    `sections: document ${h.jsonLength} bytes at ${h.jsonOffset}, ${h.valuesLength > 0 ? `values ${h.valuesLength} bytes at ${h.jsonOffset + h.jsonLength}, ` : ''}${h.blobCount} blob(s), ${h.blobsLength} bytes at ${h.blobsOffset}`,
   ];
   container.blobs.forEach((b, i) => {
     const encoding = BLOB_ENCODING_NAMES[b.encoding] ?? 'raw';

@@ -9,7 +9,7 @@
 import { CHUNK_PAGES, ChunkIndex, loadChunk } from './chunked-blob.ts';
 import { checkBlobSum, checkChunkedIndex, checkDiffBlobs, checkHead, checkTotalLength, readDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
 import { parseDocument } from './document.ts';
-import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, alignUp, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
+import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, VALUES_SINCE_VERSION, alignUp, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -79,7 +79,7 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
   const header = readHeader(read(source, 0, Math.min(source.length, HEADER_BYTES)), limits);
   checkTotalLength(source.length, header);
   // Header, blob table, document and its padding: bounded by the limits readHeader checked.
-  const { blobs, document } = checkHead(read(source, 0, header.blobsOffset), header, limits);
+  const { blobs, document, values } = checkHead(read(source, 0, header.blobsOffset), header, limits);
 
   // Each blob's index (chunked) or whole stored form (others), checked before the document is parsed.
   const checked = blobs.map((blob, i) => checkSourceBlob(source, blob, i));
@@ -115,6 +115,7 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
     limits,
     header.version >= DIFF_SINCE_VERSION,
     section,
+    header.version >= VALUES_SINCE_VERSION ? { bytes: values, offset: header.jsonOffset + header.jsonLength } : undefined,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');

@@ -17,7 +17,7 @@ import { isStateNode } from '../src/visit/state-tree.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
 import { StateError } from '../src/util/errors.ts';
 import { checksumOf, checksumsEqual } from './checksum.ts';
-import { knownSchemaSection, parseDocument, type SchemasText } from './document.ts';
+import { knownSchemaSection, parseDocument, type SchemaSection, type SchemasText } from './document.ts';
 import { countJsonKeysAndSchemas, parsedKeyCount, scanJsonLimits, type SchemasSpan } from './json-scan.ts';
 import {
   B_SUM,
@@ -28,6 +28,8 @@ import {
   HEADER_BYTES,
   H_BLOB_TABLE_SUM,
   H_JSON_SUM,
+  H_VALUES_SUM,
+  VALUES_SINCE_VERSION,
   alignUp,
   isChunkedEncoding,
   readBlobTable,
@@ -52,6 +54,8 @@ export interface VerifiedContainer {
   blobs: BlobEntry[];
   /** The JSON document's bytes (a view of the input). */
   document: Uint8Array;
+  /** The value section's bytes (a view of the input; empty before version 4). */
+  values: Uint8Array;
 }
 
 /**
@@ -62,7 +66,7 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
   const limits = options.limits ?? DEFAULT_LIMITS;
   const header = readHeader(bytes, limits);
   checkTotalLength(bytes.length, header);
-  const { blobs, document } = checkHead(bytes, header, limits);
+  const { blobs, document, values } = checkHead(bytes, header, limits);
   for (let i = 0; i < blobs.length; i++) {
     const blob = blobs[i]!;
     const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
@@ -78,7 +82,7 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
     const end = blob.offset + blob.storedLength;
     if (!isZero(bytes, end, alignUp(end))) throw new SnapshotError('bad-layout', `byte ${end}`, `padding after blob ${i} is not zero`);
   }
-  return { header, blobs, document };
+  return { header, blobs, document, values };
 }
 
 /** The input's length against the header's: neither truncated nor followed by anything. */
@@ -93,9 +97,10 @@ export function checkTotalLength(have: number, header: Header): void {
 
 /**
  * Checks what precedes the blobs (`head`: at least the file's first blobsOffset bytes): the blob
- * table's checksum and entries, the document's checksum and the zero padding after it.
+ * table's checksum and entries, the document's and the value section's checksums and the zero
+ * padding after them.
  */
-export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimits): { blobs: BlobEntry[]; document: Uint8Array } {
+export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimits): { blobs: BlobEntry[]; document: Uint8Array; values: Uint8Array } {
   if (!checksumsEqual(checksumOf(head.subarray(HEADER_BYTES, header.jsonOffset)), header.blobTableSum)) {
     throw new SnapshotError('checksum', `byte ${H_BLOB_TABLE_SUM} (header.blobTableChecksum)`, 'blob table checksum mismatch');
   }
@@ -105,8 +110,15 @@ export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimi
   if (!checksumsEqual(checksumOf(document), header.jsonSum)) {
     throw new SnapshotError('checksum', `byte ${H_JSON_SUM} (header.jsonChecksum)`, 'document checksum mismatch');
   }
-  if (!isZero(head, jsonEnd, header.blobsOffset)) throw new SnapshotError('bad-layout', `byte ${jsonEnd}`, 'padding after the document is not zero');
-  return { blobs, document };
+  const valuesEnd = jsonEnd + header.valuesLength;
+  const values = head.subarray(jsonEnd, valuesEnd);
+  if (header.version >= VALUES_SINCE_VERSION && !checksumsEqual(checksumOf(values), header.valuesSum)) {
+    throw new SnapshotError('checksum', `byte ${H_VALUES_SUM} (header.valuesChecksum)`, 'value section checksum mismatch');
+  }
+  if (!isZero(head, valuesEnd, header.blobsOffset)) {
+    throw new SnapshotError('bad-layout', `byte ${valuesEnd}`, `padding after the ${header.version >= VALUES_SINCE_VERSION ? 'value section' : 'document'} is not zero`);
+  }
+  return { blobs, document, values };
 }
 
 /** A blob's stored bytes (or a chunked blob's index) against the entry's checksum. */
@@ -132,9 +144,12 @@ export function checkChunkedIndex(start: Uint8Array, blob: BlobEntry, i: number)
 /** Strict UTF-8 (a decoder keeps no state between whole-input decode calls). */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset. */
+/**
+ * Parses the document's bytes (limits first, then strict UTF-8, then JSON). `base`: its file offset.
+ * The whole document, always: the result is what JSON.parse gives (no part left out as known).
+ */
 export function parseDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): unknown {
-  return readDocumentBytes(doc, limits, base).json;
+  return readDocumentBytes(doc, limits, base, false).json;
 }
 
 /** A parsed document, and the exact text of its schemas section when it has one (for parseDocument). */
@@ -150,9 +165,14 @@ export interface ReadDocument {
  * another leaves a document valid or invalid alike, and the key count covers the section's keys, so
  * the checks are those of the full parse; on any doubt the full parse runs.
  */
-export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number): ReadDocument {
+export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base: number, useKnown = true): ReadDocument {
   if (doc.length > limits.maxDocumentBytes) {
     throw new SnapshotError('limit', `byte ${base} (document)`, `document of ${doc.length} bytes, limit ${limits.maxDocumentBytes}`);
+  }
+  const tail = lastTail;
+  if (useKnown && tail !== null && tail.limits === limits) {
+    const read = readWithKnownTail(doc, limits, base, tail);
+    if (read !== null) return read;
   }
   // The limits first, duplicate keys after parsing: a parsed document with fewer keys than the bytes
   // hold had a duplicate. Whenever anything is wrong, the full scan runs first, so the error is the
@@ -174,7 +194,7 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
   }
   // Byte offsets are character offsets when every byte is ASCII (any other character is shorter).
   let section: SchemasText | undefined;
-  if (span.end > span.start && span.start >= 0 && text.length === doc.length) {
+  if (useKnown && span.end > span.start && span.start >= 0 && text.length === doc.length) {
     const sectionText = text.slice(span.start, span.end);
     const known = knownSchemaSection(sectionText);
     section = { text: sectionText, known: undefined };
@@ -185,7 +205,10 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
       } catch {
         json = undefined;
       }
-      if (json !== undefined && parsedKeyCount(json) + known.keys === keys) return { json, section: { text: sectionText, known } };
+      if (json !== undefined && parsedKeyCount(json) + known.keys === keys) {
+        rememberTail(doc, text, json, sectionText, known, limits, base);
+        return { json, section: { text: sectionText, known } };
+      }
     }
   }
   let json: unknown;
@@ -197,6 +220,82 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
   }
   if (parsedKeyCount(json) !== keys) scanJsonLimits(doc, limits, base);
   return { json, section };
+}
+
+/**
+ * The end of the last document read with a known schemas section:
+ * `,"config":<config>,"objects":<objects>,"schemas":<section>}`, how encode.ts ends a version 4
+ * document (the clock in front), with what that text parsed to. Saves of one machine differ in
+ * front of it (the clock, a diff's base) and end alike, so the next document is scanned and parsed
+ * only up to that end. The parsed values are shared by every read that uses them: parseDocument only
+ * reads them (config is copied).
+ */
+interface KnownTail {
+  readonly suffix: string;
+  readonly config: unknown;
+  readonly objects: unknown;
+  readonly section: SchemasText;
+  /** Arrays and objects in the suffix (the limit counts them with the rest of the document's). */
+  readonly containers: number;
+  /** The limits the suffix was checked against (as part of a whole document); another object means a full read. */
+  readonly limits: SnapshotLimits;
+}
+
+let lastTail: KnownTail | null = null;
+
+/** After a full read with a known section: the document's end, if it is the suffix of KnownTail. */
+function rememberTail(doc: Uint8Array, text: string, json: unknown, sectionText: string, known: SchemaSection, limits: SnapshotLimits, base: number): void {
+  if (!isStateNode(json) || !Object.hasOwn(json, 'config') || !Object.hasOwn(json, 'objects')) return;
+  const config = (json as Record<string, unknown>)['config'];
+  const objects = (json as Record<string, unknown>)['objects'];
+  // JSON.stringify of what JSON.parse gave is the text encode.ts wrote (it wrote JSON.stringify's).
+  const suffix = `,"config":${JSON.stringify(config)},"objects":${JSON.stringify(objects)},"schemas":${sectionText}}`;
+  const from = text.length - suffix.length;
+  if (from < 0 || text.substring(from) !== suffix) return;
+  const counted: SchemasSpan = { start: -1, end: -1 };
+  try {
+    countJsonKeysAndSchemas(doc.subarray(from), limits, base, counted);
+  } catch {
+    return;
+  }
+  lastTail = { suffix, config, objects, section: { text: sectionText, known }, containers: counted.containers ?? 0, limits };
+}
+
+/**
+ * A document that ends as the last one did (`tail`): its bytes before that end checked by the same
+ * scan with the end's containers counted in, parsed, and put together with the end's values; what a
+ * full read gives, or null on any doubt (then the full read runs and names the fault). The end's own
+ * limits were checked under the same limits at the same places (values of the top level); no key
+ * repeats: the part before counts its keys and holds none of the end's top-level keys, whose values
+ * passed the duplicate check before.
+ */
+function readWithKnownTail(doc: Uint8Array, limits: SnapshotLimits, base: number, tail: KnownTail): ReadDocument | null {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(doc);
+  } catch {
+    return null;
+  }
+  const cut = text.length - tail.suffix.length;
+  // Equality of flat strings is a memory compare; endsWith goes character by character.
+  if (text.length !== doc.length || cut < 0 || text.substring(cut) !== tail.suffix) return null;
+  const span: SchemasSpan = { start: -1, end: -1 };
+  let keys: number;
+  let json: unknown;
+  try {
+    keys = countJsonKeysAndSchemas(doc.subarray(0, cut), limits, base, span, tail.containers);
+    json = JSON.parse(`${text.slice(0, cut)}}`) as unknown;
+  } catch {
+    return null;
+  }
+  if (!isStateNode(json) || parsedKeyCount(json) !== keys) return null;
+  const front = json as Record<string, unknown>;
+  if (Object.hasOwn(front, 'config') || Object.hasOwn(front, 'objects') || Object.hasOwn(front, 'schemas')) return null;
+  if (Object.keys(front).length + 3 > limits.maxFieldsPerNode) return null;
+  front['config'] = tail.config;
+  front['objects'] = tail.objects;
+  front['schemas'] = {};
+  return { json, section: tail.section };
 }
 
 /** A byte string as the file stores it: what inspecting it costs (not what it expands to). */
@@ -270,6 +369,7 @@ export function decodeSnapshotFile(bytes: Uint8Array, options: DecodeOptions = {
     limits,
     header.version >= DIFF_SINCE_VERSION,
     section,
+    header.version >= VALUES_SINCE_VERSION ? { bytes: container.values, offset: header.jsonOffset + header.jsonLength } : undefined,
   );
   const unused = taken.indexOf(0);
   if (unused >= 0) throw new SnapshotError('bad-blob', `blob ${unused}`, 'not referenced by the document');

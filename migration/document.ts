@@ -1,9 +1,12 @@
 /**
  * The snapshot's JSON document: `{ config, clock, objects, schemas }` (README.md has an example), and
- * in a diff snapshot (format version 3) `base` in front.
- * buildDocument turns a Snapshot into JSON-ready data; parseDocument turns untrusted parsed JSON back
- * into a Snapshot, checking every key. Both the binary container and the pure-JSON export use them;
- * they differ only in how large byte strings are written and read (BlobWriter, BlobReader).
+ * in a diff snapshot (format version 3 and later) `base` in front.
+ * buildDocument turns a Snapshot into JSON-ready data with every object's fields (the pure-JSON
+ * export; files up to version 3); buildDocumentHead makes a version 4 document, whose objects have
+ * no fields, and the list of values for the value section (value-section.ts). parseDocument turns
+ * untrusted parsed JSON back into a Snapshot, checking every key, the fields taken from the document
+ * or, given one, from the value section. Byte strings of the blob size go through BlobWriter and
+ * BlobReader in either form.
  */
 import { isStateNode } from '../src/visit/state-tree.ts';
 import { parseJsonSchema, validateAgainstSchema, type SchemaNode } from '../src/visit/schema.ts';
@@ -16,25 +19,31 @@ import { SnapshotError } from './snapshot-error.ts';
 import { parseSchemaKey, schemaKey, type JsonObject, type JsonValue, type Snapshot, type SnapshotBase, type SnapshotClock, type SnapshotObject } from './snapshot.ts';
 import { decodeFields, encodeFields, parseBigintText, type BlobReader, type BlobWriter } from './value-codec.ts';
 import { parsedKeyCount } from './json-scan.ts';
+import { ValueSectionReader, type ValueObject } from './value-section.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const TOP_KEYS = ['config', 'clock', 'objects', 'schemas'] as const;
 const CLOCK_KEYS = ['virtualTimeNs', 'retiredInstructions', 'run'] as const;
 const OBJECT_KEYS = ['type', 'version', 'fields'] as const;
+/** A version 4 document's objects: the values are in the value section. */
+const OBJECT_KEYS_V4 = ['type', 'version'] as const;
 /** A diff snapshot's document (format version 3) also has `base`, with exactly these keys. */
 const BASE_KEYS = ['path', 'id'] as const;
 /** Longest base path a document may record. */
 export const MAX_BASE_PATH = 4096;
 
-/** Checks a snapshot before it is written; a bad one is a bug of the caller (StateError). */
-export function checkSnapshot(s: Snapshot): void {
+/**
+ * Checks a snapshot before it is written; a bad one is a bug of the caller (StateError). `fields`:
+ * also each object's fields against its schema (the value section's writer checks them itself).
+ */
+export function checkSnapshot(s: Snapshot, fields = true): void {
   for (const [path, obj] of s.objects) {
     if (!isValidObjectPath(path)) throw new StateError(path, 'bad object path');
     if (!isValidTypeName(obj.type)) throw new StateError(path, `bad type name ${JSON.stringify(obj.type)}`);
     if (!Number.isSafeInteger(obj.version) || obj.version < 0 || obj.version > 999999999) throw new StateError(path, `bad version ${obj.version}`);
     const schema = s.schemas.get(schemaKey(obj.type, obj.version));
     if (schema === undefined) throw new StateError(path, `no schema for ${schemaKey(obj.type, obj.version)}`);
-    validateAgainstSchema(obj.fields, schema, path);
+    if (fields) validateAgainstSchema(obj.fields, schema, path);
   }
   for (const key of s.schemas.keys()) if (parseSchemaKey(key) === null) throw new StateError(key, 'bad schema key');
   checkJson(s.config, 'config');
@@ -60,7 +69,7 @@ function checkJson(value: unknown, where: string): void {
   for (const key of Object.keys(value)) checkJson(own(value, key), `${where}.${key}`);
 }
 
-/** The document as JSON-ready data, objects and schemas in sorted order. */
+/** The document as JSON-ready data with each object's fields, objects and schemas in sorted order. */
 export function buildDocument(s: Snapshot, putBlob: BlobWriter): JsonObject {
   checkSnapshot(s);
   const objects: JsonObject = Object.create(null) as JsonObject;
@@ -68,16 +77,41 @@ export function buildDocument(s: Snapshot, putBlob: BlobWriter): JsonObject {
     const obj = s.objects.get(path)!;
     objects[path] = { type: obj.type, version: obj.version, fields: encodeFields(obj.fields, putBlob, path) };
   }
+  return documentAround(s, objects);
+}
+
+/**
+ * A version 4 document (objects with type and version only; their values go to the value section,
+ * in `paths` order: the sorted object paths) and the objects to write there.
+ */
+export function buildDocumentHead(s: Snapshot): { doc: JsonObject; values: ValueObject[] } {
+  checkSnapshot(s, false);
+  const objects: JsonObject = Object.create(null) as JsonObject;
+  const values: ValueObject[] = [];
+  for (const path of [...s.objects.keys()].sort(compareStrings)) {
+    const obj = s.objects.get(path)!;
+    objects[path] = { type: obj.type, version: obj.version };
+    values.push({ path, fields: obj.fields, schema: s.schemas.get(schemaKey(obj.type, obj.version))! });
+  }
+  return { doc: documentAround(s, objects, true), values };
+}
+
+/**
+ * The document's top level. `clockFirst` (version 4): the clock in front of the configuration, so
+ * that all that follows it (configuration, object list, schemas) is the same text from one save of
+ * a machine to the next (decode.ts reads such a document only up to that part).
+ */
+function documentAround(s: Snapshot, objects: JsonObject, clockFirst = false): JsonObject {
   const schemas: JsonObject = Object.create(null) as JsonObject;
   for (const key of [...s.schemas.keys()].sort(compareStrings)) schemas[key] = s.schemas.get(key)! as unknown as JsonValue;
+  const clock: JsonObject = {
+    virtualTimeNs: s.clock.virtualTimeNs.toString(),
+    retiredInstructions: s.clock.retiredInstructions.toString(),
+    run: s.clock.run,
+  };
   return {
     ...(s.base === undefined ? {} : { base: { path: s.base.path, id: s.base.id } }),
-    config: s.config,
-    clock: {
-      virtualTimeNs: s.clock.virtualTimeNs.toString(),
-      retiredInstructions: s.clock.retiredInstructions.toString(),
-      run: s.clock.run,
-    },
+    ...(clockFirst ? { clock, config: s.config } : { config: s.config, clock }),
     objects,
     schemas,
   };
@@ -107,7 +141,8 @@ export function stringifyDocument(doc: JsonObject, indent?: number): string {
 /** The JSON text of each schema object written so far. */
 const schemaTexts = new WeakMap<object, string>();
 
-function schemasText(schemas: JsonObject): string {
+/** The JSON text of a schemas object, each schema's text made once. */
+export function schemasText(schemas: JsonObject): string {
   let out = '';
   for (const key of Object.keys(schemas)) {
     const schema = schemas[key];
@@ -165,7 +200,14 @@ function parseU64(value: unknown, where: string): bigint {
  * the object path and field. `section`: the exact text of the document's schemas section, when the
  * caller knows it (parseDocumentBytes): a section seen before is not parsed or checked again.
  */
-export function parseDocument(json: unknown, readBlob: BlobReader, limits: SnapshotLimits, allowBase = false, section?: SchemasText): Snapshot {
+export function parseDocument(
+  json: unknown,
+  readBlob: BlobReader,
+  limits: SnapshotLimits,
+  allowBase = false,
+  section?: SchemasText,
+  valueSection?: { bytes: Uint8Array; offset: number },
+): Snapshot {
   const hasBase = allowBase && isStateNode(json) && Object.hasOwn(json, 'base');
   const top = exactObject(json, hasBase ? [...TOP_KEYS, 'base'] : TOP_KEYS, 'document');
   const base = hasBase ? parseBase(own(top, 'base')) : undefined;
@@ -199,9 +241,14 @@ export function parseDocument(json: unknown, readBlob: BlobReader, limits: Snaps
     throw new SnapshotError('limit', 'document.objects', `${paths.length} objects, limit ${limits.maxObjects}`);
   }
   const objects = new Map<string, SnapshotObject>();
+  // Version 4: the values come from the value section, in this (sorted) order.
+  const values =
+    valueSection === undefined
+      ? null
+      : new ValueSectionReader(valueSection.bytes, (index, length, path, upTo) => readBlob({ blob: index, bytes: length }, length, path, upTo), limits, valueSection.offset);
   for (const path of paths) {
     if (!isValidObjectPath(path)) bad(`document.objects[${JSON.stringify(path.slice(0, 300))}]`, 'bad object path');
-    const entry = exactObject(own(objectsJson, path), OBJECT_KEYS, path);
+    const entry = exactObject(own(objectsJson, path), values === null ? OBJECT_KEYS : OBJECT_KEYS_V4, path);
     const type = own(entry, 'type');
     const version = own(entry, 'version');
     if (typeof type !== 'string' || !isValidTypeName(type)) throw new StateError(`${path}`, `bad type name ${describeValue(type)}`);
@@ -210,8 +257,9 @@ export function parseDocument(json: unknown, readBlob: BlobReader, limits: Snaps
     }
     const schema = schemas.get(schemaKey(type, version));
     if (schema === undefined) throw new StateError(path, `no schema for ${schemaKey(type, version)} in the snapshot`);
-    objects.set(path, { type, version, fields: decodeFields(own(entry, 'fields'), schema, readBlob, path) });
+    objects.set(path, { type, version, fields: values === null ? decodeFields(own(entry, 'fields'), schema, readBlob, path) : values.read(schema, path) });
   }
+  values?.finish();
   return { ...(base === undefined ? {} : { base }), config: plainJson(config) as JsonObject, clock, objects, schemas };
 }
 

@@ -1,16 +1,17 @@
 /**
- * Snapshot -> bytes: header, blob table, JSON document, zero padding to 4 KiB, then each blob
- * (4 KiB aligned, padded to 4 KiB). The result is a list of chunks so that a caller can write RAM
+ * Snapshot -> bytes (format version 4): header, blob table, JSON document, value section (every
+ * object's field values in binary, value-section.ts), zero padding to 4 KiB, then each blob (4 KiB
+ * aligned, padded to 4 KiB). The result is a list of chunks so that a caller can write RAM
  * without one giant copy: blob chunks are views of the snapshot's byte strings (for a freshly saved
  * machine, of live guest RAM), valid until the machine runs again.
  */
 import { checksumOf } from './checksum.ts';
-import { buildDocument, stringifyDocument } from './document.ts';
+import { writeDocumentHead } from './document-writer.ts';
+import { encodeValueSection } from './value-section.ts';
 import {
   BLOB_ENTRY_BYTES,
-  DIFF_SINCE_VERSION,
-  FULL_FORMAT_VERSION,
   HEADER_BYTES,
+  WRITE_FORMAT_VERSION,
   alignUp,
   writeBlobEntry,
   writeHeader,
@@ -21,13 +22,11 @@ import { encodeBlob, pageCount, type EncodedBlob } from './sparse-blob.ts';
 import { StateError } from '../src/util/errors.ts';
 import { CHUNK_BYTES, encodeChunkedBlob } from './chunked-blob.ts';
 
-const UTF8 = new TextEncoder();
-
 export interface EncodeOptions {
   /**
    * A diff snapshot (the snapshot names its base): for each byte string to store as a diff, by field
    * path (`/machine/ram.data`), its pages changed since the base (one byte per page, non-zero =
-   * changed). Those pages only are stored; the file is written as format version 3.
+   * changed). Those pages only are stored.
    */
   diff?: ReadonlyMap<string, Uint8Array>;
 }
@@ -39,6 +38,8 @@ export interface EncodedSnapshot {
   totalLength: number;
   /** Length of the JSON document. */
   documentLength: number;
+  /** Length of the value section. */
+  valuesLength: number;
   /** Each blob: expanded and stored size, pages stored. */
   blobs: Array<{ path: string; length: number; storedLength: number; storedPages: number }>;
 }
@@ -53,7 +54,8 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
   const diff = options.diff ?? null;
   if (diff !== null && s.base === undefined) throw new StateError('document.base', 'a diff snapshot needs the base it is a diff against');
   const diffed = new Set<string>();
-  const doc = buildDocument(s, (bytes, path) => {
+  const { json, values: objects } = writeDocumentHead(s);
+  const values = encodeValueSection(objects, (bytes, path) => {
     // RAM-sized byte strings are chunked (loadable and verifiable a chunk at a time); small ones not.
     // In a diff snapshot, the byte strings it names hold only their changed pages.
     const dirty = diff?.get(path) ?? null;
@@ -66,15 +68,16 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
     const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(bytes, dirty) : encodeBlob(bytes);
     info.push({ path, length: bytes.length, storedLength: blob.storedLength, storedPages: blob.storedPages });
     blobs.push(blob);
-    return { blob: blobs.length - 1, bytes: bytes.length };
+    return blobs.length - 1;
   });
   if (diff !== null) for (const path of diff.keys()) if (!diffed.has(path)) throw new StateError(path, 'no such byte string to store as a diff');
-  const json = UTF8.encode(stringifyDocument(doc));
 
   const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
-  const blobsOffset = alignUp(jsonOffset + json.length);
+  const valuesOffset = jsonOffset + json.length;
+  const blobsOffset = alignUp(valuesOffset + values.length);
   const head = new Uint8Array(blobsOffset);
   head.set(json, jsonOffset);
+  head.set(values, valuesOffset);
 
   const chunks: Uint8Array[] = [head];
   const zeros = new Uint8Array(4096);
@@ -95,7 +98,7 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
     if (next > end) chunks.push(zeros.subarray(0, next - end));
   }
   writeHeader(head, {
-    version: s.base === undefined ? FULL_FORMAT_VERSION : DIFF_SINCE_VERSION,
+    version: WRITE_FORMAT_VERSION,
     flags: 0,
     blobCount: blobs.length,
     jsonOffset,
@@ -104,8 +107,10 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
     blobsLength: next - blobsOffset,
     blobTableSum: checksumOf(head.subarray(HEADER_BYTES, jsonOffset)),
     jsonSum: checksumOf(json),
+    valuesLength: values.length,
+    valuesSum: checksumOf(head.subarray(valuesOffset, valuesOffset + values.length)),
   });
-  return { chunks, totalLength: next, documentLength: json.length, blobs: info };
+  return { chunks, totalLength: next, documentLength: json.length, valuesLength: values.length, blobs: info };
 }
 
 /** The chunks as one byte string (one copy). */

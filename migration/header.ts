@@ -12,16 +12,21 @@ export const MAGIC = new Uint8Array([0x47, 0x4f, 0x44, 0x57, 0x49, 0x54, 0x53, 0
 /**
  * The newest format version this build reads and writes; it reads every version from 1 up to it.
  * Version 2 added the chunked blob encoding (BLOB_CHUNKED); version 3 added diff snapshots (a
- * document naming its base, BLOB_CHUNKED_DIFF). Nothing else changed, so older files read as before,
- * and a file is written with the oldest version that holds it: a full snapshot as version 2.
+ * document naming its base, BLOB_CHUNKED_DIFF); version 4 moved the objects' field values out of
+ * the JSON document into the binary value section (value-section.ts). Older files read as before;
+ * every new file, full or diff, is written as version 4.
  */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 /** The first version with BLOB_CHUNKED. */
 export const CHUNKED_SINCE_VERSION = 2;
 /** The first version with diff snapshots (the document's `base`, BLOB_CHUNKED_DIFF). */
 export const DIFF_SINCE_VERSION = 3;
-/** The version a full snapshot (no base) is written with. */
-export const FULL_FORMAT_VERSION = 2;
+/** The first version with the value section (field values in binary, not in the document). */
+export const VALUES_SINCE_VERSION = 4;
+/** The version every new file is written with. */
+export const WRITE_FORMAT_VERSION = 4;
+/** The newest version whose document holds the field values (the pure-JSON form; test forgeries). */
+export const JSON_VALUES_VERSION = 3;
 /** Length of the version 1 header. */
 export const HEADER_BYTES = 96;
 /** Bytes needed to tell magic and version apart: magic (8) + version (4). */
@@ -73,8 +78,10 @@ export const H_BLOB_COUNT = 20;
 export const H_BLOB_TABLE_OFFSET = 24;
 /** u64 offset of the JSON document (blob table end) */
 export const H_JSON_OFFSET = 32;
-/** u64 length of the JSON document */
+/** u64 length of the JSON document (version 4: u32, the low half) */
 export const H_JSON_LENGTH = 40;
+/** version 4: u32 length of the value section, which follows the document (the high half of H_JSON_LENGTH before) */
+export const H_VALUES_LENGTH = 44;
 /** u64 offset of the blob section (JSON end rounded up to 4 KiB) */
 export const H_BLOBS_OFFSET = 48;
 /** u64 length of the blob section (to the end of the file) */
@@ -83,8 +90,10 @@ export const H_BLOBS_LENGTH = 56;
 export const H_BLOB_TABLE_SUM = 64;
 /** checksum[8] of the JSON document */
 export const H_JSON_SUM = 72;
-/** u64 reserved, zero */
+/** u64 reserved, zero (version 4: checksum[8] of the value section) */
 export const H_RESERVED = 80;
+/** version 4: checksum[8] of the value section */
+export const H_VALUES_SUM = 80;
 /** checksum[8] of header bytes 0..87 */
 export const H_HEADER_SUM = 88;
 
@@ -113,6 +122,10 @@ export interface Header {
   blobsLength: number;
   blobTableSum: Uint8Array;
   jsonSum: Uint8Array;
+  /** Bytes of the value section (version 4; 0 before), right after the document. */
+  valuesLength: number;
+  /** Checksum of the value section (version 4; zeros before). */
+  valuesSum: Uint8Array;
   /** Length of the whole snapshot: blobsOffset + blobsLength. */
   totalLength: number;
   /**
@@ -135,22 +148,37 @@ export function alignUp(n: number, to: number = BLOB_ALIGN): number {
   return Math.ceil(n / to) * to;
 }
 
-/** Writes a header (and its checksum) for the given layout; `version` defaults to FULL_FORMAT_VERSION. */
-export function writeHeader(out: Uint8Array, h: Omit<Header, 'totalLength' | 'version' | 'id'> & { version?: number }): void {
+/**
+ * Writes a header (and its checksum) for the given layout. Before version 4 there is no value section
+ * (`valuesLength` must be 0 and `valuesSum` absent).
+ */
+export function writeHeader(
+  out: Uint8Array,
+  h: Omit<Header, 'totalLength' | 'id' | 'valuesLength' | 'valuesSum'> & { valuesLength?: number; valuesSum?: Uint8Array },
+): void {
   const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
+  const values = h.version >= VALUES_SINCE_VERSION;
+  if (!values && (h.valuesLength ?? 0) !== 0) throw new RangeError(`a version ${h.version} file has no value section`);
+  if (values && (h.jsonLength > 0xffffffff || (h.valuesLength ?? 0) > 0xffffffff)) throw new RangeError('a document or value section of 4 GiB or more');
   out.set(MAGIC, H_MAGIC);
-  view.setUint32(H_VERSION, h.version ?? FULL_FORMAT_VERSION, true);
+  view.setUint32(H_VERSION, h.version, true);
   view.setUint32(H_HEADER_LENGTH, HEADER_BYTES, true);
   view.setUint32(H_FLAGS, h.flags >>> 0, true);
   view.setUint32(H_BLOB_COUNT, h.blobCount, true);
   view.setBigUint64(H_BLOB_TABLE_OFFSET, BigInt(HEADER_BYTES), true);
   view.setBigUint64(H_JSON_OFFSET, BigInt(h.jsonOffset), true);
-  view.setBigUint64(H_JSON_LENGTH, BigInt(h.jsonLength), true);
+  if (values) {
+    view.setUint32(H_JSON_LENGTH, h.jsonLength, true);
+    view.setUint32(H_VALUES_LENGTH, h.valuesLength ?? 0, true);
+  } else {
+    view.setBigUint64(H_JSON_LENGTH, BigInt(h.jsonLength), true);
+  }
   view.setBigUint64(H_BLOBS_OFFSET, BigInt(h.blobsOffset), true);
   view.setBigUint64(H_BLOBS_LENGTH, BigInt(h.blobsLength), true);
   out.set(h.blobTableSum, H_BLOB_TABLE_SUM);
   out.set(h.jsonSum, H_JSON_SUM);
-  view.setBigUint64(H_RESERVED, 0n, true);
+  if (values && h.valuesSum !== undefined) out.set(h.valuesSum, H_VALUES_SUM);
+  else view.setBigUint64(H_RESERVED, 0n, true);
   out.set(checksumOf(out.subarray(0, H_HEADER_SUM)), H_HEADER_SUM);
 }
 
@@ -217,7 +245,8 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
   if (unknown !== 0) {
     throw new SnapshotError('unsupported-flags', fieldAt(H_FLAGS, 'flags'), `unknown incompatible flags 0x${unknown.toString(16)}`);
   }
-  if (view.getBigUint64(H_RESERVED, true) !== 0n) throw new SnapshotError('bad-header', fieldAt(H_RESERVED, 'reserved'), 'reserved field is not zero');
+  const values = version >= VALUES_SINCE_VERSION;
+  if (!values && view.getBigUint64(H_RESERVED, true) !== 0n) throw new SnapshotError('bad-header', fieldAt(H_RESERVED, 'reserved'), 'reserved field is not zero');
 
   const blobCount = view.getUint32(H_BLOB_COUNT, true);
   if (blobCount > limits.maxBlobs) {
@@ -232,14 +261,20 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
   if (jsonOffset !== BigInt(expectedJson)) {
     throw new SnapshotError('bad-layout', fieldAt(H_JSON_OFFSET, 'jsonOffset'), `document at ${jsonOffset}, expected ${expectedJson} (end of the blob table)`);
   }
-  const jsonLength = view.getBigUint64(H_JSON_LENGTH, true);
+  const jsonLength = values ? BigInt(view.getUint32(H_JSON_LENGTH, true)) : view.getBigUint64(H_JSON_LENGTH, true);
   if (jsonLength > BigInt(limits.maxDocumentBytes)) {
     throw new SnapshotError('limit', fieldAt(H_JSON_LENGTH, 'jsonLength'), `document of ${jsonLength} bytes, limit ${limits.maxDocumentBytes}`);
   }
-  const jsonEnd = expectedJson + Number(jsonLength);
+  // The value section is limited as the document is: it holds what the document held before.
+  const valuesLength = values ? view.getUint32(H_VALUES_LENGTH, true) : 0;
+  if (valuesLength > limits.maxDocumentBytes) {
+    throw new SnapshotError('limit', fieldAt(H_VALUES_LENGTH, 'valuesLength'), `value section of ${valuesLength} bytes, limit ${limits.maxDocumentBytes}`);
+  }
+  const jsonEnd = expectedJson + Number(jsonLength) + valuesLength;
   const blobsOffset = view.getBigUint64(H_BLOBS_OFFSET, true);
   if (blobsOffset !== BigInt(alignUp(jsonEnd))) {
-    throw new SnapshotError('bad-layout', fieldAt(H_BLOBS_OFFSET, 'blobsOffset'), `blob section at ${blobsOffset}, expected ${alignUp(jsonEnd)} (document end rounded up to 4 KiB)`);
+    const what = values ? 'value section' : 'document';
+    throw new SnapshotError('bad-layout', fieldAt(H_BLOBS_OFFSET, 'blobsOffset'), `blob section at ${blobsOffset}, expected ${alignUp(jsonEnd)} (${what} end rounded up to 4 KiB)`);
   }
   const blobsLength = view.getBigUint64(H_BLOBS_LENGTH, true);
   // Stored blobs never exceed their expanded size by more than a bitmap and padding.
@@ -263,6 +298,8 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
     blobsLength: Number(blobsLength),
     blobTableSum: bytes.slice(H_BLOB_TABLE_SUM, H_BLOB_TABLE_SUM + CHECKSUM_BYTES),
     jsonSum: bytes.slice(H_JSON_SUM, H_JSON_SUM + CHECKSUM_BYTES),
+    valuesLength,
+    valuesSum: values ? bytes.slice(H_VALUES_SUM, H_VALUES_SUM + CHECKSUM_BYTES) : new Uint8Array(CHECKSUM_BYTES),
     totalLength: start + Number(blobsLength),
     id: hexOf(bytes.subarray(H_HEADER_SUM, HEADER_BYTES)),
   };

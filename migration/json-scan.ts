@@ -63,17 +63,21 @@ export function countJsonKeys(doc: Uint8Array, limits: SnapshotLimits, base: num
 export interface SchemasSpan {
   start: number;
   end: number;
+  /** Arrays and objects counted (set by the scan). */
+  containers?: number;
 }
 
 /**
  * countJsonKeys, also finding the byte span of the object that is the value of the top-level key
  * `schemas` (the last one, as JSON.parse keeps it): `span` gets -1, -1 when there is none. For a
  * document that JSON.parse accepts, the span is exactly the text that became that value.
+ * `containersBefore`: arrays and objects counted elsewhere against the same limit (a known schemas
+ * section left out of the scan); `span.containers` gets the total.
  */
-export function countJsonKeysAndSchemas(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan): number {
+export function countJsonKeysAndSchemas(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan, containersBefore = 0): number {
   span.start = -1;
   span.end = -1;
-  return countKeys(doc, limits, base, span);
+  return countKeys(doc, limits, base, span, containersBefore);
 }
 
 /** The bytes of the key `"schemas"`, quotes included. */
@@ -178,7 +182,7 @@ function limitError(base: number, at: number, message: string): SnapshotError {
  * scan without the duplicate keys, in one tight loop (the common path of every decode: it checks
  * the same limits at the same bytes), also finding the schemas section when `span` is given.
  */
-function countKeys(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan | null): number {
+function countKeys(doc: Uint8Array, limits: SnapshotLimits, base: number, span: SchemasSpan | null, containersBefore = 0): number {
   const n = doc.length;
   const maxDepth = limits.maxDepth;
   const isObject = new Uint8Array(maxDepth + 1);
@@ -186,7 +190,7 @@ function countKeys(doc: Uint8Array, limits: SnapshotLimits, base: number, span: 
   const expectKey = new Uint8Array(maxDepth + 1);
   let keyCount = 0;
   let depth = 0;
-  let containers = 0;
+  let containers = containersBefore;
   /** The last top-level key was `schemas` and its value has not begun; the section is open. */
   let schemasNext = false;
   let inSchemas = false;
@@ -241,5 +245,6 @@ function countKeys(doc: Uint8Array, limits: SnapshotLimits, base: number, span: 
       }
     }
   }
+  if (span !== null) span.containers = containers;
   return keyCount;
 }

@@ -5,7 +5,7 @@
  */
 
 export interface SnapshotLimits {
-  /** Largest JSON document, bytes. */
+  /** Largest JSON document, bytes; also the largest value section (version 4). */
   readonly maxDocumentBytes: number;
   /** Deepest nesting of JSON arrays and objects. */
   readonly maxDepth: number;

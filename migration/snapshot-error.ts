@@ -28,7 +28,9 @@ export type SnapshotErrorCode =
   /** A blob that is malformed, unreferenced, referenced twice or of the wrong size. */
   | 'bad-blob'
   /** A diff snapshot's base that is missing, another snapshot, part of a cycle or too deep a chain. */
-  | 'bad-base';
+  | 'bad-base'
+  /** The value section (version 4) does not hold what the schemas lay out: short, extra bytes, a bad boolean or flag. */
+  | 'bad-values';
 
 export class SnapshotError extends Error {
   override readonly name = 'SnapshotError' as const;

@@ -10,10 +10,11 @@ import { HEADER_BYTES } from '../../migration/header.ts';
 import { isSnapshotError } from '../../migration/snapshot-error.ts';
 import { isStateError } from '../../src/util/errors.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
-import { documentOf, forgeFile, resealAll, type ForgedBlob } from './forge.ts';
+import { documentOf, forgeFile, jsonValuesFile, resealAll, type ForgedBlob } from './forge.ts';
 import { Rng, sampleSnapshot } from './sample-snapshot.ts';
 
-const GOOD = encodeSnapshotBytes(sampleSnapshot(64 * 1024, [0, 1, 7, 15]));
+/** A version 3 file: its document holds the values (the value section's fuzzing: value-section-hostile.test.ts). */
+const GOOD = jsonValuesFile(sampleSnapshot(64 * 1024, [0, 1, 7, 15]));
 const GOOD_DOC = documentOf(GOOD);
 const GOOD_BLOBS: ForgedBlob[] = verifyContainer(GOOD).blobs.map((b) => ({
   stored: GOOD.slice(b.offset, b.offset + b.storedLength),

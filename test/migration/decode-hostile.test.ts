@@ -17,10 +17,11 @@ import {
 import { withLimits } from '../../migration/limits.ts';
 import { isSnapshotError, type SnapshotErrorCode } from '../../migration/snapshot-error.ts';
 import { isStateError } from '../../src/util/errors.ts';
-import { documentOf, forgeFile, resealAll, resealHeader, type ForgedBlob } from './forge.ts';
+import { documentOf, forgeFile, jsonValuesFile, resealAll, resealHeader, type ForgedBlob } from './forge.ts';
 import { sampleSnapshot } from './sample-snapshot.ts';
 
-const GOOD = encodeSnapshotBytes(sampleSnapshot());
+/** A version 3 file: its document holds the values, whose checks these tests are about (v4: value-section-hostile.test.ts). */
+const GOOD = jsonValuesFile(sampleSnapshot());
 
 function copy(): Uint8Array {
   return GOOD.slice();
@@ -93,10 +94,10 @@ describe('header', () => {
   });
 
   it('reports a newer format version as such, whatever follows it', () => {
-    const file = setU32(copy(), H_VERSION, 4);
+    const file = setU32(copy(), H_VERSION, 5);
     const e = snapshotError(() => decodeSnapshot(file));
     expect(e.code).toBe('newer-version');
-    expect(e.message).toBe('byte 8 (header.formatVersion): snapshot format version 4 is newer than this build supports (3)');
+    expect(e.message).toBe('byte 8 (header.formatVersion): snapshot format version 5 is newer than this build supports (4)');
     // Even with nothing after the version (a newer header may be any length).
     expect(snapshotError(() => decodeSnapshot(file.subarray(0, 12))).code).toBe('newer-version');
     expect(snapshotError(() => decodeSnapshot(setU32(copy(), H_VERSION, 0xffffffff))).message).toContain('version 4294967295 is newer');

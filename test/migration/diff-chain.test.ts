@@ -9,13 +9,13 @@ import { decodeSnapshotChain, type ChainFile } from '../../migration/decode-chai
 import { decodeSnapshotFile } from '../../migration/decode.ts';
 import type { SnapshotSource } from '../../migration/decode-source.ts';
 import { encodeSnapshot, encodeSnapshotBytes, concatChunks } from '../../migration/encode.ts';
-import { BLOB_CHUNKED_DIFF, FULL_FORMAT_VERSION, DIFF_SINCE_VERSION, H_VERSION, readHeader } from '../../migration/header.ts';
+import { BLOB_CHUNKED_DIFF, WRITE_FORMAT_VERSION, H_VERSION, readHeader } from '../../migration/header.ts';
 import { DEFAULT_LIMITS } from '../../migration/limits.ts';
 import { isSnapshotError } from '../../migration/snapshot-error.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
 import { newNode } from '../../src/visit/state-tree.ts';
 import { Rng } from './sample-snapshot.ts';
-import { resealHeader } from './forge.ts';
+import { jsonValuesFile, resealHeader } from './forge.ts';
 import { decodeSnapshot } from '../../migration/decode.ts';
 
 const PAGE = 4096;
@@ -91,11 +91,11 @@ function chainError(files: Map<string, Uint8Array>, head: string, maxDepth?: num
 const ramOf = (s: Snapshot) => s.objects.get('/machine/ram')!.fields['data'] as Uint8Array;
 
 describe('diff snapshots', () => {
-  it('write a version 3 file whose RAM blob holds exactly the changed pages; full files stay version 2', () => {
+  it('write a version 4 file whose RAM blob holds exactly the changed pages; full files are version 4 too', () => {
     const { files } = chainFiles();
     const view = (f: Uint8Array) => new DataView(f.buffer, f.byteOffset).getUint32(H_VERSION, true);
-    expect(view(files.get('s0')!)).toBe(FULL_FORMAT_VERSION);
-    expect(view(files.get('d1')!)).toBe(DIFF_SINCE_VERSION);
+    expect(view(files.get('s0')!)).toBe(WRITE_FORMAT_VERSION);
+    expect(view(files.get('d1')!)).toBe(WRITE_FORMAT_VERSION);
     const d = decodeSnapshotFile(files.get('d2')!);
     expect(d.container.blobs[0]!.encoding).toBe(BLOB_CHUNKED_DIFF);
     expect(d.snapshot.base).toEqual({ path: 'd1', id: idOf(files.get('d1')!) });
@@ -140,7 +140,8 @@ describe('diff snapshots', () => {
       throw new Error('expected a SnapshotError');
     };
     const withBase = encodeSnapshotBytes(snapshotOf(ram, { path: 's0', id: '0123456789abcdef' }));
-    const v2 = withBase.slice();
+    // A document with values (version 3) read as version 2.
+    const v2 = jsonValuesFile(snapshotOf(ram, { path: 's0', id: '0123456789abcdef' }));
     new DataView(v2.buffer).setUint32(H_VERSION, 2, true);
     expect(errorOf(() => decodeSnapshotFile(resealHeader(v2)))).toBe('document."base": unknown key');
     expect(errorOf(() => decodeSnapshotFile(encodeSnapshotBytes(snapshotOf(ram, { path: 's0', id: 'ABC' }))))).toMatch(/^document\.base\.id: expected 16 lowercase hex digits/);

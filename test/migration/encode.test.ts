@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concatChunks, encodeSnapshot, encodeSnapshotBytes } from '../../migration/encode.ts';
 import { decodeSnapshot, readSnapshotHeader, verifyContainer } from '../../migration/decode.ts';
 import { CHUNK_BYTES } from '../../migration/chunked-blob.ts';
-import { BLOB_CHUNKED, BLOB_RAW, BLOB_SPARSE, FULL_FORMAT_VERSION, HEADER_BYTES, MAGIC } from '../../migration/header.ts';
+import { BLOB_CHUNKED, BLOB_RAW, BLOB_SPARSE, WRITE_FORMAT_VERSION, HEADER_BYTES, MAGIC, alignUp } from '../../migration/header.ts';
 import { newNode, treesEqual } from '../../src/visit/state-tree.ts';
 import { isStateError } from '../../src/util/errors.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
@@ -49,7 +49,7 @@ describe('encode -> decode', () => {
     expect(file.length).toBe(e.totalLength);
     expect(file.subarray(0, 8)).toEqual(MAGIC);
     expect(new TextDecoder().decode(file.subarray(0, 8))).toBe('GODWITSN');
-    expect(new DataView(file.buffer).getUint32(8, true)).toBe(FULL_FORMAT_VERSION);
+    expect(new DataView(file.buffer).getUint32(8, true)).toBe(WRITE_FORMAT_VERSION);
     const h = readSnapshotHeader(file.subarray(0, HEADER_BYTES));
     expect(h.totalLength).toBe(file.length);
     const { blobs } = verifyContainer(file);
@@ -59,9 +59,12 @@ describe('encode -> decode', () => {
     // 3 non-zero pages of 16 stored, after a one-page bitmap.
     expect(blobs[0]!.storedLength).toBe(4096 + 3 * 4096);
     expect(e.blobs).toEqual([{ path: '/machine/ram.data', length: 65536, storedLength: 16384, storedPages: 3 }]);
+    // The document names the objects; their values are in the value section that follows it.
     const doc = JSON.parse(documentOf(file));
-    expect(doc.objects['/machine/ram'].fields.data).toEqual({ blob: 0, bytes: 65536 });
+    expect(doc.objects['/machine/ram']).toEqual({ type: 'ram', version: 1 });
     expect(doc.clock.retiredInstructions).toBe('18446744073709551615');
+    expect(h.valuesLength).toBe(e.valuesLength);
+    expect(h.blobsOffset).toBe(alignUp(h.jsonOffset + h.jsonLength + h.valuesLength));
   });
 
   it('is deterministic: the same snapshot gives the same bytes', () => {
@@ -105,17 +108,19 @@ describe('encode -> decode', () => {
     }
   });
 
-  it('keeps byte strings under 4 KiB as hex, and 4 KiB and over as blobs', () => {
+  it('keeps byte strings under 4 KiB in the value section, and 4 KiB and over as blobs', () => {
     const s = sampleSnapshot(4096, [0]);
     const small = new Uint8Array(4095).fill(0xab);
     const fields = newNode();
     fields['small'] = small;
     s.objects.set('/machine/peripheral/disk0', { type: 'overlay', version: 0, fields });
     s.schemas.set('overlay@0', { fields: [{ name: 'small', kind: 'bytes', length: 4095 }] });
-    const file = encodeSnapshotBytes(s);
-    const doc = JSON.parse(documentOf(file));
-    expect(doc.objects['/machine/peripheral/disk0'].fields.small).toBe('ab'.repeat(4095));
-    expect(doc.objects['/machine/ram'].fields.data).toEqual({ blob: 0, bytes: 4096 });
+    const e = encodeSnapshot(s);
+    const file = concatChunks(e.chunks);
+    expect(e.blobs.map((b) => b.path)).toEqual(['/machine/ram.data']);
+    const values = verifyContainer(file).values;
+    // The overlay's values come first (sorted paths): its 4095 bytes, as they are.
+    expect(values.subarray(0, 4095)).toEqual(small);
     expectSame(s, decodeSnapshot(file));
   });
 

@@ -16,8 +16,12 @@ import {
   writeBlobEntry,
   writeHeader,
 } from '../../migration/header.ts';
-import { BLOB_RAW, BLOB_SPARSE } from '../../migration/header.ts';
-import { bitmapBytes } from '../../migration/sparse-blob.ts';
+import { BLOB_RAW, BLOB_SPARSE, H_VALUES_LENGTH, H_VALUES_SUM, H_VERSION, JSON_VALUES_VERSION, VALUES_SINCE_VERSION } from '../../migration/header.ts';
+import { bitmapBytes, encodeBlob } from '../../migration/sparse-blob.ts';
+import { CHUNK_BYTES, encodeChunkedBlob } from '../../migration/chunked-blob.ts';
+import { buildDocument, stringifyDocument } from '../../migration/document.ts';
+import { concatChunks } from '../../migration/encode.ts';
+import type { Snapshot } from '../../migration/snapshot.ts';
 
 /** Recomputes the header checksum (after a header field was changed). */
 export function resealHeader(file: Uint8Array): Uint8Array {
@@ -30,7 +34,9 @@ export function resealAll(file: Uint8Array): Uint8Array {
   const view = new DataView(file.buffer, file.byteOffset, file.length);
   const count = Math.min(view.getUint32(H_BLOB_COUNT, true), Math.floor((file.length - HEADER_BYTES) / BLOB_ENTRY_BYTES));
   const jsonOffset = HEADER_BYTES + count * BLOB_ENTRY_BYTES;
-  const jsonLength = Math.min(Number(view.getBigUint64(H_JSON_LENGTH, true)), file.length - jsonOffset);
+  const values = view.getUint32(H_VERSION, true) >= VALUES_SINCE_VERSION;
+  const jsonLength = Math.min(values ? view.getUint32(H_JSON_LENGTH, true) : Number(view.getBigUint64(H_JSON_LENGTH, true)), file.length - jsonOffset);
+  const valuesEnd = Math.min(jsonOffset + jsonLength + (values ? view.getUint32(H_VALUES_LENGTH, true) : 0), file.length);
   for (let i = 0; i < count; i++) {
     const at = HEADER_BYTES + i * BLOB_ENTRY_BYTES;
     const offset = Number(view.getBigUint64(at, true));
@@ -39,6 +45,7 @@ export function resealAll(file: Uint8Array): Uint8Array {
   }
   file.set(checksumOf(file.subarray(HEADER_BYTES, jsonOffset)), H_BLOB_TABLE_SUM);
   file.set(checksumOf(file.subarray(jsonOffset, jsonOffset + jsonLength)), H_JSON_SUM);
+  if (values) file.set(checksumOf(file.subarray(jsonOffset + jsonLength, valuesEnd)), H_VALUES_SUM);
   return resealHeader(file);
 }
 
@@ -50,11 +57,15 @@ export interface ForgedBlob {
   sum?: Uint8Array;
 }
 
-/** A correctly checksummed file around any document text and stored blobs. */
-export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = []): Uint8Array {
+/**
+ * A correctly checksummed file around any document text and stored blobs: version 3 (the values in
+ * the document), or version 4 given a value section.
+ */
+export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = [], values?: Uint8Array): Uint8Array {
   const json = typeof doc === 'string' ? new TextEncoder().encode(doc) : doc;
   const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
-  const blobsOffset = alignUp(jsonOffset + json.length);
+  const valuesLength = values?.length ?? 0;
+  const blobsOffset = alignUp(jsonOffset + json.length + valuesLength);
   let end = blobsOffset;
   const offsets: number[] = [];
   for (const blob of blobs) {
@@ -63,6 +74,7 @@ export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = []): U
   }
   const file = new Uint8Array(end);
   file.set(json, jsonOffset);
+  if (values !== undefined) file.set(values, jsonOffset + json.length);
   blobs.forEach((blob, i) => {
     file.set(blob.stored, offsets[i]!);
     writeBlobEntry(file, HEADER_BYTES + i * BLOB_ENTRY_BYTES, {
@@ -74,6 +86,7 @@ export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = []): U
     });
   });
   writeHeader(file, {
+    version: values === undefined ? JSON_VALUES_VERSION : VALUES_SINCE_VERSION,
     flags: 0,
     blobCount: blobs.length,
     jsonOffset,
@@ -82,6 +95,7 @@ export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = []): U
     blobsLength: end - blobsOffset,
     blobTableSum: checksumOf(file.subarray(HEADER_BYTES, jsonOffset)),
     jsonSum: checksumOf(json),
+    ...(values === undefined ? {} : { valuesLength, valuesSum: checksumOf(values) }),
   });
   return file;
 }
@@ -91,7 +105,23 @@ export function documentOf(file: Uint8Array): string {
   const view = new DataView(file.buffer, file.byteOffset);
   const count = view.getUint32(H_BLOB_COUNT, true);
   const jsonOffset = HEADER_BYTES + count * BLOB_ENTRY_BYTES;
-  return new TextDecoder().decode(file.subarray(jsonOffset, jsonOffset + Number(view.getBigUint64(H_JSON_LENGTH, true))));
+  const values = view.getUint32(H_VERSION, true) >= VALUES_SINCE_VERSION;
+  const length = values ? view.getUint32(H_JSON_LENGTH, true) : Number(view.getBigUint64(H_JSON_LENGTH, true));
+  return new TextDecoder().decode(file.subarray(jsonOffset, jsonOffset + length));
+}
+
+/**
+ * `s` as a version 3 file (the field values in the document, as files were written before version 4):
+ * older files to read, and the JSON form of the values to forge hostile documents from.
+ */
+export function jsonValuesFile(s: Snapshot): Uint8Array {
+  const blobs: ForgedBlob[] = [];
+  const doc = buildDocument(s, (bytes) => {
+    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(bytes) : encodeBlob(bytes);
+    blobs.push({ stored: concatChunks(blob.chunks), length: bytes.length, encoding: blob.encoding, sum: blob.sum ?? checksumOf(...blob.chunks) });
+    return { blob: blobs.length - 1, bytes: bytes.length };
+  });
+  return forgeFile(stringifyDocument(doc), blobs);
 }
 
 /**

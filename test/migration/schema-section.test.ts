@@ -4,12 +4,13 @@
  * gives, a section changed in any character is parsed afresh, and every fault is still found.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeSnapshot } from '../../migration/decode.ts';
+import { decodeSnapshot, parseDocumentBytes, verifyContainer } from '../../migration/decode.ts';
+import { DEFAULT_LIMITS, withLimits } from '../../migration/limits.ts';
 import { knownSchemaSection } from '../../migration/document.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
 import type { SchemaNode } from '../../src/visit/schema.ts';
-import { documentOf, forgeFile } from './forge.ts';
+import { documentOf, forgeFile, jsonValuesFile } from './forge.ts';
 import { PIT_SCHEMA, sampleSnapshot } from './sample-snapshot.ts';
 
 /** The sample with the PIT's `mode` field of another kind (its value 3 fits both). */
@@ -63,8 +64,9 @@ describe('schemas section by text', () => {
   });
 
   it('finds every fault of a document whose section is known, as a cold decode does', () => {
-    // A section no other test decodes: the first round of decodes is cold.
-    const bytes = encodeSnapshotBytes(withModeKind('u32'));
+    // A section no other test decodes: the first round of decodes is cold. A version 3 file: its
+    // document holds the values too, which the cases below edit.
+    const bytes = jsonValuesFile(withModeKind('u32'));
     const doc = documentOf(bytes);
     expect(knownSchemaSection(sectionText(doc))).toBeUndefined();
     const cases = [
@@ -87,5 +89,46 @@ describe('schemas section by text', () => {
     expect(knownSchemaSection(sectionText(doc))).toBeDefined();
     // The same files again, the section known: the same outcomes.
     expect(cases.map((text) => outcome(() => decodeSnapshot(forgeFile(text, []))))).toEqual(cold);
+  });
+
+  it('reads a document ending as the last one did only up to that end, with every check of a full read', () => {
+    // Limits of their own: the remembered end is used only under the limits it was checked with.
+    const bytes = encodeSnapshotBytes(withModeKind('u8'));
+    const doc = documentOf(bytes);
+    expect(doc.startsWith('{"clock":{')).toBe(true);
+    const count = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Object.values(v).reduce<number>((n, e) => n + count(e), 0) : 0);
+    const containers = count(JSON.parse(doc));
+    const limits = withLimits({ maxContainers: containers + 1 });
+    const values = verifyContainer(bytes).values;
+    const file = (text: string) => forgeFile(text, [], values);
+    // The first read remembers the section, the second reads it as known and remembers the end.
+    for (let i = 0; i < 3; i++) expect(outcome(() => decodeSnapshot(bytes, { limits }))).toBe('ok');
+    const first = decodeSnapshot(bytes, { limits });
+    // Another clock (in front of the end), another configuration (in the end: read in full).
+    const clock = decodeSnapshot(file(doc.replace('"virtualTimeNs":"123456789012345"', '"virtualTimeNs":"7"')), { limits });
+    expect(clock.clock.virtualTimeNs).toBe(7n);
+    expect(clock.config).toEqual(first.config);
+    expect([...clock.schemas]).toEqual([...first.schemas]);
+    expect(decodeSnapshot(file(doc.replace('"m":1024', '"m":2048')), { limits }).config['m']).toBe(2048);
+    expect(decodeSnapshot(bytes, { limits }).config['m']).toBe(1024);
+    const cases: Array<[string, RegExp]> = [
+      [doc.replace('"run":{', '"run":{"a":1,"a":2,'), /duplicate key "a"/],
+      [doc.replace('{"clock":', '{"config":{},"clock":'), /duplicate key "config"/],
+      [doc.replace('{"clock":', '{"objects":{},"clock":'), /duplicate key "objects"/],
+      [doc.replace('{"clock":', '{"schemas":{},"clock":'), /duplicate key "schemas"/],
+      [doc.replace('"run":{', '"run":{,'), /^bad-json/],
+      // One container more is within the limit, two are not: the end's count in with the rest.
+      [doc.replace('"run":{', '"run":{"x":[],'), /^ok$/],
+      [doc.replace('"run":{', '"run":{"x":[[]],'), /^limit: .*more than \d+ arrays and objects/],
+      [doc.replace('"run":{', `"run":{"${'k'.repeat(70000)}":1,`), /^limit: .*string of 70000 bytes/],
+    ];
+    for (const [text, expected] of cases) expect(outcome(() => decodeSnapshot(file(text), { limits })), text.slice(0, 80)).toMatch(expected);
+  });
+
+  it('parses the whole document for parseDocumentBytes, also one whose end is known', () => {
+    const bytes = encodeSnapshotBytes(withModeKind('i16'));
+    for (let i = 0; i < 3; i++) decodeSnapshot(bytes);
+    const doc = verifyContainer(bytes).document;
+    expect(parseDocumentBytes(doc, DEFAULT_LIMITS, 0)).toEqual(JSON.parse(new TextDecoder().decode(doc)));
   });
 });
