@@ -15,10 +15,10 @@ import {
   H_VERSION,
 } from '../../migration/header.ts';
 import { withLimits } from '../../migration/limits.ts';
-import { isSnapshotError, type SnapshotErrorCode } from '../../migration/snapshot-error.ts';
 import { isStateError } from '../../src/util/errors.ts';
 import { documentOf, forgeFile, jsonValuesFile, resealAll, resealHeader, type ForgedBlob } from './forge.ts';
 import { sampleSnapshot } from './sample-snapshot.ts';
+import { snapshotErrorOf as snapshotError } from './snapshot-error-of.ts';
 
 /** A version 3 file: its document holds the values, whose checks these tests are about (v4: value-section-hostile.test.ts). */
 const GOOD = jsonValuesFile(sampleSnapshot());
@@ -35,16 +35,6 @@ function setU32(file: Uint8Array, at: number, value: number): Uint8Array {
 function setU64(file: Uint8Array, at: number, value: bigint): Uint8Array {
   new DataView(file.buffer, file.byteOffset).setBigUint64(at, value, true);
   return file;
-}
-
-function snapshotError(run: () => unknown): { code: SnapshotErrorCode; where: string; message: string } {
-  try {
-    run();
-  } catch (e) {
-    if (isSnapshotError(e)) return { code: e.code, where: e.where, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a SnapshotError, decoding succeeded');
 }
 
 function stateError(run: () => unknown): string {

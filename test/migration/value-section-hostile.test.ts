@@ -9,11 +9,12 @@ import { decodeSnapshot, verifyContainer } from '../../migration/decode.ts';
 import { encodeSnapshotBytes } from '../../migration/encode.ts';
 import { H_BLOBS_OFFSET, H_VALUES_LENGTH, H_VALUES_SUM, HEADER_BYTES } from '../../migration/header.ts';
 import { withLimits } from '../../migration/limits.ts';
-import { isSnapshotError, type SnapshotErrorCode } from '../../migration/snapshot-error.ts';
+import { isSnapshotError } from '../../migration/snapshot-error.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
 import { isStateError } from '../../src/util/errors.ts';
 import { documentOf, forgeFile, resealHeader, type ForgedBlob } from './forge.ts';
 import { Rng, sampleSnapshot } from './sample-snapshot.ts';
+import { snapshotErrorOf as failure } from './snapshot-error-of.ts';
 
 const GOOD = encodeSnapshotBytes(sampleSnapshot());
 const CONTAINER = verifyContainer(GOOD);
@@ -42,16 +43,6 @@ function edited(at: number, ...bytes: number[]): Uint8Array {
   const v = VALUES.slice();
   v.set(bytes, at);
   return v;
-}
-
-function failure(run: () => unknown): { code: SnapshotErrorCode; where: string; message: string } {
-  try {
-    run();
-  } catch (e) {
-    if (isSnapshotError(e)) return { code: e.code, where: e.where, message: e.message };
-    throw e;
-  }
-  throw new Error('expected a SnapshotError, decoding succeeded');
 }
 
 /** Decodes; 'ok' (the result encodes and decodes again) or the error kind; anything else fails. */
