@@ -159,6 +159,11 @@ export function incomingGoal(s: Suite): void {
   last.goals = [...(last.goals ?? []), { text: `independent of RAM size (within 1.25x of ${first.name.split(':')[0]})`, met }];
 }
 
+/** Issue 14's goal for the filter chain of a cross-configuration restore. */
+function chainGoal(us: number): { text: string; met: boolean } {
+  return { text: 'under 200 us', met: us < 200 };
+}
+
 export function filterFigures(s: Suite): void {
   const runs = s.options.quick ? 20 : 100;
   const source = memfillMachine(128, MOSTLY_ZERO_FILL, 'on');
@@ -171,6 +176,7 @@ export function filterFigures(s: Suite): void {
     better: 'lower',
     value: irq.chainUs,
     references: { 'same-configuration prepare': irq.sameUs },
+    goals: [chainGoal(irq.chainUs)],
   });
   // The same machine with a virtio-blk disk (1 MiB, in memory) in the combined shape, restored
   // onto the split shape, and onto the split shape under the other kernel-irqchip setting.
@@ -189,6 +195,7 @@ export function filterFigures(s: Suite): void {
       better: 'lower',
       value: cost.chainUs,
       references: { 'same-configuration prepare': cost.sameUs },
+      goals: [chainGoal(cost.chainUs)],
     });
   }
 }
