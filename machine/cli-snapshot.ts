@@ -18,7 +18,7 @@
 import { isStateError } from '../src/util/errors.ts';
 import { decodeSnapshotFile, type StoredBlob } from '../migration/decode.ts';
 import { DEFAULT_LIMITS } from '../migration/limits.ts';
-import { BLOB_CHUNKED_DIFF } from '../migration/header.ts';
+import { BLOB_CHUNKED_DIFF, VALUES_SINCE_VERSION } from '../migration/header.ts';
 import { storedPageCount } from '../migration/sparse-blob.ts';
 import { readSnapshotChain } from './snapshot-chain.ts';
 import { diffBaseLines, mergeChain } from './cli-snapshot-chain.ts';
@@ -241,9 +241,10 @@ function verify(deps: CliDeps, args: readonly string[]): Outcome {
     if (isRestoreError(e)) throw new CliFailure(`${file}: ${restoreErrorLine(e)}`);
     throw e;
   }
+  const sections = container.header.version >= VALUES_SINCE_VERSION ? 'document, value section' : 'document';
   return done(
     `${file}: ok (${s.objects.size} objects, ${s.schemas.size} schemas, ${container.blobs.length} blob(s); ` +
-      'header, blob table, document and blob checksums match; every object fits its schema; the configuration, ' +
+      `header, blob table, ${sections} and blob checksums match; every object fits its schema; the configuration, ` +
       'objects, run state and boot images fit the machine the snapshot describes)\n',
   );
 }

@@ -226,7 +226,7 @@ describe('godwit snapshot', () => {
     const ok = godwit('snapshot', 'verify', at('s.gw'));
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(
-      /^.*s\.gw: ok \(\d+ objects, \d+ schemas, 2 blob\(s\); header, blob table, document and blob checksums match; every object fits its schema; the configuration, objects, run state and boot images fit the machine the snapshot describes\)\n$/,
+      /^.*s\.gw: ok \(\d+ objects, \d+ schemas, 2 blob\(s\); header, blob table, document, value section and blob checksums match; every object fits its schema; the configuration, objects, run state and boot images fit the machine the snapshot describes\)\n$/,
     );
     writeFileSync(at('bad.gw'), Buffer.from(readFileSync(at('s.gw'))).fill(1, 0, 1));
     const bad = godwit('snapshot', 'verify', at('bad.gw'));
