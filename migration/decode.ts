@@ -169,9 +169,16 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
   if (doc.length > limits.maxDocumentBytes) {
     throw new SnapshotError('limit', `byte ${base} (document)`, `document of ${doc.length} bytes, limit ${limits.maxDocumentBytes}`);
   }
+  // The document as text, decoded once for both paths (null: not UTF-8).
+  let text: string | null;
+  try {
+    text = STRICT_UTF8.decode(doc);
+  } catch {
+    text = null;
+  }
   const tail = lastTail;
-  if (useKnown && tail !== null && tail.limits === limits) {
-    const read = readWithKnownTail(doc, limits, base, tail);
+  if (useKnown && text !== null && tail !== null && tail.limits === limits) {
+    const read = readWithKnownTail(doc, text, limits, base, tail);
     if (read !== null) return read;
   }
   // The limits first, duplicate keys after parsing: a parsed document with fewer keys than the bytes
@@ -185,10 +192,7 @@ export function readDocumentBytes(doc: Uint8Array, limits: SnapshotLimits, base:
     scanJsonLimits(doc, limits, base);
     throw e;
   }
-  let text: string;
-  try {
-    text = STRICT_UTF8.decode(doc);
-  } catch {
+  if (text === null) {
     scanJsonLimits(doc, limits, base);
     throw new SnapshotError('bad-json', `byte ${base} (document)`, 'document is not valid UTF-8');
   }
@@ -269,13 +273,7 @@ function rememberTail(doc: Uint8Array, text: string, json: unknown, sectionText:
  * repeats: the part before counts its keys and holds none of the end's top-level keys, whose values
  * passed the duplicate check before.
  */
-function readWithKnownTail(doc: Uint8Array, limits: SnapshotLimits, base: number, tail: KnownTail): ReadDocument | null {
-  let text: string;
-  try {
-    text = STRICT_UTF8.decode(doc);
-  } catch {
-    return null;
-  }
+function readWithKnownTail(doc: Uint8Array, text: string, limits: SnapshotLimits, base: number, tail: KnownTail): ReadDocument | null {
   const cut = text.length - tail.suffix.length;
   // Equality of flat strings is a memory compare; endsWith goes character by character.
   if (text.length !== doc.length || cut < 0 || text.substring(cut) !== tail.suffix) return null;
