@@ -26,7 +26,7 @@ export function chartFigures(figures: readonly Figure[]): Figure[] {
     (f) =>
       f.value !== null &&
       Object.values(f.references).some((v) => v !== null) &&
-      ((f.unit === 'ms' && !f.name.includes('-incoming')) || f.name === 'device state: save + load' || (f.unit === 'MIPS' && !f.name.includes('kernel-irqchip=on') && !f.name.includes('kernel-irqchip=off'))),
+      ((f.unit === 'ms' && !f.name.includes('-incoming')) || (f.name.startsWith('device state') && f.name.endsWith(': save + load')) || (f.unit === 'MIPS' && !f.name.includes('kernel-irqchip=on') && !f.name.includes('kernel-irqchip=off'))),
   );
 }
 
