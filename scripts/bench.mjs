@@ -4,7 +4,8 @@
 //   npm run bench [-- --quick]         the suite (bench/suite.ts): every figure beside its references
 //   npm run bench -- mips --runs 3     one benchmark, bench/mips.ts, with its own options
 // Leading arguments that do not start with '-' are benchmark names (default: suite); the rest go to
-// each benchmark. bench/refs/v86-child.ts is bundled next to them: the suite runs v86 in children.
+// each benchmark. bench/refs/v86-child.ts and bench/godwit/mips-child.ts are bundled next to them:
+// the suite runs v86, and godwit's integer workload, in children.
 // Node flags can be given with NODE_OPTIONS (e.g. NODE_OPTIONS=--cpu-prof).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -35,7 +36,11 @@ function main(argv) {
   try {
     esbuild.buildSync({
       absWorkingDir: root,
-      entryPoints: [...names.map((n) => ({ in: `bench/${n}.ts`, out: n })), { in: 'bench/refs/v86-child.ts', out: 'v86-child' }],
+      entryPoints: [
+        ...names.map((n) => ({ in: `bench/${n}.ts`, out: n })),
+        { in: 'bench/refs/v86-child.ts', out: 'v86-child' },
+        { in: 'bench/godwit/mips-child.ts', out: 'godwit-mips-child' },
+      ],
       outdir: out,
       outExtension: { '.js': '.mjs' },
       bundle: true,

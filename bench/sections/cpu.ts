@@ -10,18 +10,23 @@
  * same rounds (godwit's count grows by about the same number per round: measured from rounds=R and 1).
  * Q is 20 times R: QEMU is fast enough that R rounds would drown in its start-up noise.
  *
+ * godwit runs the integer workload in a fresh child process per run, as v86 does (bench/godwit/
+ * mips-child.ts), with the same in the suite's own long-lived process as a reference.
  * godwit with its block cache off (every instruction interpreted, GODWIT_BLOCK_CACHE=0) is a
  * reference too, on the integer workload and the Linux boot; and on the Linux boot, godwit as it was
  * before the CPU work (bench/lib/godwit-before.ts): issue 14 asks the boot to be 1.5 times as fast
  * as it was then, measured in the same run.
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { KernelIrqchip } from '../../machine/machine-config.ts';
 import type { Figure, Goal } from '../lib/figures.ts';
 import { BENCH_ELF, guestMips, linuxInstructionsToLine, LINUX_APPEND, LINUX_DIR, LINUX_INIT_LINE, type MipsResult } from '../godwit/cpu.ts';
 import { binUntilLine, godwitUntilLine } from '../godwit/cli.ts';
 import { BEFORE_CPU_WORK, ensureGodwitBefore } from '../lib/godwit-before.ts';
 import { median } from '../lib/measure.ts';
+import { childJob } from '../lib/child-job.ts';
+import type { MipsJob } from '../godwit/mips-child.ts';
 import { qemuArgs, qemuBenchRuns, qemuUntilLine } from '../refs/qemu.ts';
 import { v86BootUntil, v86Job } from '../refs/v86.ts';
 import { attempt, needs, refValue, type Attempt, type Suite } from './context.ts';
@@ -34,6 +39,16 @@ const NO_BLOCK_CACHE = { GODWIT_BLOCK_CACHE: '0' };
 /** The reference name of godwit before issue 14's CPU work. */
 const BEFORE = `godwit ${BEFORE_CPU_WORK} (before the CPU work)`;
 const MODES: KernelIrqchip[] = ['on', 'split', 'off'];
+/** The reference name of godwit measured in the suite's own process. */
+const IN_PROCESS = "godwit in the suite's process";
+
+/** godwit's integer workload in a fresh child process (bench/godwit/mips-child.ts). */
+async function godwitMipsChild(modes: KernelIrqchip[], rounds: number, blockCache: boolean): Promise<Map<KernelIrqchip, MipsResult>> {
+  const script = fileURLToPath(new URL('./godwit-mips-child.mjs', import.meta.url));
+  const job: MipsJob = { modes, rounds, blockCache };
+  const r = await childJob<Partial<Record<KernelIrqchip, MipsResult>>>('godwit integer workload', script, { ...job }, {}, 600_000);
+  return new Map(modes.map((m) => [m, r[m]!]));
+}
 
 function lastLine(serial: string): string {
   return serial.trimEnd().split('\n').pop()?.trim() ?? '';
@@ -82,18 +97,27 @@ export async function integerFigures(s: Suite): Promise<void> {
   let ref: MipsResult | null = null;
   // Each round runs godwit under every setting, then every reference once, so that the machine's
   // load changes fall on all of them alike.
+  const inProcessMips = new Map<KernelIrqchip, number[]>(MODES.map((m) => [m, []]));
   for (let i = 0; i < runs; i++) {
-    const g = guestMips('bench', MODES, rounds, 1, i === 0);
+    // godwit in a fresh process, as v86 is measured: nothing else has run there, so no other
+    // guest's shapes share V8's feedback for the run loop.
+    const g = await godwitMipsChild(MODES, rounds, true);
     for (const mode of MODES) {
       const r = g.get(mode)!;
       if (ref !== null && r.instructions !== ref.instructions) throw new Error(`bench: run ${i + 1} retired ${r.instructions} instructions, the first ${ref.instructions}`);
       godwitMips.get(mode)!.push(r.mips);
     }
-    const interpreted = guestMips('bench', MODES, rounds, 1, i === 0, () => {}, false);
+    const interpreted = await godwitMipsChild(MODES, rounds, false);
     for (const mode of MODES) {
       const r = interpreted.get(mode)!;
       if (r.instructions !== g.get(mode)!.instructions) throw new Error(`bench: the block cache changed the instruction count (${g.get(mode)!.instructions} with, ${r.instructions} without)`);
       interpretedMips.get(mode)!.push(r.mips);
+    }
+    // The same in this long-lived process, after the machines of the other figures.
+    const here = guestMips('bench', MODES, rounds, 1, i === 0);
+    for (const mode of MODES) {
+      if (here.get(mode)!.instructions !== g.get(mode)!.instructions) throw new Error('bench: the suite process retired another instruction count');
+      inProcessMips.get(mode)!.push(here.get(mode)!.mips);
     }
     ref ??= g.get('split')!;
     const same = ref;
@@ -117,6 +141,7 @@ export async function integerFigures(s: Suite): Promise<void> {
     refValue(refs, missing, 'v86 interpreter', interp, (v) => v);
     refValue(refs, missing, 'QEMU TCG', qemu, (v) => v);
     refs[BLOCK_CACHE_OFF] = median(interpretedMips.get(mode)!);
+    refs[IN_PROCESS] = median(inProcessMips.get(mode)!);
     const value = median(godwitMips.get(mode)!);
     const interpRef = refs['v86 interpreter'] ?? null;
     const goals: Goal[] = [
