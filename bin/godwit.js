@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// The `godwit` command. It runs the bundled CLI, dist/godwit.js. If the bundle is missing, or older
+// The `godwit` command. It runs the bundled CLI, dist/godwit.cjs (through a V8 code cache: load-bundle.js). If the bundle is missing, or older
 // than a TypeScript source in a checkout, it runs the build first (its messages go to stderr), so
 // that `npx godwit` and `npm start` work right after `npm install` and after an edit.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadBundle } from './load-bundle.js';
 
 const root = new URL('../', import.meta.url);
-const bundle = new URL('dist/godwit.js', root);
+const bundle = new URL('dist/godwit.cjs', root);
 const buildScript = new URL('scripts/build.mjs', root);
 const SOURCE_DIRS = ['src', 'devices', 'machine', 'migration'];
 
@@ -44,5 +45,5 @@ if (needsBuild()) {
 }
 
 if (process.env.GODWIT_DEBUG === '1') process.setSourceMapsEnabled(true);
-const { main } = await import(bundle.href);
+const { main } = loadBundle(fileURLToPath(bundle));
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,5 @@
 /**
- * The `godwit` command for Node: bin/godwit.js imports the bundle of this file (dist/godwit.js) and
+ * The `godwit` command for Node: bin/godwit.js loads the bundle of this file (dist/godwit.cjs) and
  * calls main. Everything but the Node I/O and the Machine class is in cli-session.ts
  * (a run, driven through the event loop) and cli-run.ts (the other commands, and synchronous runs).
  */
@@ -12,7 +12,7 @@ import { Machine } from './machine.ts';
 import { openSnapshotFile, readSnapshotFile, writeFileAtomic } from './snapshot-file.ts';
 import { fileProgress } from './host/file-progress.ts';
 
-/** The package root: this file is machine/cli.ts in the sources and dist/godwit.js in the bundle. */
+/** The package root: this file is machine/cli.ts in the sources and dist/godwit.cjs in the bundle. */
 const PACKAGE_ROOT = new URL('../', import.meta.url);
 
 /** The demo boots the bundled Linux guest; the names are relative to the package. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Build the two bundles with esbuild (npm run build; npm's prepare runs it after npm install):
-//   dist/godwit.js                 the CLI for Node (machine/cli.ts; ESM, node20)
+//   dist/godwit.cjs                the CLI for Node (machine/cli.ts; CommonJS, node20: bin/load-bundle.js
+//                                  runs it through a V8 code cache, which Node 20 offers for scripts only)
 //   dist/godwit-core.browser.js    the machine and its platform-neutral core for browsers (machine/browser.ts)
 // The browser build fails on any import of a Node built-in (the npm package `buffer` stands in for
 // Node's Buffer).
@@ -37,10 +38,13 @@ async function build() {
   const cli = esbuild.build({
     absWorkingDir: root,
     entryPoints: ['machine/cli.ts'],
-    outfile: join(dist, 'godwit.js'),
+    outfile: join(dist, 'godwit.cjs'),
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
+    // machine/cli.ts finds the package from import.meta.url, which CommonJS has not.
+    define: { 'import.meta.url': 'import_meta_url' },
+    banner: { js: 'var import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     target: 'node20',
     sourcemap: true,
     logLevel: 'warning',
@@ -65,7 +69,7 @@ async function build() {
   const browser = coreResult.value;
   const reached = new Set(Object.keys(browser.metafile.inputs));
   if (!reached.has('machine/machine.ts')) throw new Error('the browser bundle does not contain the Machine');
-  console.error(`build: dist/godwit.js and dist/godwit-core.browser.js in ${Date.now() - started} ms`);
+  console.error(`build: dist/godwit.cjs and dist/godwit-core.browser.js in ${Date.now() - started} ms`);
 }
 
 build().catch((e) => {

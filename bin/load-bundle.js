@@ -1,0 +1,87 @@
+// Loads the CLI bundle, dist/godwit.cjs, through a V8 code cache, as Node 22's
+// module.enableCompileCache does for modules: the bytecode V8 compiled in an earlier run is read back
+// instead of parsing and compiling the bundle again (about half of loading it, and the functions a
+// run compiles on first call). The cache is one file per bundle text, Node version and V8 options,
+// under $GODWIT_CODE_CACHE, else $XDG_CACHE_HOME/godwit/code-cache, else ~/.cache/godwit/code-cache;
+// GODWIT_CODE_CACHE=0 turns it off. V8 checks a cache against its version and options and refuses
+// one that does not fit (then this run writes a new one); the file name carries a hash of the
+// bundle's text because V8's own check of the source is only its length. A cache is written when
+// the process exits, holding what that run compiled, to a temporary file renamed into place; a
+// directory that cannot be written only means no cache. At most KEEP files are kept.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
+const SUFFIX = '.v8cache';
+const KEEP = 4;
+
+function cacheDir() {
+  const env = process.env.GODWIT_CODE_CACHE;
+  if (env === '0') return null;
+  if (env !== undefined && env !== '') return env;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'godwit', 'code-cache');
+}
+
+function debug(message) {
+  if (process.env.GODWIT_DEBUG === '1') process.stderr.write(`godwit: code cache: ${message}\n`);
+}
+
+/** Writes the cache of `script` to `file` (atomically), then drops all but the newest KEEP caches. */
+function writeCache(dir, file, script) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, file);
+    debug(`wrote ${file}`);
+    const caches = readdirSync(dir)
+      .filter((n) => n.endsWith(SUFFIX))
+      .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const old of caches.slice(KEEP)) rmSync(old.path, { force: true });
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing was created where nothing can be.
+    }
+    debug(`not written: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Runs the CommonJS bundle `file` as Node's loader would and returns its exports. */
+export function loadBundle(file) {
+  const source = readFileSync(file, 'utf8');
+  const dir = cacheDir();
+  let cacheFile = null;
+  let cached;
+  if (dir !== null) {
+    const key = createHash('sha256')
+      .update(`${process.version} ${process.arch} ${JSON.stringify(process.execArgv)} ${process.env.NODE_OPTIONS ?? ''}\n`)
+      .update(source)
+      .digest('hex')
+      .slice(0, 32);
+    cacheFile = join(dir, `godwit-${key}${SUFFIX}`);
+    try {
+      cached = readFileSync(cacheFile);
+    } catch {
+      cached = undefined;
+    }
+  }
+  // The wrapper is Node's own for CommonJS, on the bundle's first line so that line numbers hold.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData: cached });
+  if (cacheFile !== null) {
+    if (script.cachedDataRejected === false) debug(`used ${cacheFile}`);
+    else {
+      if (cached !== undefined) debug(`refused ${cacheFile}`);
+      process.once('exit', () => writeCache(dir, cacheFile, script));
+    }
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
+}
