@@ -7,7 +7,8 @@
 // one that does not fit (then this run writes a new one); the file name carries a hash of the
 // bundle's text because V8's own check of the source is only its length. A cache is written when
 // the process exits, holding what that run compiled, to a temporary file renamed into place; a
-// directory that cannot be written only means no cache. At most KEEP files are kept.
+// directory that cannot be written only means no cache. At most KEEP files are kept. A file starts
+// with the SHA-256 of the rest, checked before V8 sees it: V8 checks a cache's header, not its body.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +18,9 @@ import { Script } from 'node:vm';
 
 const SUFFIX = '.v8cache';
 const KEEP = 4;
+const SUM_BYTES = 32;
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest();
 
 function cacheDir() {
   const env = process.env.GODWIT_CODE_CACHE;
@@ -35,7 +39,8 @@ function writeCache(dir, file, script) {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, script.createCachedData());
+    const data = script.createCachedData();
+    writeFileSync(tmp, Buffer.concat([sha256(data), data]));
     renameSync(tmp, file);
     debug(`wrote ${file}`);
     const caches = readdirSync(dir)
@@ -58,6 +63,7 @@ export function loadBundle(file) {
   const source = readFileSync(file, 'utf8');
   const dir = cacheDir();
   let cacheFile = null;
+  /** The cache's bytes; undefined when there is none, null when its checksum failed. */
   let cached;
   if (dir !== null) {
     const key = createHash('sha256')
@@ -67,17 +73,25 @@ export function loadBundle(file) {
       .slice(0, 32);
     cacheFile = join(dir, `godwit-${key}${SUFFIX}`);
     try {
-      cached = readFileSync(cacheFile);
+      const bytes = readFileSync(cacheFile);
+      cached = bytes.subarray(SUM_BYTES);
+      if (bytes.length < SUM_BYTES || !sha256(cached).equals(bytes.subarray(0, SUM_BYTES))) {
+        debug(`refused ${cacheFile} (its checksum does not match)`);
+        cached = null;
+      }
     } catch {
       cached = undefined;
     }
   }
   // The wrapper is Node's own for CommonJS, on the bundle's first line so that line numbers hold.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData: cached });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData: cached ?? undefined,
+  });
   if (cacheFile !== null) {
     if (script.cachedDataRejected === false) debug(`used ${cacheFile}`);
     else {
-      if (cached !== undefined) debug(`refused ${cacheFile}`);
+      if (cached) debug(`refused ${cacheFile}`);
       process.once('exit', () => writeCache(dir, cacheFile, script));
     }
   }

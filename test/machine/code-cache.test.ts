@@ -2,6 +2,7 @@
 // a user would, with the cache in a temporary directory (GODWIT_CODE_CACHE) and GODWIT_DEBUG=1,
 // under which the loader says what it did with the cache on stderr.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,15 +60,28 @@ describe.skipIf(!haveMachine)('the CLI code cache (bin/load-bundle.js)', () => {
     const clean = godwit({ GODWIT_CODE_CACHE: cache });
     const file = join(cache, caches(cache)[0]!);
     const good = readFileSync(file);
-    const bad = Buffer.from(good);
-    for (let i = 0; i < bad.length; i += 7) bad[i] = bad[i]! ^ 0x5a;
-    writeFileSync(file, bad);
-    const r = godwit({ GODWIT_CODE_CACHE: cache });
-    expect(r.stderr).toContain('code cache: refused');
-    expect(r.stderr).toContain('code cache: wrote');
-    expect(r.stdout).toBe(clean.stdout);
-    expect(readFileSync(file).equals(bad)).toBe(false);
-    expect(godwit({ GODWIT_CODE_CACHE: cache }).stderr).toContain('code cache: used');
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest();
+    expect(sha(good.subarray(32)).equals(good.subarray(0, 32))).toBe(true);
+    // The body's last byte: V8 would not notice, the file's checksum does.
+    const tail = Buffer.from(good);
+    tail[tail.length - 1] = tail[tail.length - 1]! ^ 1;
+    // V8's own header spoilt under a matching checksum: V8 refuses it.
+    const body = Buffer.from(good.subarray(32));
+    for (let i = 0; i < 16; i++) body[i] = body[i]! ^ 0x5a;
+    const header = Buffer.concat([sha(body), body]);
+    for (const [bad, why] of [
+      [tail, 'its checksum does not match'],
+      [header, ''],
+      [good.subarray(0, 20), 'its checksum does not match'],
+    ] as const) {
+      writeFileSync(file, bad);
+      const r = godwit({ GODWIT_CODE_CACHE: cache });
+      expect(r.stderr).toContain(`code cache: refused ${file}${why === '' ? '\n' : ` (${why})`}`);
+      expect(r.stderr).toContain('code cache: wrote');
+      expect(r.stdout).toBe(clean.stdout);
+      expect(readFileSync(file).equals(bad)).toBe(false);
+      expect(godwit({ GODWIT_CODE_CACHE: cache }).stderr).toContain('code cache: used');
+    }
   });
 
   it('GODWIT_CODE_CACHE=0 reads and writes nothing; without it the cache goes under XDG_CACHE_HOME', () => {
