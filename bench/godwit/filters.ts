@@ -6,14 +6,14 @@
  * Runs alternate between the two so that noise falls on both alike, and each prepare follows its
  * own decode, as in a restore.
  *
- * The decode of a snapshot with RAM allocates a RAM-sized buffer, and V8 answers every such
- * allocation with a full garbage collection. That collection frees the hidden classes (maps) of
- * the short-lived objects the prepare creates; the inline caches that named them are cleared, so
- * the filters never reach optimised code and run in the interpreter with the caches filling anew.
- * A 64 MiB cache-thrashing write between runs costs nothing measurable; the collection costs
- * several times the chain. The figure with that decode is what a process restoring again and again
- * pays; the same prepare after a decode without RAM (no collection in between) is what the chain
- * itself costs, and is reported beside it.
+ * The decode of a snapshot with RAM allocates a RAM-sized buffer, and V8 answers such allocations,
+ * one after another, with full garbage collections (external memory pressure: one per round here).
+ * Each frees the hidden classes (maps) of the short-lived objects the prepare creates; the inline
+ * caches that named them are cleared, so the filters never reach optimised code and run in the
+ * interpreter with the caches filling anew. A 64 MiB cache-thrashing write between runs costs
+ * nothing measurable; the collection costs several times the chain. The figure with that decode is
+ * what a process restoring again and again pays; the same prepare after a decode without RAM (no
+ * collection in between) is what the chain itself costs, and is reported beside it.
  */
 import { Machine } from '../../machine/machine.ts';
 import type { MachineConfig } from '../../machine/machine-config.ts';
@@ -56,15 +56,11 @@ export function chainCost(source: Machine, dest: Partial<MachineConfig>, runs: n
   const other: MachineConfig = { ...same, ...dest };
   const sameMachine = new Machine(same, QUIET);
   const otherMachine = new Machine(other, QUIET);
-  // The destination of the RAM-less snapshot: the other machine's description without its RAM.
-  const withoutRamObjects = (): Pick<Machine, 'config' | 'describeObjects'> => ({
-    config: other,
-    describeObjects: () => {
-      const objects = new Map(otherMachine.describeObjects());
-      objects.delete(RAM_PATH);
-      return objects;
-    },
-  });
+  // The destination of the RAM-less snapshot: the other machine's description without its RAM,
+  // one map for every run as a machine's description is.
+  const ramLess = new Map(otherMachine.describeObjects());
+  ramLess.delete(RAM_PATH);
+  const withoutRamMachine: Pick<Machine, 'config' | 'describeObjects'> = { config: other, describeObjects: () => ramLess };
   const chain: number[] = [];
   const plain: number[] = [];
   let steps = 0;
@@ -90,7 +86,7 @@ export function chainCost(source: Machine, dest: Partial<MachineConfig>, runs: n
   for (let run = -Math.max(runs, NO_GC_WARM_UP); run < runs; run++) {
     const c = decodeSnapshot(smallBytes);
     const t0 = performance.now();
-    const q = prepareMachineRestore(withoutRamObjects(), c, registry);
+    const q = prepareMachineRestore(withoutRamMachine, c, registry);
     const t1 = performance.now();
     if (q.plan.steps.length !== steps) throw new Error('the snapshot without RAM needs another chain');
     if (run >= 0) noGc.push((t1 - t0) * 1000);
