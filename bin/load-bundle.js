@@ -9,6 +9,7 @@
 // the process exits, holding what that run compiled, to a temporary file renamed into place; a
 // directory that cannot be written only means no cache. At most KEEP files are kept. A file starts
 // with the SHA-256 of the rest, checked before V8 sees it: V8 checks a cache's header, not its body.
+// Only a regular file of a bounded size is read.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,6 +22,10 @@ const KEEP = 4;
 const SUM_BYTES = 32;
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest();
+/** A cache is about the size of the bundle's text; one far larger is not a cache. */
+const maxCacheBytes = (source) => SUM_BYTES + 8 * source.length + (1 << 20);
+/** Temporary files older than this are left by a process that died while writing: removed. */
+const STALE_TMP_MS = 3600_000;
 
 function cacheDir() {
   const env = process.env.GODWIT_CODE_CACHE;
@@ -43,11 +48,11 @@ function writeCache(dir, file, script) {
     writeFileSync(tmp, Buffer.concat([sha256(data), data]));
     renameSync(tmp, file);
     debug(`wrote ${file}`);
-    const caches = readdirSync(dir)
-      .filter((n) => n.endsWith(SUFFIX))
-      .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs }))
-      .sort((a, b) => b.mtime - a.mtime);
+    const files = readdirSync(dir).map((n) => ({ name: n, path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs }));
+    const caches = files.filter((f) => f.name.endsWith(SUFFIX)).sort((a, b) => b.mtime - a.mtime);
     for (const old of caches.slice(KEEP)) rmSync(old.path, { force: true });
+    const now = Date.now();
+    for (const f of files) if (f.name.endsWith('.tmp') && now - f.mtime > STALE_TMP_MS) rmSync(f.path, { force: true });
   } catch (e) {
     try {
       rmSync(tmp, { force: true });
@@ -73,13 +78,17 @@ export function loadBundle(file) {
       .slice(0, 32);
     cacheFile = join(dir, `godwit-${key}${SUFFIX}`);
     try {
+      // Only a regular file of a sane size is read: a FIFO would block, a huge file eat memory.
+      const st = statSync(cacheFile);
+      if (!st.isFile() || st.size > maxCacheBytes(source)) throw new Error(`not a regular file of at most ${maxCacheBytes(source)} bytes`);
       const bytes = readFileSync(cacheFile);
       cached = bytes.subarray(SUM_BYTES);
       if (bytes.length < SUM_BYTES || !sha256(cached).equals(bytes.subarray(0, SUM_BYTES))) {
         debug(`refused ${cacheFile} (its checksum does not match)`);
         cached = null;
       }
-    } catch {
+    } catch (e) {
+      if (e?.code !== 'ENOENT') debug(`refused ${cacheFile} (${e instanceof Error ? e.message : String(e)})`);
       cached = undefined;
     }
   }

@@ -3,7 +3,7 @@
 // under which the loader says what it did with the cache on stderr.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +104,27 @@ describe.skipIf(!haveMachine)('the CLI code cache (bin/load-bundle.js)', () => {
     expect(readdirSync(dir)).toEqual(['file']);
   });
 
-  it('keeps the newest four caches', () => {
+  it('reads only a regular file of a bounded size: a FIFO or a huge file at the cache path is refused at once', () => {
+    dir = mkdtempSync(join(tmpdir(), 'godwit-cc-'));
+    const cache = join(dir, 'cc');
+    godwit({ GODWIT_CODE_CACHE: cache });
+    const file = join(cache, caches(cache)[0]!);
+    rmSync(file);
+    const fifo = spawnSync('mkfifo', [file]);
+    if (fifo.status === 0) {
+      const r = godwit({ GODWIT_CODE_CACHE: cache });
+      expect(r.stderr).toContain(`code cache: refused ${file} (not a regular file`);
+      rmSync(file);
+    }
+    writeFileSync(file, '');
+    truncateSync(file, 1 << 30);
+    const r = godwit({ GODWIT_CODE_CACHE: cache });
+    expect(r.stderr).toContain(`code cache: refused ${file} (not a regular file of at most`);
+    expect(r.stderr).toContain('code cache: wrote');
+    expect(godwit({ GODWIT_CODE_CACHE: cache }).stderr).toContain('code cache: used');
+  });
+
+  it('keeps the newest four caches and removes temporary files older than an hour', () => {
     dir = mkdtempSync(join(tmpdir(), 'godwit-cc-'));
     const cache = join(dir, 'cc');
     mkdirSync(cache);
@@ -114,7 +134,15 @@ describe.skipIf(!haveMachine)('the CLI code cache (bin/load-bundle.js)', () => {
       writeFileSync(f, 'x');
       utimesSync(f, old + i, old + i);
     }
+    const stale = join(cache, 'godwit-x.v8cache.1.tmp');
+    const fresh = join(cache, 'godwit-x.v8cache.2.tmp');
+    writeFileSync(stale, 'x');
+    utimesSync(stale, old, old);
+    writeFileSync(fresh, 'x');
     godwit({ GODWIT_CODE_CACHE: cache });
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    rmSync(fresh);
     const left = caches(cache).sort();
     expect(left).toHaveLength(4);
     expect(left.filter((n) => n.startsWith('godwit-old'))).toEqual(['godwit-old2.v8cache', 'godwit-old3.v8cache', 'godwit-old4.v8cache']);
