@@ -108,7 +108,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   s.progress.done(`${s.figures.length} figures`);
   const versions = [`node ${process.version}`, qemu.ok ? qemu.value : `QEMU: ${qemu.why}`, v86Found.ok ? `v86 ${v86Found.value.version}` : `v86: ${v86Found.why}`];
-  const header = `${args.quick ? 'Quick' : 'Full'} run of ${seconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)} (${versions.join('; ')}); medians of ${args.runs} runs after a warm-up (1 GiB and more: one run, no warm-up); ratios are godwit / reference.`;
+  const header = `${args.quick ? 'Quick' : 'Full'} run of ${seconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)} (${versions.join('; ')}); medians of ${args.runs} runs after a warm-up (1 GiB and more: one run, no warm-up, but -incoming's runs as at every size); ratios are godwit / reference.`;
   process.stdout.write(`${formatTable(s.figures)}\n${header}\n`);
   const svg = renderChart(s.figures, header);
   if (args.json !== null) {
