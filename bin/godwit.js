@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `godwit` command. It runs the bundled CLI, dist/godwit.cjs (through a V8 code cache: load-bundle.js). If the bundle is missing, or older
-// than a TypeScript source in a checkout, it runs the build first (its messages go to stderr), so
-// that `npx godwit` and `npm start` work right after `npm install` and after an edit.
+// The `godwit` command. It runs the bundled CLI, dist/godwit.cjs, through a V8 code cache
+// (load-bundle.js). If the bundle is missing, or older than a TypeScript source in a checkout, it
+// runs the build first (its messages go to stderr), so that `npx godwit` and `npm start` work right
+// after `npm install` and after an edit.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

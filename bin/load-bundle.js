@@ -11,7 +11,7 @@
 // with the SHA-256 of the rest, checked before V8 sees it: V8 checks a cache's header, not its body.
 // Only a regular file of a bounded size is read.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,7 +39,7 @@ function debug(message) {
   if (process.env.GODWIT_DEBUG === '1') process.stderr.write(`godwit: code cache: ${message}\n`);
 }
 
-/** Writes the cache of `script` to `file` (atomically), then drops all but the newest KEEP caches. */
+/** Writes the cache of `script` to `file` (atomically), then prunes the directory. */
 function writeCache(dir, file, script) {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -48,11 +48,6 @@ function writeCache(dir, file, script) {
     writeFileSync(tmp, Buffer.concat([sha256(data), data]));
     renameSync(tmp, file);
     debug(`wrote ${file}`);
-    const files = readdirSync(dir).map((n) => ({ name: n, path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs }));
-    const caches = files.filter((f) => f.name.endsWith(SUFFIX)).sort((a, b) => b.mtime - a.mtime);
-    for (const old of caches.slice(KEEP)) rmSync(old.path, { force: true });
-    const now = Date.now();
-    for (const f of files) if (f.name.endsWith('.tmp') && now - f.mtime > STALE_TMP_MS) rmSync(f.path, { force: true });
   } catch (e) {
     try {
       rmSync(tmp, { force: true });
@@ -60,6 +55,54 @@ function writeCache(dir, file, script) {
       // Nothing was created where nothing can be.
     }
     debug(`not written: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  prune(dir);
+}
+
+/** The mtime of `path`, or null when another process removed it meanwhile. */
+function mtimeOf(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+/** Drops all but the newest KEEP caches, and temporary files left by a writer that died. */
+function prune(dir) {
+  try {
+    const files = readdirSync(dir)
+      .map((n) => ({ name: n, path: join(dir, n), mtime: mtimeOf(join(dir, n)) }))
+      .filter((f) => f.mtime !== null);
+    const caches = files.filter((f) => f.name.endsWith(SUFFIX)).sort((a, b) => b.mtime - a.mtime);
+    for (const old of caches.slice(KEEP)) rmSync(old.path, { force: true });
+    const now = Date.now();
+    for (const f of files) if (f.name.endsWith('.tmp') && now - f.mtime > STALE_TMP_MS) rmSync(f.path, { force: true });
+  } catch (e) {
+    debug(`not pruned: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * The bytes of `path` if it is a regular file of at most `limit` bytes. Opened without blocking and
+ * checked on the open descriptor, so that a FIFO or a file swapped in after a check is never read.
+ */
+function readBounded(path, limit) {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > limit) throw new Error(`not a regular file of at most ${limit} bytes`);
+    const bytes = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return bytes.subarray(0, at);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -79,9 +122,7 @@ export function loadBundle(file) {
     cacheFile = join(dir, `godwit-${key}${SUFFIX}`);
     try {
       // Only a regular file of a sane size is read: a FIFO would block, a huge file eat memory.
-      const st = statSync(cacheFile);
-      if (!st.isFile() || st.size > maxCacheBytes(source)) throw new Error(`not a regular file of at most ${maxCacheBytes(source)} bytes`);
-      const bytes = readFileSync(cacheFile);
+      const bytes = readBounded(cacheFile, maxCacheBytes(source));
       cached = bytes.subarray(SUM_BYTES);
       if (bytes.length < SUM_BYTES || !sha256(cached).equals(bytes.subarray(0, SUM_BYTES))) {
         debug(`refused ${cacheFile} (its checksum does not match)`);

@@ -95,9 +95,9 @@ export async function integerFigures(s: Suite): Promise<void> {
   const godwitMips = new Map<KernelIrqchip, number[]>(MODES.map((m) => [m, []]));
   const interpretedMips = new Map<KernelIrqchip, number[]>(MODES.map((m) => [m, []]));
   let ref: MipsResult | null = null;
+  const inProcessMips = new Map<KernelIrqchip, number[]>(MODES.map((m) => [m, []]));
   // Each round runs godwit under every setting, then every reference once, so that the machine's
   // load changes fall on all of them alike.
-  const inProcessMips = new Map<KernelIrqchip, number[]>(MODES.map((m) => [m, []]));
   for (let i = 0; i < runs; i++) {
     // godwit in a fresh process, as v86 is measured: nothing else has run there, so no other
     // guest's shapes share V8's feedback for the run loop.
