@@ -3,8 +3,9 @@
  * the physical address of their first byte, each checked against the EIP it was translated at.
  *
  * run-batch.ts looks up every instruction boundary of 32-bit code inside the fetch window. An
- * address is translated once its slot has counted HOT_COUNT arrivals: translation costs about as
- * much as interpreting a hundred thousand instructions, so only code that loops is worth it. A
+ * address is translated once its slot has counted HOT_COUNT arrivals, or HOT_COUNT / LOOP_STEPS
+ * when its block loops or a JMP or Jcc back reached it: translation costs about as much as
+ * interpreting a hundred thousand instructions, so only code that loops is worth it. A
  * block runs only when it lies wholly inside the current fetch window (so its instruction fetches
  * could not fault, whatever CS limit or paging says now) and its code bytes still equal guest
  * memory (the block checks them itself on entry): a block whose bytes changed is dropped and its
@@ -16,12 +17,18 @@
  * (tests compare both; the benchmark reads GODWIT_BLOCK_CACHE=0 from the environment).
  */
 import type { Cpu } from './cpu.ts';
-import { compileBlock } from './block-compile.ts';
+import { compileBlock, jumpsBackTo } from './block-compile.ts';
 import type { Block } from './block-compile.ts';
 import { runBatch } from './run-batch.ts';
 
 /** Arrivals at a slot before its address is translated (the most a slot counts). */
 export const HOT_COUNT = 65535;
+/**
+ * Code in a loop is translated after 1 / LOOP_STEPS of the arrivals other code needs: a block that
+ * jumps back to its own start (it runs whole passes in one call), or one that a JMP or Jcc back
+ * reached. Both pay for their translation sooner; a Linux boot's calls and returns do not.
+ */
+const LOOP_STEPS = 16;
 /** Table slots (a power of two). */
 const SLOTS = 1 << 14;
 export const SLOT_MASK = SLOTS - 1;
@@ -61,12 +68,32 @@ export class BlockCache {
   readonly table: (Block | undefined)[] = new Array<Block | undefined>(SLOTS).fill(undefined);
   /** Physical address of the block in each slot, -1 for none: the interpreter's one check. */
   readonly tags = new Int32Array(SLOTS).fill(-1);
-  /** Arrivals per slot since its last translation. */
+  /** Arrivals per slot since its last look (up to hotCount). */
   readonly hits = new Uint16Array(SLOTS);
-  /** Arrivals at a slot before its address is translated. */
-  readonly hotCount = hotCountForNewCpus;
+  /** Looks at each slot's code since its last translation (up to LOOP_STEPS). */
+  private readonly looks = new Uint8Array(SLOTS);
+  /**
+   * Arrivals at a slot between two looks at its code: code that loops is translated at the
+   * first look, other code at the last of `steps` (after about as many arrivals as
+   * setBlockCacheHotCount asked).
+   */
+  readonly hotCount: number;
+  /** Looks before code that does not loop is translated. */
+  private readonly steps: number;
+
+  constructor() {
+    this.steps = Math.min(LOOP_STEPS, hotCountForNewCpus);
+    this.hotCount = Math.max(1, Math.round(hotCountForNewCpus / this.steps));
+  }
   /** Slot run-batch.ts stopped at (its block to run, or its address to translate), else -1. */
   handoff = -1;
+  /** EIP of the instruction run before the one at the handoff. */
+  from = 0;
+  /**
+   * The interpreter takes the instruction at the handoff: no block was made there, or its block
+   * needs more of the batch than is left (a block runs whole unless something asks for a check).
+   */
+  interpretNext = false;
   /** No block has gone into the table since it was made or last cleared. */
   private empty = true;
   /** Statistics: blocks translated, blocks dropped because their code changed. */
@@ -79,17 +106,24 @@ export class BlockCache {
    */
   translate(c: Cpu, phys: number, eip: number, k: number): void {
     this.hits[k] = 0;
-    const b = compileBlock(c, phys, eip, c.fetchHi);
+    const looksLeft = this.steps - ++this.looks[k]!;
+    const early = looksLeft > 0 && !jumpsBackTo(c, this.from, eip);
+    const b = compileBlock(c, phys, eip, c.fetchHi, early);
     if (b === null) {
+      if (looksLeft <= 0) this.looks[k] = 0;
       this.table[k] = undefined;
       this.tags[k] = -1;
+      // The interpreter takes this instruction (it must, when every arrival is due for a look).
+      this.interpretNext = true;
       return;
     }
+    this.looks[k] = 0;
     this.translated++;
     this.empty = false;
     this.table[k] = b;
     this.tags[k] = phys;
-    b.fn(c);
+    if (c.batchLimit - c.batchCount >= b.instructions) b.fn(c);
+    else this.interpretNext = true;
   }
 
   /** The block in slot `k` found its code changed: forget it. */
@@ -97,6 +131,7 @@ export class BlockCache {
     this.table[k] = undefined;
     this.tags[k] = -1;
     this.hits[k] = 0;
+    this.looks[k] = 0;
     this.dropped++;
   }
 
@@ -112,6 +147,8 @@ export class BlockCache {
       this.empty = true;
     }
     this.hits.fill(0);
+    this.looks.fill(0);
+    this.interpretNext = false;
   }
 }
 
@@ -137,6 +174,10 @@ export function runBatchWithBlocks(c: Cpu, cache: BlockCache): void {
       continue;
     }
     for (;;) {
+      if (c.batchLimit - c.batchCount < b.instructions) {
+        cache.interpretNext = true;
+        break;
+      }
       if (!b.fn(c)) {
         cache.drop(k);
         break;

@@ -1,23 +1,26 @@
 /**
- * Translation of a basic block of 32-bit code into a JavaScript function (the block cache's
- * compiler; block-cache.ts decides when and keeps the results).
+ * Translation of a block of 32-bit code into a JavaScript function (the block cache's compiler;
+ * block-cache.ts decides when and keeps the results).
  *
  * A block is a run of instructions inside one 4 KiB physical page, with no prefixes, in a 32-bit
  * code segment, that this translator knows (the common integer instructions); it ends before the
- * first instruction it does not know, at the page's end, or after a jump, call, return or Jcc. Each
- * instruction is written out with its decoded fields (registers, displacement, immediate) as
- * constants and behaves exactly like its handler in ops-32.ts or ops-8.ts: the same reads, writes,
- * flag updates and helper calls in the same order, so faults leave the same state. After every
- * instruction the function counts it and returns when the batch budget is used up (or someone
- * asked for a check), with EIP at the next instruction: a block can stop at any instruction.
+ * first instruction it does not know, at the page's end, after MAX_INSNS, or after a JMP, CALL or
+ * RET. A Jcc does not end it: taken, it leaves the block, skips to a later instruction of it, or
+ * goes back to its start (a block that does is a loop, see blockBody). Each instruction is written
+ * out with its decoded fields (registers, displacement, immediate) as constants and behaves exactly
+ * like its handler in ops-32.ts or ops-8.ts: the same reads, writes, flag updates and helper calls
+ * in the same order, so faults leave the same state. The instruction count is exact wherever
+ * anything could look at it (a fault, a device, the block's end), and the block returns after any
+ * memory access that made a device ask for a check, with EIP at the next instruction.
  *
- * Before anything else the function compares the code bytes it was made from with guest memory
- * and returns false when they differ: code changed by a device's DMA, by another CPU, by this
- * CPU outside the block or by a snapshot load is seen at the next entry. A write from inside the
- * block (self-modifying code in the same block) is caught after every instruction that writes
- * memory: when the write went to the block's own physical page (CpuMemory.writePage) or took the
- * slow path, the rest of the block's bytes are compared, and if they changed the block stops after
- * that instruction and the rest is decoded again from memory. See docs/architecture.md section 2.
+ * The function compares the code bytes it was made from with guest memory and returns when they
+ * differ (false, having done nothing, when the first ones differ): code changed by a device's DMA,
+ * by another CPU, by this CPU outside the block or by a snapshot load is seen at the next entry. A
+ * write from inside the block (self-modifying code in the same block) is caught after every
+ * instruction that writes memory: when the write went to the block's own physical page
+ * (CpuMemory.writePage) or took the slow path, the rest of the block's bytes (all of them, in a
+ * loop) are compared, and if they changed the block stops after that instruction and the rest is
+ * decoded again from memory. See docs/architecture.md section 2.
  */
 import type { Cpu } from './cpu.ts';
 import { ARITH_FLAGS, CS, DS, EBP, ESP, SS } from './constants.ts';
@@ -29,7 +32,11 @@ export interface Block {
   readonly phys: number;
   readonly eip: number;
   readonly last: number;
-  /** Runs the block; false (having done nothing) when the code bytes changed since translation. */
+  /**
+   * Runs the block, which the caller lets in only when the batch has room for all its
+   * `instructions`; false (having done nothing) when its first code bytes changed since
+   * translation.
+   */
   readonly fn: (c: Cpu) => boolean;
   readonly instructions: number;
   /** The generated JavaScript (for debugging). */
@@ -177,16 +184,16 @@ interface Insn {
   writes: boolean;
   /** A control transfer: the code sets c.eip itself and the block ends. */
   ends: boolean;
+  /** A relative JMP (cc -1, which also ends the block) or Jcc, to `rel` after the next instruction. */
+  jump?: { cc: number; rel: number };
 }
 
 /**
- * Jcc ends a block (so that the code bytes a block checks on entry are about those it runs): a
- * taken branch checks the target against the CS limit (near32()); REL<n> becomes the target and
- * NEXT the following instruction once the instruction's end is known.
+ * Jcc: the block goes on after it (compileBlock writes its code from `jump`: a side exit, a skip
+ * over later instructions of the block, or a jump back to the block's start).
  */
 function jcc(cc: number, rel: number): Insn {
-  const t = `REL${rel}`;
-  return { code: `if (c.cond(${cc})) { if (${t} > c.segLimit[${CS}]) c.gp(0); c.eip = ${t}; } else c.eip = NEXT;`, faults: true, writes: false, ends: true };
+  return { code: '', faults: true, writes: false, ends: false, jump: { cc, rel } };
 }
 
 /**
@@ -421,7 +428,7 @@ function decodeInsn(rd: Reader): Insn | null {
         count = String(rd.u8() & 31);
       }
       if (count === '0') return plain('');
-      return plain(`{ const n = ${count}; if (n !== 0) r32[${rm}] = c.shift32(${sop}, r32[${rm}], n); }`);
+      return plain(`{ const k = ${count}; if (k !== 0) r32[${rm}] = c.shift32(${sop}, r32[${rm}], k); }`);
     }
     case 0xc7: {
       if (!rd.has(1)) return null;
@@ -473,7 +480,7 @@ function decodeInsn(rd: Reader): Insn | null {
     const n = op === 0xeb ? 1 : 4;
     if (!rd.has(n)) return null;
     const rel = op === 0xeb ? rd.s8() : rd.s32();
-    return { code: `if (REL${rel} > c.segLimit[${CS}]) c.gp(0); c.eip = REL${rel};`, faults: true, writes: false, ends: true };
+    return { code: `if (REL${rel} > c.segLimit[${CS}]) c.gp(0); c.eip = REL${rel};`, faults: true, writes: false, ends: true, jump: { cc: -1, rel } };
   }
   if (op === 0xe8) {
     if (!rd.has(4)) return null;
@@ -509,15 +516,155 @@ function changed(ram8: Uint8Array, phys: number, saved: Uint8Array, from: number
   return false;
 }
 
+/** A decoded instruction of a block: its EIP, the EIP after it, and its decoding. */
+interface Placed {
+  start: number;
+  next: number;
+  insn: Insn;
+}
+
+/** Whether the block jumps back to its first instruction (a Jcc or JMP to `eip`). */
+function blockLoops(insns: readonly Placed[], eip: number): boolean {
+  return insns.some((p) => p.insn.jump !== undefined && ((p.next + p.insn.jump.rel) >>> 0) === eip >>> 0);
+}
+
+/**
+ * The statements of a block after its code-bytes check. `n` is the instruction count on entry (of
+ * this pass, when the block loops), and `c.batchCount = n + i` makes the count exact before the
+ * block's instruction i: before every instruction that can fault or reach a device (which may read
+ * the virtual time) and wherever the block returns. The caller lets a block in only when the batch
+ * has room for all its instructions, so that only a device asking for a check (requestCheck and
+ * limitRun lower batchLimit) can end it early: the count is compared after every memory access.
+ *
+ * A Jcc does not end the block. Taken, it leaves the block (a side exit), or skips to a later
+ * instruction of the block (an `if` around the instructions between, properly nested in the others:
+ * on the skipping path `n` goes down by the instructions not run, so that `n + i` stays the count),
+ * or jumps back to the block's first instruction. A block that jumps back to its start (a Jcc or a
+ * JMP) is a loop: it runs again while the batch has room for all of it, else ends at its start.
+ * Between passes nothing but the block runs, and a write into its own bytes ends it (the check
+ * after every write compares all of them then), so the bytes checked on entry still hold.
+ */
+function blockBody(insns: readonly Placed[], phys: number, eip: number, check: (from: number, to: number) => string): string[] {
+  const count = insns.length;
+  const page = phys & ~0xfff;
+  const first = eip >>> 0;
+  const target = (p: Placed): number => (p.next + p.insn.jump!.rel) >>> 0;
+  const loops = blockLoops(insns, eip);
+  const index = new Map(insns.map((p, i) => [p.start >>> 0, i]));
+  const offset = (i: number): number => (i < count ? insns[i]!.start : insns[count - 1]!.next) - eip;
+  const lines: string[] = [];
+  // Where the code bytes are checked: a loop checks all of them on entry; other blocks check each
+  // stretch of straight-line code where it starts (on entry, after a Jcc, where a skip joins), so
+  // that a block left early by a Jcc does not pay for the bytes after it.
+  const starts = new Set<number>();
+  if (loops) {
+    lines.push(`if (${check(0, offset(count))}) return false;`, 'for (;;) {');
+  } else {
+    starts.add(0);
+    insns.forEach((p, i) => {
+      if (p.insn.jump === undefined) return;
+      starts.add(i + 1);
+      const join = index.get(target(p));
+      if (join !== undefined) starts.add(join);
+    });
+  }
+  const stretchEnd = (i: number): number => {
+    let j = i + 1;
+    while (j < count && !starts.has(j)) j++;
+    return offset(j);
+  };
+  lines.push('let n = c.batchCount;');
+  // Skips open at this point: the instruction each joins at, innermost last.
+  const open: { join: number; from: number; to: number }[] = [];
+  const retired = (i: number): string => `c.batchCount = n + ${i};`;
+  const limitCheck = (t: number): string => `if (${t} > c.segLimit[${CS}]) c.gp(0);`;
+  const again = (i: number): string => `${retired(i + 1)} if (c.batchLimit - (n + ${i + 1}) < ${count}) { c.eip = ${first}; return true; } continue;`;
+  for (let i = 0; i < count; i++) {
+    const { start, next, insn } = insns[i]!;
+    while (open.length > 0 && open[open.length - 1]!.join === i) {
+      const skip = open.pop()!;
+      lines.push(`} else { ${limitCheck(skip.to)} n -= ${i - skip.from - 1}; }`);
+    }
+    if (starts.has(i)) {
+      const changedHere = check(offset(i), stretchEnd(i));
+      lines.push(i === 0 ? `if (${changedHere}) return false;` : `if (${changedHere}) { c.eip = ${start >>> 0}; ${retired(i)} return true; }`);
+    }
+    lines.push(`// ${hex(start)}`);
+    const exact = `${retired(i)} c.instrStart = ${start >>> 0};`;
+    const nextEip = next >>> 0;
+    const jump = insn.jump;
+    if (jump !== undefined) {
+      const t = target(insns[i]!);
+      const taken = t === first ? `${limitCheck(t)} ${again(i)}` : `${limitCheck(t)} c.eip = ${t}; ${retired(i + 1)} return true;`;
+      if (jump.cc < 0) {
+        // JMP: the block's last instruction.
+        lines.push(`${exact} ${taken}`);
+        break;
+      }
+      const join = index.get(t);
+      const inner = open.length > 0 ? open[open.length - 1]!.join : count;
+      if (t !== first && join !== undefined && join > i + 1 && join <= inner) {
+        lines.push(`${exact} if (!c.cond(${jump.cc})) {`);
+        open.push({ join, from: i, to: t });
+        continue;
+      }
+      lines.push(`${exact} if (c.cond(${jump.cc})) { ${taken} }`);
+    } else {
+      const code = insn.code.replace(/NEXT/g, String(nextEip)).replace(/REL(-?\d+)/g, (_m, rel: string) => String((next + Number(rel)) >>> 0));
+      lines.push(insn.faults ? `${exact} ${code}` : code);
+      if (insn.ends) {
+        lines.push(`${retired(i + 1)} return true;`);
+        break;
+      }
+    }
+    if (i === count - 1) {
+      lines.push(`c.eip = ${nextEip}; ${retired(i + 1)} return true;`);
+      break;
+    }
+    if (insn.writes) {
+      // A write into the rest of this block (into any of it, when the block loops): stop after
+      // this instruction (see the file comment).
+      const from = loops ? 0 : next - eip;
+      lines.push(`{ const w = c.writePage; if ((w === ${page} || w === -1) && changed(ram8, ${phys}, saved, ${from})) { c.eip = ${nextEip}; ${retired(i + 1)} return true; } }`);
+    }
+    if (insn.faults && jump === undefined) lines.push(`if (c.batchLimit <= n + ${i + 1}) { c.eip = ${nextEip}; ${retired(i + 1)} return true; }`);
+  }
+  if (loops) lines.push('}');
+  return lines;
+}
+
+/**
+ * Whether the instruction at EIP `from` is a JMP or Jcc back to `to` (at or before it): the arrival
+ * at `to` closes a loop. False when its bytes are not all inside the fetch window.
+ */
+export function jumpsBackTo(c: Cpu, from: number, to: number): boolean {
+  if (from < to || from < c.fetchLo || from > c.fetchHi - 1) return false;
+  const m = c.ram8;
+  const p = c.fetchBase + from;
+  const op = m[p]!;
+  let length: number;
+  let rel: number;
+  if ((op >= 0x70 && op < 0x80) || op === 0xeb) {
+    length = 2;
+    rel = (m[p + 1]! << 24) >> 24;
+  } else if (op === 0xe9 || (op === 0x0f && (m[p + 1]! & 0xf0) === 0x80)) {
+    length = op === 0xe9 ? 5 : 6;
+    if (from > c.fetchHi - (length - 1)) return false;
+    const q = p + length - 4;
+    rel = m[q]! | (m[q + 1]! << 8) | (m[q + 2]! << 16) | (m[q + 3]! << 24);
+  } else return false;
+  return ((from + length + rel) >>> 0) === to >>> 0;
+}
+
 /**
  * Translate the block at physical address `phys` reached at `eip`, or return null when its first
  * instruction is not one this translator knows. `lastEip` bounds it (the fetch window's end).
  */
-export function compileBlock(c: Cpu, phys: number, eip: number, lastEip: number): Block | null {
+export function compileBlock(c: Cpu, phys: number, eip: number, lastEip: number, onlyLoop = false): Block | null {
   const ram8 = c.ram8;
   const pageEnd = Math.min((phys & ~0xfff) + 0x1000, phys + (lastEip - eip) + 1);
   const rd = new Reader(ram8, phys, pageEnd);
-  const insns: { start: number; next: number; insn: Insn }[] = [];
+  const insns: Placed[] = [];
   while (insns.length < MAX_INSNS) {
     const startPos = rd.pos;
     const insn = decodeInsn(rd);
@@ -528,38 +675,13 @@ export function compileBlock(c: Cpu, phys: number, eip: number, lastEip: number)
     insns.push({ start: eip + (startPos - phys), next: eip + (rd.pos - phys), insn });
     if (insn.ends) break;
   }
-  if (insns.length === 0) return null;
+  if (insns.length === 0 || (onlyLoop && !blockLoops(insns, eip))) return null;
   const end = rd.pos;
-  const view = c.ramView;
-  const page = phys & ~0xfff;
-  const lines: string[] = [`if (${bytesCheck(ram8, view, phys, end)}) return false;`];
-  for (let i = 0; i < insns.length; i++) {
-    const { start, next, insn } = insns[i]!;
-    let code = insn.code.replace(/NEXT/g, String(next >>> 0)).replace(/REL(-?\d+)/g, (_m, rel: string) => String((next + Number(rel)) >>> 0));
-    if (insn.faults) code = `c.instrStart = ${start >>> 0}; ${code}`;
-    lines.push(`// ${hex(start)}`);
-    lines.push(code);
-    if (insn.ends) {
-      lines.push('c.batchCount++; return true;');
-      break;
-    }
-    const nextPos = phys + (next - eip);
-    const last = i === insns.length - 1;
-    if (last) {
-      lines.push(`c.eip = ${next >>> 0}; c.batchCount++; return true;`);
-      break;
-    }
-    if (insn.writes) {
-      // A write into the rest of this block: stop after this instruction (see the file comment).
-      const from = nextPos - phys;
-      lines.push(`{ const w = c.writePage; if ((w === ${page} || w === -1) && changed(ram8, ${phys}, saved, ${from})) { c.eip = ${next >>> 0}; c.batchCount++; return true; } }`);
-    }
-    lines.push(`if (++c.batchCount >= c.batchLimit) { c.eip = ${next >>> 0}; return true; }`);
-  }
+  const lines = blockBody(insns, phys, eip, (from, to) => bytesCheck(ram8, c.ramView, phys + from, phys + to));
   const body = lines.join('\n');
   const source = `return (function block_${hex(eip)}(c) {\nconst r32 = c.r32;\n${body}\n});`;
   const saved = ram8.slice(phys, end);
   const factory = new Function('ram8', 'dv', 'saved', 'changed', 'ARITH', 'LF_ADD', 'LF_SUB', 'LF_LOGIC', source) as (...args: unknown[]) => (c: Cpu) => boolean;
-  const fn = factory(ram8, view, saved, changed, ARITH_FLAGS, LF_ADD, LF_SUB, LF_LOGIC);
+  const fn = factory(ram8, c.ramView, saved, changed, ARITH_FLAGS, LF_ADD, LF_SUB, LF_LOGIC);
   return { phys, eip, last: eip + (end - phys) - 1, fn, instructions: insns.length, source };
 }

@@ -52,9 +52,13 @@ export function runBatch(c: Cpu): void {
   const hot = cache === null ? 0 : cache.hotCount;
   // Whether to look for a block at the next instruction (see below).
   let check = true;
+  if (cache !== null && cache.interpretNext) {
+    // block-cache.ts made no block here, or its block needs more of the batch than is left.
+    cache.interpretNext = false;
+    check = false;
+  }
   while (c.batchCount < c.batchLimit) {
     let eip = c.eip;
-    c.instrStart = eip;
     let op: number;
     if (eip >= c.fetchLo && eip <= c.fetchHi) {
       const phys = c.fetchBase + eip;
@@ -67,13 +71,18 @@ export function runBatch(c: Cpu): void {
         // and not looking saves most of the cost of looking.
         const k = (phys ^ (phys >>> 14)) & SLOT_MASK;
         if (tags[k] === phys || ++hits![k]! >= hot) {
+          // c.instrStart is still the instruction that led here (a jump back marks a loop).
+          cache!.from = c.instrStart;
+          c.instrStart = eip;
           cache!.handoff = k;
           return;
         }
       }
+      c.instrStart = eip;
       op = ram8[phys]! | c.csIndex;
       c.eip = ++eip;
     } else {
+      c.instrStart = eip;
       op = c.fetch8() | c.csIndex;
       eip = c.eip;
     }

@@ -62,8 +62,23 @@ const REWRITE_NEXT = [0x88, 0x1d, ...le(CODE + 7), 0xb8, 0x01, 0, 0, 0, 0x01, 0x
 // block at F, translated already, is rewritten before every time it runs.
 const REWRITE_OTHER = [0x89, 0x1d, ...le(CODE + 9), 0xeb, 0x00, 0xb8, 0x01, 0, 0, 0, 0x01, 0xc1, 0x43, 0x4a, 0x75, 0xed, 0xf4];
 
+// L: mov eax, imm32; add ecx, eax; mov [L+1], ebx; inc ebx; dec edx; jnz L; hlt. The block loops,
+// and each pass rewrites the immediate of its first instruction, which the next pass must use.
+const REWRITE_EARLIER = [0xb8, 0x01, 0, 0, 0, 0x01, 0xc1, 0x89, 0x1d, ...le(CODE + 1), 0x43, 0x4a, 0x75, 0xef, 0xf4];
+
 // L: mov eax, imm32; add ecx, eax; dec edx; jnz L; hlt (the immediate is at CODE + 1).
 const LOOP = [0xb8, 0x01, 0, 0, 0, 0x01, 0xc1, 0x4a, 0x75, 0xf6, 0xf4];
+
+// L: call F; dec edx; jnz L; hlt. F: mov eax, edx; and eax, 1; jz S; add ecx, 2; S: cmp edx, 5;
+// je X; mov eax, imm32; add ecx, eax; ret. X: add ecx, 100; ret. F is one block that goes on past
+// two Jcc: one skips over an instruction of the block (on odd EDX), one leaves it (at EDX 5). The
+// immediate is at CODE + 25, after both.
+const CALLS = [
+  0xe8, ...le(4), 0x4a, 0x75, 0xf8, 0xf4, // L
+  0x89, 0xd0, 0x83, 0xe0, 0x01, 0x74, 0x03, 0x83, 0xc1, 0x02, // F
+  0x83, 0xfa, 0x05, 0x74, 0x08, 0xb8, 0x01, 0, 0, 0, 0x01, 0xc1, 0xc3, // S
+  0x83, 0xc1, 0x64, 0xc3, // X
+];
 
 const counter = (n: number) => (c: Cpu) => {
   c.r32[EBX] = 0;
@@ -80,6 +95,16 @@ describe('the block cache', () => {
     expectSame(fast, slow, 'end');
     // 0 + 1 + ... + 255, eleven times and a bit: the immediate followed BL every time.
     expect(slow.r32[ECX]).not.toBe(3000);
+  });
+
+  it('sees code that rewrites an earlier instruction of its own loop', () => {
+    const [fast, slow] = pair(REWRITE_EARLIER, counter(3000));
+    finish(fast);
+    finish(slow);
+    expect(fast.blockCache!.translated).toBeGreaterThan(0);
+    expectSame(fast, slow, 'end');
+    // 1 + 0 + 1 + ... + 2998: each pass but the first added the EBX of the pass before.
+    expect(slow.r32[ECX]).toBe(1 + (2998 * 2999) / 2);
   });
 
   it('forgets every block on clear (as after a snapshot load), also after an earlier clear', () => {
@@ -137,8 +162,12 @@ describe('the block cache', () => {
     expect(fast.r32[ECX]).toBeGreaterThan(100_000);
   });
 
-  it('stops after any instruction: runs of every length from 1 to 13 give the same states', () => {
-    const [fast, slow] = pair(REWRITE_NEXT, counter(400));
+  it.each([
+    ['a loop that rewrites its own code', REWRITE_NEXT],
+    ['a loop', LOOP],
+    ['a block past a skipping Jcc and a leaving one', CALLS],
+  ])('stops after any instruction of %s: runs of every length from 1 to 13 give the same states', (_what, code) => {
+    const [fast, slow] = pair(code, counter(400));
     for (let step = 0; !slow.halted; step++) {
       const n = (step % 13) + 1;
       fast.run(n);
@@ -146,6 +175,37 @@ describe('the block cache', () => {
       expectSame(fast, slow, `after run ${step} of ${n}`);
     }
     expect(fast.blockCache!.translated).toBeGreaterThan(0);
+  });
+
+  it('runs a block past its Jcc on both paths and sees code rewritten after them', () => {
+    const [fast, slow] = pair(CALLS, counter(3000));
+    for (const c of [fast, slow]) {
+      c.run(4000);
+      c.mem.write32(CODE + 25, 7);
+      c.run(4000);
+      c.mem.write8(CODE + 25, 3);
+      finish(c);
+    }
+    expect(fast.blockCache!.translated).toBeGreaterThan(0);
+    expectSame(fast, slow, 'end');
+    // 2 on every odd EDX, 100 at EDX 5, the immediate (1, then 7, then 3) at every other.
+    expect(slow.r32[ECX]).toBeGreaterThan(3000 + 100);
+  });
+
+  it('translates a loop sooner than code that does not loop', () => {
+    // 5000 passes: a loop is due after HOT_COUNT / 16 arrivals, the rest after HOT_COUNT.
+    setBlockCacheHotCount(HOT_COUNT);
+    const loop = flatCpu(LOOP);
+    counter(5000)(loop);
+    finish(loop);
+    expect(loop.blockCache!.translated).toBe(1);
+    const calls = flatCpu(CALLS);
+    counter(5000)(calls);
+    finish(calls);
+    // L, reached by the JNZ back, only: F (reached by CALL) and the DEC after it (by RET) are
+    // not due yet.
+    expect(calls.blockCache!.translated).toBe(1);
+    expect(calls.blockCache!.table.filter((b) => b !== undefined).map((b) => b!.eip)).toEqual([CODE]);
   });
 
   it('faults in the middle of a block exactly as the interpreter does', () => {
