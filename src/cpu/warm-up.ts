@@ -90,13 +90,21 @@ export function program(): WarmUpCode {
  * a register form of each but LEA, and each Jcc). */
 export const CROSSINGS = MODRM_OPS.length * 2 + (MODRM_OPS.length - 1) + JCC_OPS.length;
 
-/** A short loop for the block cache's paths: a few blocks, translated and then run. */
+/**
+ * A short loop for the block cache's paths: blocks translated and then run one after another. A
+ * JMP +0 after each ADD form ends a block, so that runBatchWithBlocks calls many different block
+ * functions (V8 would otherwise inline the one it saw into that loop and throw the code away at
+ * the guest's first other block).
+ */
 export function blockProgram(): WarmUpCode {
   return assemble((emit) => {
     for (const f of forms(0x89)) emit(f);
     emit([0x39, 0xc8]); // CMP EAX, ECX
     emit([0x74, 0x00]); // JE +0
-    for (const f of forms(0x01)) emit(f);
+    for (const f of forms(0x01)) {
+      emit(f);
+      emit([0xeb, 0x00]); // JMP +0
+    }
   });
 }
 

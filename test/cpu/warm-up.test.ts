@@ -48,7 +48,8 @@ describe('CPU warm-up', () => {
       expect(cpu.halted).toBe(true);
       expect(cpu.eip).toBe(WARM_EIP + code.bytes.length);
       expect(cpu.blockCache).not.toBeNull();
-      expect(cpu.blockCache!.translated).toBeGreaterThan(0);
+      // Many different block functions, so that V8 does not inline one into runBatchWithBlocks.
+      expect(cpu.blockCache!.translated).toBeGreaterThan(4);
       // The same retired count as the interpreter alone: blocks retire exactly what it does.
       expect(cpu.retired).toBe(runWarmUp(WARM_EIP, 0, false, code).retired);
     } finally {
