@@ -20,6 +20,7 @@ import type { Cpu } from './cpu.ts';
 import { compileBlock, jumpsBackTo } from './block-compile.ts';
 import type { Block } from './block-compile.ts';
 import { runBatch } from './run-batch.ts';
+import { WIDE } from '../util/wide-field.ts';
 
 /** Arrivals at a slot before its address is translated (the most a slot counts). */
 export const HOT_COUNT = 65535;
@@ -87,8 +88,12 @@ export class BlockCache {
   }
   /** Slot run-batch.ts stopped at (its block to run, or its address to translate), else -1. */
   handoff = -1;
-  /** EIP of the instruction run before the one at the handoff. */
-  from = 0;
+  /**
+   * EIP of the instruction run before the one at the handoff: a double from the start (WIDE), so
+   * that a kernel's EIP above 2 GiB does not change this object's hidden class and throw away the
+   * run loop's optimised code (src/util/wide-field.ts).
+   */
+  from = WIDE;
   /**
    * The interpreter takes the instruction at the handoff: no block was made there, or its block
    * needs more of the batch than is left (a block runs whole unless something asks for a check).
