@@ -523,9 +523,14 @@ interface Placed {
   insn: Insn;
 }
 
+/** Where a JMP or Jcc of the block goes. */
+function jumpTarget(p: Placed): number {
+  return (p.next + p.insn.jump!.rel) >>> 0;
+}
+
 /** Whether the block jumps back to its first instruction (a Jcc or JMP to `eip`). */
 function blockLoops(insns: readonly Placed[], eip: number): boolean {
-  return insns.some((p) => p.insn.jump !== undefined && ((p.next + p.insn.jump.rel) >>> 0) === eip >>> 0);
+  return insns.some((p) => p.insn.jump !== undefined && jumpTarget(p) === eip >>> 0);
 }
 
 /**
@@ -548,7 +553,6 @@ function blockBody(insns: readonly Placed[], phys: number, eip: number, check: (
   const count = insns.length;
   const page = phys & ~0xfff;
   const first = eip >>> 0;
-  const target = (p: Placed): number => (p.next + p.insn.jump!.rel) >>> 0;
   const loops = blockLoops(insns, eip);
   const index = new Map(insns.map((p, i) => [p.start >>> 0, i]));
   const offset = (i: number): number => (i < count ? insns[i]!.start : insns[count - 1]!.next) - eip;
@@ -564,7 +568,7 @@ function blockBody(insns: readonly Placed[], phys: number, eip: number, check: (
     insns.forEach((p, i) => {
       if (p.insn.jump === undefined) return;
       starts.add(i + 1);
-      const join = index.get(target(p));
+      const join = index.get(jumpTarget(p));
       if (join !== undefined) starts.add(join);
     });
   }
@@ -594,7 +598,7 @@ function blockBody(insns: readonly Placed[], phys: number, eip: number, check: (
     const nextEip = next >>> 0;
     const jump = insn.jump;
     if (jump !== undefined) {
-      const t = target(insns[i]!);
+      const t = jumpTarget(insns[i]!);
       const taken = t === first ? `${limitCheck(t)} ${again(i)}` : `${limitCheck(t)} c.eip = ${t}; ${retired(i + 1)} return true;`;
       if (jump.cc < 0) {
         // JMP: the block's last instruction.
@@ -638,22 +642,11 @@ function blockBody(insns: readonly Placed[], phys: number, eip: number, check: (
  * at `to` closes a loop. False when its bytes are not all inside the fetch window.
  */
 export function jumpsBackTo(c: Cpu, from: number, to: number): boolean {
-  if (from < to || from < c.fetchLo || from > c.fetchHi - 1) return false;
-  const m = c.ram8;
+  if (from < to || from < c.fetchLo || from > c.fetchHi) return false;
   const p = c.fetchBase + from;
-  const op = m[p]!;
-  let length: number;
-  let rel: number;
-  if ((op >= 0x70 && op < 0x80) || op === 0xeb) {
-    length = 2;
-    rel = (m[p + 1]! << 24) >> 24;
-  } else if (op === 0xe9 || (op === 0x0f && (m[p + 1]! & 0xf0) === 0x80)) {
-    length = op === 0xe9 ? 5 : 6;
-    if (from > c.fetchHi - (length - 1)) return false;
-    const q = p + length - 4;
-    rel = m[q]! | (m[q + 1]! << 8) | (m[q + 2]! << 16) | (m[q + 3]! << 24);
-  } else return false;
-  return ((from + length + rel) >>> 0) === to >>> 0;
+  const rd = new Reader(c.ram8, p, c.fetchBase + c.fetchHi + 1);
+  const jump = decodeInsn(rd)?.jump;
+  return jump !== undefined && ((from + (rd.pos - p) + jump.rel) >>> 0) === to >>> 0;
 }
 
 /**
