@@ -86,8 +86,6 @@ export class BlockCache {
     this.steps = Math.min(LOOP_STEPS, hotCountForNewCpus);
     this.hotCount = Math.max(1, Math.round(hotCountForNewCpus / this.steps));
   }
-  /** Slot run-batch.ts stopped at (its block to run, or its address to translate), else -1. */
-  handoff = -1;
   /**
    * EIP of the instruction run before the one at the handoff: a double from the start (WIDE), so
    * that a kernel's EIP above 2 GiB does not change this object's hidden class and throw away the
@@ -167,11 +165,12 @@ export function runBatchWithBlocks(c: Cpu, cache: BlockCache): void {
   const table = cache.table;
   const tags = cache.tags;
   for (;;) {
-    runBatch(c);
-    let k = cache.handoff;
+    let k = runBatch(c);
     if (k < 0) return;
-    cache.handoff = -1;
     let eip = c.eip;
+    // runBatch stopped before this instruction: c.instrStart is still the one before it.
+    cache.from = c.instrStart;
+    c.instrStart = eip;
     let phys = c.fetchBase + eip;
     let b = table[k];
     if (b === undefined || b.phys !== phys || b.eip !== eip || b.last > c.fetchHi) {
