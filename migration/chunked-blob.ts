@@ -15,6 +15,7 @@
 import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual } from './checksum.ts';
 import { BLOB_ALIGN, BLOB_CHUNKED, BLOB_CHUNKED_DIFF } from './header.ts';
 import { SnapshotError } from './snapshot-error.ts';
+import { keepShape } from '../src/util/keep-shape.ts';
 import { pageHintOf } from '../src/memory/zero-pages.ts';
 import { CHUNK_PAGES, chunkTableOffset, collectPages, isZero, pageCount, popcount8, storedPagesOffset, type EncodedBlob } from './sparse-blob.ts';
 
@@ -146,6 +147,11 @@ export class ChunkIndex {
     }
   }
 }
+
+// An index lives for one decode: keep the class's hidden class (src/util/keep-shape.ts). One page,
+// none stored.
+const EXEMPLAR_LAYOUT = chunkedLayout(BLOB_ALIGN);
+keepShape(new ChunkIndex(new Uint8Array(EXEMPLAR_LAYOUT.dataOffset), BLOB_ALIGN, EXEMPLAR_LAYOUT.dataOffset, 'exemplar'));
 
 function isStored(index: Uint8Array, page: number): boolean {
   return (index[page >>> 3]! & (1 << (page & 7))) !== 0;

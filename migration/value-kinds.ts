@@ -7,6 +7,7 @@
 import type { StateValue } from '../src/visit/state-tree.ts';
 import type { SchemaField } from '../src/visit/schema.ts';
 import { BLOB_THRESHOLD } from './value-codec.ts';
+import { keepShape } from '../src/util/keep-shape.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
@@ -55,6 +56,13 @@ export class ValueReader {
     this.readBlob = readBlob;
   }
 }
+
+// A reader lives for one decode: keep the class's hidden class (src/util/keep-shape.ts).
+keepShape(
+  new ValueReader(new Uint8Array(0), () => {
+    throw new ValueFault('no blob');
+  }),
+);
 
 /**
  * What the reader found wrong, relative to the object (`.channels[1].mode`, built while the fault

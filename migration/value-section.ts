@@ -7,7 +7,8 @@
 import { validateAgainstSchema, type SchemaNode } from '../src/visit/schema.ts';
 import type { StateNode } from '../src/visit/state-tree.ts';
 import { StateError } from '../src/util/errors.ts';
-import type { SnapshotLimits } from './limits.ts';
+import { DEFAULT_LIMITS, type SnapshotLimits } from './limits.ts';
+import { keepShape } from '../src/util/keep-shape.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import { ValueFault, ValueReader, ValueWriter, valueLayout, type BlobIndexReader, type BlobIndexWriter } from './value-layout.ts';
 
@@ -94,3 +95,15 @@ export class ValueSectionReader {
     }
   }
 }
+
+// A section reader lives for one decode: keep the class's hidden class (src/util/keep-shape.ts).
+keepShape(
+  new ValueSectionReader(
+    new Uint8Array(0),
+    () => {
+      throw new ValueFault('no blob');
+    },
+    DEFAULT_LIMITS,
+    0,
+  ),
+);

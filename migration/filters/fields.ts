@@ -7,6 +7,7 @@
 import { cloneTree, newNode, isStateNode, type StateNode, type StateValue } from '../../src/visit/state-tree.ts';
 import { describeValue } from '../../src/visit/field-checks.ts';
 import { fieldError, type FilterError } from './filter-error.ts';
+import { keepShape } from '../../src/util/keep-shape.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
@@ -169,6 +170,9 @@ export class FieldReader {
     }
   }
 }
+
+// A field reader lives for one filter step: keep the class's hidden class (src/util/keep-shape.ts).
+keepShape(new FieldReader(newNode(), ''));
 
 /**
  * Index of the first element that is not an integer of `kind`'s range, or -1: one loop per kind on

@@ -1,0 +1,39 @@
+/**
+ * The hot paths' short-lived classes keep one object each (src/util/keep-shape.ts), so that their
+ * hidden classes outlive full collections: an object built after four of them (V8 frees an unused
+ * map two collections after its last object died) has the map of a kept one.
+ */
+import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { keptShapes } from '../../src/util/keep-shape.ts';
+import { Murmur3X86_128 } from '../../src/util/hash.ts';
+import { Checksum64, checksumOf } from '../../migration/checksum.ts';
+import { ValueReader } from '../../migration/value-kinds.ts';
+import { ValueSectionReader } from '../../migration/value-section.ts';
+import { DEFAULT_LIMITS } from '../../migration/limits.ts';
+import { FieldReader } from '../../migration/filters/fields.ts';
+import { ChunkIndex, chunkedLayout } from '../../migration/chunked-blob.ts';
+import { newNode } from '../../src/visit/state-tree.ts';
+
+describe('keepShape', () => {
+  it('keeps the hidden classes of the checksum, value readers, chunk index and field reader across full collections', () => {
+    setFlagsFromString('--allow-natives-syntax');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+    const noBlob = (): Uint8Array => new Uint8Array(0);
+    // Used the way the hot paths use them, then dropped.
+    checksumOf(new Uint8Array(100));
+    for (let i = 0; i < 4; i++) gc();
+    const made: Array<[string, object]> = [
+      ['Murmur3X86_128', new Murmur3X86_128().update(new Uint8Array(17))],
+      ['Checksum64', new Checksum64()],
+      ['ValueReader', new ValueReader(new Uint8Array(0), noBlob)],
+      ['ValueSectionReader', new ValueSectionReader(new Uint8Array(0), noBlob, DEFAULT_LIMITS, 0)],
+      ['FieldReader', new FieldReader(newNode(), '/x')],
+      ['ChunkIndex', new ChunkIndex(new Uint8Array(chunkedLayout(8192).dataOffset), 8192, chunkedLayout(8192).dataOffset, 'test')],
+    ];
+    for (const [name, o] of made) expect(keptShapes().some((k) => sameMap(k, o)), name).toBe(true);
+  });
+});
