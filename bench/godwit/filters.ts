@@ -8,12 +8,14 @@
  *
  * The decode of a snapshot with RAM allocates a RAM-sized buffer, and V8 answers such allocations,
  * one after another, with full garbage collections (external memory pressure: one per round here).
- * Each frees the hidden classes (maps) of the short-lived objects the prepare creates; the inline
- * caches that named them are cleared, so the filters never reach optimised code and run in the
- * interpreter with the caches filling anew. A 64 MiB cache-thrashing write between runs costs
- * nothing measurable; the collection costs several times the chain. The figure with that decode is
- * what a process restoring again and again pays; the same prepare after a decode without RAM (no
- * collection in between) is what the chain itself costs, and is reported beside it.
+ * Each frees the hidden classes (maps) of the short-lived objects the prepare creates, unless one
+ * of them is kept (src/util/keep-shape.ts keeps the helper classes'; the nodes a filter builds are
+ * not): the inline caches that named them miss and learn new maps through the runtime, V8 starts
+ * its count towards optimising each function that held one again, and the filters run unoptimised.
+ * A 64 MiB cache-thrashing write between runs costs little; the collection costs several times the
+ * chain. The figure with that decode is what a process restoring again and again pays; the same
+ * prepare after a decode without RAM (no collection in between) is what the chain itself costs,
+ * and is reported beside it.
  */
 import { Machine } from '../../machine/machine.ts';
 import type { MachineConfig } from '../../machine/machine-config.ts';
