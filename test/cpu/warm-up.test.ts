@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { blockCacheEnabled, blockCacheHotCount, setBlockCacheEnabled, setBlockCacheHotCount } from '../../src/cpu/block-cache.ts';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { blockProgram, CROSSINGS, KERNEL_BASE, modeBase, PASSES, program, runWarmUp, trainedCpu, warmUpCpu, type WarmUpMode } from '../../src/cpu/warm-up.ts';
+import { v8Natives } from '../util/v8-natives.ts';
 import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
 import { EBP } from '../../src/cpu/constants.ts';
@@ -95,12 +94,7 @@ describe('CPU warm-up', () => {
 
 describe('CPU warm-up: hidden classes', () => {
   it('keeps its block pass\'s CPU, whose hidden classes later CPUs share after a full collection', () => {
-    // V8's natives and gc(), for this check only: flags set at run time apply to code compiled
-    // after (the Function below) and to contexts made after (the one gc() comes from).
-    setFlagsFromString('--allow-natives-syntax');
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+    const { gc, sameMap } = v8Natives();
     warmUpCpu();
     const trained = trainedCpu();
     expect(trained).not.toBeNull();

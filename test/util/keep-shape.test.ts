@@ -4,8 +4,7 @@
  * map two collections after its last object died) has the map of a kept one.
  */
 import { describe, expect, it } from 'vitest';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { v8Natives } from './v8-natives.ts';
 import { keptShapes } from '../../src/util/keep-shape.ts';
 import { Murmur3X86_128 } from '../../src/util/hash.ts';
 import { Checksum64, checksumOf } from '../../migration/checksum.ts';
@@ -18,10 +17,7 @@ import { newNode } from '../../src/visit/state-tree.ts';
 
 describe('keepShape', () => {
   it('keeps the hidden classes of the checksum, value readers, chunk index and field reader across full collections', () => {
-    setFlagsFromString('--allow-natives-syntax');
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+    const { gc, sameMap } = v8Natives();
     const noBlob = (): Uint8Array => new Uint8Array(0);
     // Used the way the hot paths use them, then dropped.
     checksumOf(new Uint8Array(100));
