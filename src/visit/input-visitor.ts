@@ -7,9 +7,10 @@
  * `/machine/cpu[0]/lapic.isr[3]: expected u32, got -1`.
  */
 import type { ArrayKind, ScalarKind, Visitable, Visitor } from './visitor.ts';
-import type { StateNode, StateValue } from './state-tree.ts';
+import { newNode, type StateNode, type StateValue } from './state-tree.ts';
 import { StateError } from '../util/errors.ts';
 import { arrayShapeError, firstBadElement, scalarError, structArrayError, structError, varBytesError } from './field-checks.ts';
+import { keepShape } from '../util/keep-shape.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
@@ -302,3 +303,7 @@ export function loadState(obj: Visitable, node: StateNode, path: string): void {
   obj.visit(v);
   v.finish();
 }
+
+// A visitor lives for one object's load: keep the class's hidden class, and its frame's
+// (src/util/keep-shape.ts).
+keepShape(new InputVisitor(newNode(), ''));

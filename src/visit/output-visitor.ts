@@ -10,6 +10,7 @@
 import type { ScalarKind, Visitable, Visitor } from './visitor.ts';
 import { newNode, type StateNode, type StateValue } from './state-tree.ts';
 import { scalarError, varBytesError } from './field-checks.ts';
+import { keepShape } from '../util/keep-shape.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
@@ -192,3 +193,6 @@ function bigints(value: BigUint64Array): bigint[] {
   for (let i = 0; i < value.length; i++) out[i] = value[i]!;
   return out;
 }
+
+// A visitor lives for one object's save: keep the class's hidden class (src/util/keep-shape.ts).
+keepShape(new OutputVisitor());

@@ -14,9 +14,11 @@ import { DEFAULT_LIMITS } from '../../migration/limits.ts';
 import { FieldReader } from '../../migration/filters/fields.ts';
 import { ChunkIndex, chunkedLayout } from '../../migration/chunked-blob.ts';
 import { newNode } from '../../src/visit/state-tree.ts';
+import { OutputVisitor } from '../../src/visit/output-visitor.ts';
+import { InputVisitor } from '../../src/visit/input-visitor.ts';
 
 describe('keepShape', () => {
-  it('keeps the hidden classes of the checksum, value readers, chunk index and field reader across full collections', () => {
+  it('keeps the hidden classes of the visitors, checksum, value readers, chunk index and field reader across full collections', () => {
     const { gc, sameMap } = v8Natives();
     const noBlob = (): Uint8Array => new Uint8Array(0);
     // Used the way the hot paths use them, then dropped.
@@ -28,6 +30,8 @@ describe('keepShape', () => {
       ['ValueReader', new ValueReader(new Uint8Array(0), noBlob)],
       ['ValueSectionReader', new ValueSectionReader(new Uint8Array(0), noBlob, DEFAULT_LIMITS, 0)],
       ['FieldReader', new FieldReader(newNode(), '/x')],
+      ['OutputVisitor', new OutputVisitor('/x')],
+      ['InputVisitor', new InputVisitor(newNode(), '/x')],
       ['ChunkIndex', new ChunkIndex(new Uint8Array(chunkedLayout(8192).dataOffset), 8192, chunkedLayout(8192).dataOffset, 'test')],
     ];
     for (const [name, o] of made) expect(keptShapes().some((k) => sameMap(k, o)), name).toBe(true);
