@@ -17,6 +17,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Machine } from '../../machine/machine.ts';
 import { defaultMachineConfig, type KernelIrqchip, type MachineConfig } from '../../machine/machine-config.ts';
 import { defaultFilterRegistry, prepareMachineRestore, restoreDestination, saveSnapshot } from '../../machine/snapshot.ts';
@@ -156,6 +158,12 @@ export function withoutRam(s: Snapshot): Snapshot {
 export interface DeviceStateResult {
   saveUs: number;
   loadUs: number;
+  /**
+   * The same save and load with a full garbage collection before each, as a long-running machine
+   * has between its saves (V8 frees the hidden classes no object uses: src/util/keep-shape.ts).
+   */
+  afterGcSaveUs: number;
+  afterGcLoadUs: number;
   /** JSON.stringify and JSON.parse of the same device tree (the snapshot document without RAM). */
   stringifyUs: number;
   parseUs: number;
@@ -163,22 +171,25 @@ export interface DeviceStateResult {
   documentBytes: number;
 }
 
+/** Rounds of the save and load after a full collection (each collection takes milliseconds). */
+const AFTER_GC_RUNS = 200;
+
+/** V8's gc(), for this measurement only: a flag set at run time applies to contexts made after it. */
+function fullCollection(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
 /** Device state only, in memory: save = visit + encode, load = decode + prepare + load + post-load. */
 export function deviceState(source: Machine, runs: number): DeviceStateResult {
   const registry = defaultFilterRegistry();
   const destConfig: MachineConfig = { ...source.config, kernel: null };
-  const save: number[] = [];
-  const load: number[] = [];
-  const stringify: number[] = [];
-  const parse: number[] = [];
-  let bytes = 0;
-  let documentBytes = 0;
   // The destination is described, and a fresh machine's objects loaded, once per repetition;
   // loading overwrites every field, so one machine serves all repetitions.
   const fresh = new Machine(destConfig, QUIET);
   const dest = new Machine(destConfig, QUIET);
-  // Microsecond figures: many repetitions, after a warm-up of as many.
-  for (let run = -runs; run < runs; run++) {
+  /** One save and load; microseconds of each. */
+  const round = (): { saveUs: number; loadUs: number; snap: Snapshot; bytes: number } => {
     const t0 = performance.now();
     const snap = withoutRam(saveSnapshot(source));
     const encoded = encodeSnapshot(snap);
@@ -196,21 +207,50 @@ export function deviceState(source: Machine, runs: number): DeviceStateResult {
     for (const [path, saved] of prepared.objects) loadState(tree.get(path)!, saved.fields, path);
     runPostLoad(tree);
     const t3 = performance.now();
+    return { saveUs: (t1 - t0) * 1000, loadUs: (t3 - t2) * 1000, snap, bytes: encoded.totalLength };
+  };
+  const save: number[] = [];
+  const load: number[] = [];
+  const stringify: number[] = [];
+  const parse: number[] = [];
+  let bytes = 0;
+  let documentBytes = 0;
+  // Microsecond figures: many repetitions, after a warm-up of as many.
+  for (let run = -runs; run < runs; run++) {
+    const r = round();
     // The reference: the same tree as plain JSON, large byte strings as hex like the small ones.
-    const doc = buildDocument(snap, (b) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex'));
+    const doc = buildDocument(r.snap, (b) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex'));
     const j0 = performance.now();
     const text = JSON.stringify(doc);
     const j1 = performance.now();
     JSON.parse(text);
     const j2 = performance.now();
     if (run >= 0) {
-      save.push((t1 - t0) * 1000);
-      load.push((t3 - t2) * 1000);
+      save.push(r.saveUs);
+      load.push(r.loadUs);
       stringify.push((j1 - j0) * 1000);
       parse.push((j2 - j1) * 1000);
     }
-    bytes = encoded.totalLength;
+    bytes = r.bytes;
     documentBytes = text.length;
   }
-  return { saveUs: median(save), loadUs: median(load), stringifyUs: median(stringify), parseUs: median(parse), bytes, documentBytes };
+  const gc = fullCollection();
+  const afterGcSave: number[] = [];
+  const afterGcLoad: number[] = [];
+  for (let run = 0; run < AFTER_GC_RUNS; run++) {
+    gc();
+    const r = round();
+    afterGcSave.push(r.saveUs);
+    afterGcLoad.push(r.loadUs);
+  }
+  return {
+    saveUs: median(save),
+    loadUs: median(load),
+    afterGcSaveUs: median(afterGcSave),
+    afterGcLoadUs: median(afterGcLoad),
+    stringifyUs: median(stringify),
+    parseUs: median(parse),
+    bytes,
+    documentBytes,
+  };
 }

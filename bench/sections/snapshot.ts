@@ -40,6 +40,14 @@ export function deviceStateFigures(s: Suite): void {
       references: { 'JSON round trip': r.stringifyUs + r.parseUs },
       goals: [{ text: 'under 100 us', met: r.saveUs + r.loadUs < 100 }],
     },
+    {
+      group: GROUP,
+      name: 'device state (2 CPUs, kernel-irqchip=on): save + load after a full collection',
+      unit: 'us',
+      better: 'lower',
+      value: r.afterGcSaveUs + r.afterGcLoadUs,
+      references: { 'without the collection': r.saveUs + r.loadUs },
+    },
     { group: GROUP, name: 'device state (2 CPUs, kernel-irqchip=on): size', unit: 'KiB', better: 'lower', value: r.bytes / 1024, references: { JSON: r.documentBytes / 1024 } },
   );
 }
