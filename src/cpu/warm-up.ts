@@ -30,6 +30,7 @@ import { CR0_PG, CR4_PSE, EBX, EDI, ESI, ESP } from './constants.ts';
 import { blockCacheEnabled, blockCacheHotCount, setBlockCacheEnabled, setBlockCacheHotCount } from './block-cache.ts';
 import { PhysicalMemory } from '../memory/physical-memory.ts';
 import { standaloneCpu } from './standalone-cpu.ts';
+import { keepShape } from '../util/keep-shape.ts';
 
 /** The opcodes run-batch.ts executes itself (besides Jcc rel8 0x70-0x7f): each takes a ModRM byte. */
 const MODRM_OPS = [0x01, 0x03, 0x09, 0x0b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b, 0x85, 0x89, 0x8b, 0x8d];
@@ -65,22 +66,6 @@ export function modeBase(mode: WarmUpMode): number {
 }
 
 let done = false;
-/**
- * The block pass's CPU, kept for the life of the process. V8 keeps a hidden class (map) alive only
- * while an object uses it, and the type feedback the warm-up gathered names its objects' maps
- * weakly. Left to die, the CPU, its block cache and its memory took their maps with them at the
- * next garbage collection, before the first machine was built: the machine's CPU got new maps, so
- * the feedback was as good as empty (the run loop's first optimised code deoptimised for
- * "insufficient type feedback" on paths the warm-up had run), and the new maps' fields started out
- * constant again, so that the first store to one the warm-up had already written (the block
- * cache's interpretNext) threw away every optimised function that had relied on it. About 1 MiB.
- */
-let trained: Cpu | null = null;
-
-/** The warm-up's CPU whose maps the machines' CPUs share (null before warmUpCpu; for tests). */
-export function trainedCpu(): Cpu | null {
-  return trained;
-}
 
 /**
  * The forms of one ModRM opcode: registers EAX ECX EDX only as destinations, [EBX]/[ESI] memory,
@@ -106,11 +91,12 @@ function forms(op: number, base: number): number[][] {
 /**
  * The code: every form once inside a page, then again with its opcode as the last byte of a page
  * (so that the ModRM byte and the rest are fetched outside the window), every Jcc both inside and
- * across a page end; a countdown in EBP repeats it all PASSES times, then HLT. `base`: the mode's
- * (modeBase), which the absolute displacements include.
+ * across a page end; a countdown in EBP repeats it all PASSES times, then HLT. For `mode`: the
+ * absolute displacements include its base.
  */
-export function program(base = 0): WarmUpCode {
-  return assemble((emit, crossing) => {
+export function program(mode: WarmUpMode = 'flat'): WarmUpCode {
+  const base = modeBase(mode);
+  return assemble(mode, (emit, crossing) => {
     for (const op of MODRM_OPS) for (const f of forms(op, base)) emit(f);
     // Each Jcc after each kind of flag-setting operation (the lazy flags differ), to +0: taken or
     // not, the next instruction is the same.
@@ -136,8 +122,9 @@ export const CROSSINGS = MODRM_OPS.length * 2 + (MODRM_OPS.length - 1) + JCC_OPS
  * functions (V8 would otherwise inline the one it saw into that loop and throw the code away at
  * the guest's first other block).
  */
-export function blockProgram(base = 0): WarmUpCode {
-  return assemble((emit) => {
+export function blockProgram(mode: WarmUpMode = 'flat'): WarmUpCode {
+  const base = modeBase(mode);
+  return assemble(mode, (emit) => {
     for (const f of forms(0x89, base)) emit(f);
     emit([0x39, 0xc8]); // CMP EAX, ECX
     emit([0x74, 0x00]); // JE +0
@@ -148,8 +135,9 @@ export function blockProgram(base = 0): WarmUpCode {
   });
 }
 
-/** Generated code, and the instructions a run of it retires (HLT included). */
+/** Generated code for a mode, and the instructions a run of it retires (HLT included). */
 export interface WarmUpCode {
+  mode: WarmUpMode;
   bytes: Uint8Array;
   instructions: number;
 }
@@ -163,7 +151,7 @@ function le32(v: number): number[] {
 type Emit = (bytes: readonly number[]) => void;
 
 /** MOV EBP, PASSES; the body; DEC EBP; JNZ to the body; HLT. */
-function assemble(body: (emit: Emit, crossing: Emit) => void): WarmUpCode {
+function assemble(mode: WarmUpMode, body: (emit: Emit, crossing: Emit) => void): WarmUpCode {
   const code = new Uint8Array(CODE_MAX);
   let n = 0;
   let perPass = 0;
@@ -188,14 +176,15 @@ function assemble(body: (emit: Emit, crossing: Emit) => void): WarmUpCode {
   emit([0x0f, 0x85, ...le32(top - (n + 6))]); // JNZ top
   const loop = perPass;
   emit([0xf4]); // HLT
-  return { bytes: code.subarray(0, n), instructions: 1 + PASSES * loop + 1 };
+  return { mode, bytes: code.subarray(0, n), instructions: 1 + PASSES * loop + 1 };
 }
 
 /**
- * The warm-up code (built with this mode's base) run in `mode` on a CPU of its own, until its HLT
- * (exported for the test that checks the code does what it should).
+ * The warm-up code run in its mode on a CPU of its own, until its HLT (exported for the test that
+ * checks the code does what it should).
  */
-export function runWarmUp(mode: WarmUpMode, blocks: boolean, code: WarmUpCode): Cpu {
+export function runWarmUp(code: WarmUpCode, blocks: boolean): Cpu {
+  const mode = code.mode;
   const enabled = blockCacheEnabled();
   setBlockCacheEnabled(blocks);
   const mem = new PhysicalMemory(1 << 20);
@@ -233,9 +222,16 @@ export function warmUpCpu(): void {
   try {
     // The loop alone first (V8 records feedback once the function has run a while), flat and
     // paged; then with blocks, which are translated after two passes and run the rest.
-    runWarmUp('flat', false, program());
-    runWarmUp('paged', false, program(KERNEL_BASE));
-    trained = runWarmUp('paged', true, blockProgram(KERNEL_BASE));
+    runWarmUp(program('flat'), false);
+    runWarmUp(program('paged'), false);
+    // The block pass's CPU, with its block cache and memory, is kept for the life of the process
+    // (about 1 MiB), so that V8 keeps their hidden classes (src/util/keep-shape.ts). Left to die,
+    // they took them along at the collections a machine's RAM brings, before its CPUs were built:
+    // the machine's CPU got new maps, the feedback gathered here named dead ones (the run loop's
+    // first optimised code deoptimised for "insufficient type feedback" on paths run here), and
+    // the new maps' fields started out constant again, so the first store to one written here (the
+    // block cache's interpretNext) threw away every optimised function that relied on it.
+    keepShape(runWarmUp(blockProgram('paged'), true));
   } catch {
     // A warm-up that failed has only failed to speed things up.
   } finally {

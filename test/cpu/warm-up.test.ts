@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { blockCacheEnabled, blockCacheHotCount, setBlockCacheEnabled, setBlockCacheHotCount } from '../../src/cpu/block-cache.ts';
-import { blockProgram, CROSSINGS, KERNEL_BASE, modeBase, PASSES, program, runWarmUp, trainedCpu, warmUpCpu, type WarmUpMode } from '../../src/cpu/warm-up.ts';
+import { blockProgram, CROSSINGS, KERNEL_BASE, modeBase, PASSES, program, runWarmUp, warmUpCpu, type WarmUpMode } from '../../src/cpu/warm-up.ts';
+import { keptShapes } from '../../src/util/keep-shape.ts';
+import { Cpu } from '../../src/cpu/cpu.ts';
 import { v8Natives } from '../util/v8-natives.ts';
 import { standaloneCpu } from '../../src/cpu/standalone-cpu.ts';
 import { PhysicalMemory } from '../../src/memory/physical-memory.ts';
@@ -18,8 +20,8 @@ const MODES: readonly WarmUpMode[] = ['flat', 'paged'];
 describe('CPU warm-up', () => {
   it('runs every pass of its code to the final HLT, flat and paged at the kernel\'s addresses', () => {
     for (const mode of MODES) {
-      const code = program(modeBase(mode));
-      const cpu = runWarmUp(mode, false, code);
+      const code = program(mode);
+      const cpu = runWarmUp(code, false);
       expect(cpu.halted, mode).toBe(true);
       expect(cpu.eip).toBe((modeBase(mode) + CODE + code.bytes.length) >>> 0); // just past the HLT, the code's last byte
       expect(cpu.r32[EBP]).toBe(0); // the countdown ran out: every pass ran
@@ -32,8 +34,8 @@ describe('CPU warm-up', () => {
   it('reaches memory through the kernel\'s addresses in the paged pass', () => {
     // The memory forms write ADD results and moves to DATA (0x20000) and above: through the 4 MiB
     // page at KERNEL_BASE they land at the same physical bytes as the flat pass's.
-    const flat = runWarmUp('flat', false, program(0));
-    const paged = runWarmUp('paged', false, program(KERNEL_BASE));
+    const flat = runWarmUp(program('flat'), false);
+    const paged = runWarmUp(program('paged'), false);
     const data = (cpu: typeof flat) => cpu.mem.u8.subarray(0x20000, 0x20400);
     expect(data(flat).some((b) => b !== 0)).toBe(true);
     // Register values differ by the base (EBX, ESI are stored by MOV [mem], reg), so compare what
@@ -63,15 +65,15 @@ describe('CPU warm-up', () => {
     const hot = blockCacheHotCount();
     setBlockCacheHotCount(2);
     try {
-      const code = blockProgram(KERNEL_BASE);
-      const cpu = runWarmUp('paged', true, code);
+      const code = blockProgram('paged');
+      const cpu = runWarmUp(code, true);
       expect(cpu.halted).toBe(true);
       expect(cpu.eip).toBe(KERNEL_BASE + CODE + code.bytes.length);
       expect(cpu.blockCache).not.toBeNull();
       // Many different block functions, so that V8 does not inline one into runBatchWithBlocks.
       expect(cpu.blockCache!.translated).toBeGreaterThan(4);
       // The same retired count as the interpreter alone: blocks retire exactly what it does.
-      expect(cpu.retired).toBe(runWarmUp('paged', false, code).retired);
+      expect(cpu.retired).toBe(runWarmUp(code, false).retired);
     } finally {
       setBlockCacheHotCount(hot);
     }
@@ -82,7 +84,7 @@ describe('CPU warm-up', () => {
     setBlockCacheHotCount(777);
     try {
       warmUpCpu();
-      runWarmUp('flat', true, blockProgram());
+      runWarmUp(blockProgram(), true);
       expect(blockCacheEnabled()).toBe(false);
       expect(blockCacheHotCount()).toBe(777);
     } finally {
@@ -96,8 +98,8 @@ describe('CPU warm-up: hidden classes', () => {
   it('keeps its block pass\'s CPU, whose hidden classes later CPUs share after a full collection', () => {
     const { gc, sameMap } = v8Natives();
     warmUpCpu();
-    const trained = trainedCpu();
-    expect(trained).not.toBeNull();
+    const trained = keptShapes().find((k): k is Cpu => k instanceof Cpu);
+    expect(trained).toBeDefined();
     expect(trained!.blockCache).not.toBeNull();
     // V8 keeps a map that no object uses for two more full collections (--retain-maps-for-n-gc),
     // then frees it; a machine's RAM allocation brings several.
