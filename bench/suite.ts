@@ -22,7 +22,7 @@ import { Progress } from './lib/progress.ts';
 import { ensureQemu, ensureSeabios, ensureV86, type Found } from './lib/tools.ts';
 import { godwitHelp, hasDriveOption } from './godwit/cli.ts';
 import { v86ChildScript, type V86Env } from './refs/v86.ts';
-import { deviceStateFigures, filterFigures, incomingGoal, MOSTLY_ZERO_FILL, ramFigures } from './sections/snapshot.ts';
+import { checksumFigure, deviceStateFigures, filterFigures, incomingGoal, MOSTLY_ZERO_FILL, ramFigures } from './sections/snapshot.ts';
 import { integerFigures, irqFigures, linuxFigures } from './sections/cpu.ts';
 import { diskFigures, diskSteps, overlayFigures } from './sections/disk.ts';
 import type { Suite, SuiteOptions } from './sections/context.ts';
@@ -87,11 +87,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const seabios = ensureSeabios(log);
   const v86Found = seabios.ok ? ensureV86(process.cwd(), log) : seabios;
   const v86 = v86Found.ok ? v86Env(v86Found) : v86Found;
-  const steps = 2 + args.sizes.length * 2 * 5 + 1 + 4 + 1 + 3 + diskSteps(args.quick, args.runs);
+  const steps = 3 + args.sizes.length * 2 * 5 + 1 + 4 + 1 + 3 + diskSteps(args.quick, args.runs);
   const dir = mkdtempSync(join(tmpdir(), 'godwit-bench-'));
   const s: Suite = { options: args, dir, qemu, v86, drive: hasDriveOption(help), figures: [], progress: new Progress('bench', steps), log };
   try {
     deviceStateFigures(s);
+    checksumFigure(s);
     for (const size of args.sizes) {
       for (const fill of args.quick ? [100] : [MOSTLY_ZERO_FILL, 100]) await ramFigures(s, size, fill);
     }

@@ -12,7 +12,7 @@
  * its pages. The stored pages of a chunk are contiguous in the file, so a chunk is one read, then
  * verified and copied to its places (loadChunk).
  */
-import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual } from './checksum.ts';
+import { CHECKSUM_BYTES, Checksum64, checksumOf, checksumsEqual, type ChecksumKind } from './checksum.ts';
 import { BLOB_ALIGN, BLOB_CHUNKED, BLOB_CHUNKED_DIFF } from './header.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import { keepShape } from '../src/util/keep-shape.ts';
@@ -44,8 +44,9 @@ export function chunkedLayout(length: number): ChunkedLayout {
  * Encodes a byte string as a chunked blob; the chunks are views of `data` where they are pages.
  * With `dirty` (one byte per page, non-zero = changed since the base), a diff blob
  * (BLOB_CHUNKED_DIFF): exactly the changed pages, zero or not; the others come from the base.
+ * `kind`: the hash of the file's checksums.
  */
-export function encodeChunkedBlob(data: Uint8Array, dirty: Uint8Array | null = null): EncodedBlob {
+export function encodeChunkedBlob(kind: ChecksumKind, data: Uint8Array, dirty: Uint8Array | null = null): EncodedBlob {
   // Pages the byte string's owner knows to be zero are not read (src/memory/zero-pages.ts).
   const hint = pageHintOf(data);
   const maybe = hint !== null && hint.length === pageCount(data.length) ? hint : null;
@@ -55,13 +56,13 @@ export function encodeChunkedBlob(data: Uint8Array, dirty: Uint8Array | null = n
   let stored = 0;
   let storedBytes = 0;
   for (let c = 0; c < layout.chunks; c++) {
-    const sum = new Checksum64();
+    const sum = new Checksum64(kind);
     const got = collectPages(data, c * CHUNK_PAGES, Math.min((c + 1) * CHUNK_PAGES, layout.pages), index, chunks, (page) => sum.update(page), dirty, maybe);
     stored += got.pages;
     storedBytes += got.bytes;
     index.set(sum.digest(), layout.tableOffset + c * CHECKSUM_BYTES);
   }
-  return { encoding: dirty === null ? BLOB_CHUNKED : BLOB_CHUNKED_DIFF, chunks, storedLength: layout.dataOffset + storedBytes, storedPages: stored, sum: checksumOf(index) };
+  return { encoding: dirty === null ? BLOB_CHUNKED : BLOB_CHUNKED_DIFF, chunks, storedLength: layout.dataOffset + storedBytes, storedPages: stored, sum: checksumOf(kind, index) };
 }
 
 /**
@@ -70,15 +71,18 @@ export function encodeChunkedBlob(data: Uint8Array, dirty: Uint8Array | null = n
  */
 export class ChunkIndex {
   readonly layout: ChunkedLayout;
+  /** The hash of the chunks' checksums (the file's). */
+  readonly kind: ChecksumKind;
   private readonly index: Uint8Array;
   /** Offset in the blob of each chunk's first stored page, and one past the last chunk's. */
   private readonly chunkStart: Float64Array;
 
   /**
    * Checks the index against the blob's sizes: no bitmap bit past the last page, zero padding, and
-   * stored pages that account for exactly `storedLength`. `where` names the blob in errors.
+   * stored pages that account for exactly `storedLength`. `where` names the blob in errors; `kind`
+   * is the hash of the file's checksums.
    */
-  constructor(index: Uint8Array, length: number, storedLength: number, where: string) {
+  constructor(kind: ChecksumKind, index: Uint8Array, length: number, storedLength: number, where: string) {
     const layout = chunkedLayout(length);
     if (index.length < layout.dataOffset || storedLength < layout.dataOffset) {
       throw new SnapshotError('bad-blob', where, `chunked blob of ${storedLength} bytes is shorter than its ${layout.dataOffset}-byte index`);
@@ -105,6 +109,7 @@ export class ChunkIndex {
       throw new SnapshotError('bad-blob', where, `chunked blob stores ${storedLength} bytes, its bitmap accounts for ${at}`);
     }
     this.layout = layout;
+    this.kind = kind;
     this.index = index.subarray(0, layout.dataOffset);
     this.chunkStart = chunkStart;
   }
@@ -151,7 +156,7 @@ export class ChunkIndex {
 // An index lives for one decode: keep the class's hidden class (src/util/keep-shape.ts). One page,
 // none stored.
 const EXEMPLAR_LAYOUT = chunkedLayout(BLOB_ALIGN);
-keepShape(new ChunkIndex(new Uint8Array(EXEMPLAR_LAYOUT.dataOffset), BLOB_ALIGN, EXEMPLAR_LAYOUT.dataOffset, 'exemplar'));
+keepShape(new ChunkIndex('xxh32-pair', new Uint8Array(EXEMPLAR_LAYOUT.dataOffset), BLOB_ALIGN, EXEMPLAR_LAYOUT.dataOffset, 'exemplar'));
 
 function isStored(index: Uint8Array, page: number): boolean {
   return (index[page >>> 3]! & (1 << (page & 7))) !== 0;
@@ -177,7 +182,7 @@ export function loadChunk(index: ChunkIndex, c: number, dest: Uint8Array, read: 
   const { start, end } = index.storedRange(c);
   const stored = (staging ??= new Uint8Array(CHUNK_BYTES)).subarray(0, end - start);
   if (stored.length > 0) read(stored, start);
-  if (!checksumsEqual(new Checksum64().update(stored).digest(), index.sum(c))) throw chunkMismatch(index, c, where);
+  if (!checksumsEqual(new Checksum64(index.kind).update(stored).digest(), index.sum(c))) throw chunkMismatch(index, c, where);
   let at = 0;
   index.eachRun(c, (to, bytes) => {
     dest.set(stored.subarray(at, at + bytes), to);
@@ -195,7 +200,7 @@ function chunkMismatch(index: ChunkIndex, c: number, where: string): SnapshotErr
 export function checkChunkSums(index: ChunkIndex, stored: Uint8Array, where: string): void {
   for (let c = 0; c < index.layout.chunks; c++) {
     const { start, end } = index.storedRange(c);
-    const sum = new Checksum64().update(stored.subarray(start, end)).digest();
+    const sum = new Checksum64(index.kind).update(stored.subarray(start, end)).digest();
     if (!checksumsEqual(sum, index.sum(c))) throw chunkMismatch(index, c, where);
   }
 }

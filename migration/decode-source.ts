@@ -6,10 +6,11 @@
  * demand (deferred: lazy restore). Everything sized by the input is checked against the limits before it is
  * allocated, as in decode.ts.
  */
+import type { ChecksumKind } from './checksum.ts';
 import { CHUNK_PAGES, ChunkIndex, loadChunk } from './chunked-blob.ts';
 import { checkBlobSum, checkChunkedIndex, checkDiffBlobs, checkHead, checkTotalLength, readDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
 import { parseDocument } from './document.ts';
-import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, VALUES_SINCE_VERSION, alignUp, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
+import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, VALUES_SINCE_VERSION, alignUp, checksumKindOf, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -82,7 +83,8 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
   const { blobs, document, values } = checkHead(read(source, 0, header.blobsOffset), header, limits);
 
   // Each blob's index (chunked) or whole stored form (others), checked before the document is parsed.
-  const checked = blobs.map((blob, i) => checkSourceBlob(source, blob, i));
+  const kind = checksumKindOf(header.version);
+  const checked = blobs.map((blob, i) => checkSourceBlob(kind, source, blob, i));
   const { json, section } = readDocumentBytes(document, limits, header.jsonOffset);
   const taken = new Uint8Array(blobs.length);
   const deferred = new Map<Uint8Array, DeferredBlob>();
@@ -125,17 +127,17 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
 
 type CheckedBlob = { kind: 'stored'; stored: Uint8Array } | { kind: 'chunked'; index: ChunkIndex };
 
-function checkSourceBlob(source: SnapshotSource, blob: BlobEntry, i: number): CheckedBlob {
+function checkSourceBlob(kind: ChecksumKind, source: SnapshotSource, blob: BlobEntry, i: number): CheckedBlob {
   const end = blob.offset + blob.storedLength;
   const padding = read(source, end, alignUp(end) - end);
   if (!isZero(padding, 0, padding.length)) throw new SnapshotError('bad-layout', `byte ${end}`, `padding after blob ${i} is not zero`);
   if (isChunkedEncoding(blob.encoding)) {
     const indexLength = Math.min(storedPagesOffset(BLOB_CHUNKED, blob.length), blob.storedLength);
-    return { kind: 'chunked', index: checkChunkedIndex(read(source, blob.offset, indexLength), blob, i) };
+    return { kind: 'chunked', index: checkChunkedIndex(kind, read(source, blob.offset, indexLength), blob, i) };
   }
   // Raw and sparse blobs are small (boot images, device buffers): read whole, as decode.ts does.
   const stored = read(source, blob.offset, blob.storedLength);
-  checkBlobSum(stored, blob, i);
+  checkBlobSum(kind, stored, blob, i);
   checkBlob(stored, blob.encoding, blob.length, `blob ${i} at byte ${blob.offset}`);
   return { kind: 'stored', stored };
 }

@@ -16,7 +16,7 @@
 import { isStateNode } from '../src/visit/state-tree.ts';
 import { describeValue } from '../src/visit/field-checks.ts';
 import { StateError } from '../src/util/errors.ts';
-import { checksumOf, checksumsEqual } from './checksum.ts';
+import { checksumOf, checksumsEqual, type ChecksumKind } from './checksum.ts';
 import { knownSchemaSection, parseDocument, type SchemaSection, type SchemasText } from './document.ts';
 import { countJsonKeysAndSchemas, parsedKeyCount, scanJsonLimits, type SchemasSpan } from './json-scan.ts';
 import {
@@ -31,6 +31,7 @@ import {
   H_VALUES_SUM,
   VALUES_SINCE_VERSION,
   alignUp,
+  checksumKindOf,
   isChunkedEncoding,
   readBlobTable,
   readHeader,
@@ -67,16 +68,17 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
   const header = readHeader(bytes, limits);
   checkTotalLength(bytes.length, header);
   const { blobs, document, values } = checkHead(bytes, header, limits);
+  const kind = checksumKindOf(header.version);
   for (let i = 0; i < blobs.length; i++) {
     const blob = blobs[i]!;
     const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
     const where = `blob ${i} at byte ${blob.offset}`;
     if (isChunkedEncoding(blob.encoding)) {
       // The entry's checksum covers the index; each chunk's, its pages.
-      const index = checkChunkedIndex(stored, blob, i);
+      const index = checkChunkedIndex(kind, stored, blob, i);
       checkChunkSums(index, stored, where);
     } else {
-      checkBlobSum(stored, blob, i);
+      checkBlobSum(kind, stored, blob, i);
       checkBlob(stored, blob.encoding, blob.length, where);
     }
     const end = blob.offset + blob.storedLength;
@@ -101,18 +103,19 @@ export function checkTotalLength(have: number, header: Header): void {
  * padding after them.
  */
 export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimits): { blobs: BlobEntry[]; document: Uint8Array; values: Uint8Array } {
-  if (!checksumsEqual(checksumOf(head.subarray(HEADER_BYTES, header.jsonOffset)), header.blobTableSum)) {
+  const kind = checksumKindOf(header.version);
+  if (!checksumsEqual(checksumOf(kind, head.subarray(HEADER_BYTES, header.jsonOffset)), header.blobTableSum)) {
     throw new SnapshotError('checksum', `byte ${H_BLOB_TABLE_SUM} (header.blobTableChecksum)`, 'blob table checksum mismatch');
   }
   const blobs = readBlobTable(head, header, limits);
   const jsonEnd = header.jsonOffset + header.jsonLength;
   const document = head.subarray(header.jsonOffset, jsonEnd);
-  if (!checksumsEqual(checksumOf(document), header.jsonSum)) {
+  if (!checksumsEqual(checksumOf(kind, document), header.jsonSum)) {
     throw new SnapshotError('checksum', `byte ${H_JSON_SUM} (header.jsonChecksum)`, 'document checksum mismatch');
   }
   const valuesEnd = jsonEnd + header.valuesLength;
   const values = head.subarray(jsonEnd, valuesEnd);
-  if (header.version >= VALUES_SINCE_VERSION && !checksumsEqual(checksumOf(values), header.valuesSum)) {
+  if (header.version >= VALUES_SINCE_VERSION && !checksumsEqual(checksumOf(kind, values), header.valuesSum)) {
     throw new SnapshotError('checksum', `byte ${H_VALUES_SUM} (header.valuesChecksum)`, 'value section checksum mismatch');
   }
   if (!isZero(head, valuesEnd, header.blobsOffset)) {
@@ -121,9 +124,9 @@ export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimi
   return { blobs, document, values };
 }
 
-/** A blob's stored bytes (or a chunked blob's index) against the entry's checksum. */
-export function checkBlobSum(covered: Uint8Array, blob: BlobEntry, i: number): void {
-  if (!checksumsEqual(checksumOf(covered), blob.sum)) {
+/** A blob's stored bytes (or a chunked blob's index) against the entry's checksum (`kind`: the file's hash). */
+export function checkBlobSum(kind: ChecksumKind, covered: Uint8Array, blob: BlobEntry, i: number): void {
+  if (!checksumsEqual(checksumOf(kind, covered), blob.sum)) {
     throw new SnapshotError('checksum', `byte ${HEADER_BYTES + i * BLOB_ENTRY_BYTES + B_SUM} (blob ${i}.checksum)`, `blob ${i} checksum mismatch`);
   }
 }
@@ -132,13 +135,13 @@ export function checkBlobSum(covered: Uint8Array, blob: BlobEntry, i: number): v
  * A chunked blob's index checked against the entry's checksum and the blob's sizes. `start`: at
  * least the index's bytes from the blob's start (the whole blob or just its index).
  */
-export function checkChunkedIndex(start: Uint8Array, blob: BlobEntry, i: number): ChunkIndex {
+export function checkChunkedIndex(kind: ChecksumKind, start: Uint8Array, blob: BlobEntry, i: number): ChunkIndex {
   const indexLength = storedPagesOffset(BLOB_CHUNKED, blob.length);
   if (blob.storedLength < indexLength || start.length < indexLength) {
     throw new SnapshotError('bad-blob', `blob ${i} at byte ${blob.offset}`, `chunked blob of ${blob.storedLength} bytes is shorter than its ${indexLength}-byte index`);
   }
-  checkBlobSum(start.subarray(0, indexLength), blob, i);
-  return new ChunkIndex(start, blob.length, blob.storedLength, `blob ${i} at byte ${blob.offset}`);
+  checkBlobSum(kind, start.subarray(0, indexLength), blob, i);
+  return new ChunkIndex(kind, start, blob.length, blob.storedLength, `blob ${i} at byte ${blob.offset}`);
 }
 
 /** Strict UTF-8 (a decoder keeps no state between whole-input decode calls). */

@@ -13,6 +13,7 @@ import {
   HEADER_BYTES,
   WRITE_FORMAT_VERSION,
   alignUp,
+  checksumKindOf,
   writeBlobEntry,
   writeHeader,
   type BlobEntry,
@@ -54,6 +55,7 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
   const diff = options.diff ?? null;
   if (diff !== null && s.base === undefined) throw new StateError('document.base', 'a diff snapshot needs the base it is a diff against');
   const diffed = new Set<string>();
+  const kind = checksumKindOf(WRITE_FORMAT_VERSION);
   const { json, values: objects } = writeDocumentHead(s);
   const values = encodeValueSection(objects, (bytes, path) => {
     // RAM-sized byte strings are chunked (loadable and verifiable a chunk at a time); small ones not.
@@ -65,7 +67,7 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
       }
       diffed.add(path);
     }
-    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(bytes, dirty) : encodeBlob(bytes);
+    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(kind, bytes, dirty) : encodeBlob(bytes);
     info.push({ path, length: bytes.length, storedLength: blob.storedLength, storedPages: blob.storedPages });
     blobs.push(blob);
     return blobs.length - 1;
@@ -89,7 +91,7 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
       storedLength: blob.storedLength,
       length: info[i]!.length,
       encoding: blob.encoding,
-      sum: blob.sum ?? checksumOf(...blob.chunks),
+      sum: blob.sum ?? checksumOf(kind, ...blob.chunks),
     };
     writeBlobEntry(head, HEADER_BYTES + i * BLOB_ENTRY_BYTES, entry);
     for (const chunk of blob.chunks) if (chunk.length > 0) chunks.push(chunk);
@@ -105,10 +107,10 @@ export function encodeSnapshot(s: Snapshot, options: EncodeOptions = {}): Encode
     jsonLength: json.length,
     blobsOffset,
     blobsLength: next - blobsOffset,
-    blobTableSum: checksumOf(head.subarray(HEADER_BYTES, jsonOffset)),
-    jsonSum: checksumOf(json),
+    blobTableSum: checksumOf(kind, head.subarray(HEADER_BYTES, jsonOffset)),
+    jsonSum: checksumOf(kind, json),
     valuesLength: values.length,
-    valuesSum: checksumOf(head.subarray(valuesOffset, valuesOffset + values.length)),
+    valuesSum: checksumOf(kind, head.subarray(valuesOffset, valuesOffset + values.length)),
   });
   return { chunks, totalLength: next, documentLength: json.length, valuesLength: values.length, blobs: info };
 }

@@ -3,7 +3,7 @@
  * and checked before a byte of the JSON document is looked at, and none of it depends on the JSON
  * encoding: a reader of any version can tell a newer format from a corrupt one.
  */
-import { CHECKSUM_BYTES, checksumOf, checksumsEqual } from './checksum.ts';
+import { CHECKSUM_BYTES, checksumOf, checksumsEqual, type ChecksumKind } from './checksum.ts';
 import type { SnapshotLimits } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 
@@ -13,18 +13,21 @@ export const MAGIC = new Uint8Array([0x47, 0x4f, 0x44, 0x57, 0x49, 0x54, 0x53, 0
  * The newest format version this build reads and writes; it reads every version from 1 up to it.
  * Version 2 added the chunked blob encoding (BLOB_CHUNKED); version 3 added diff snapshots (a
  * document naming its base, BLOB_CHUNKED_DIFF); version 4 moved the objects' field values out of
- * the JSON document into the binary value section (value-section.ts). Older files read as before;
- * every new file, full or diff, is written as version 4.
+ * the JSON document into the binary value section (value-section.ts); version 5 changed the hash
+ * behind every checksum (checksum.ts: the XXH32 pair, where versions 1 to 4 have MurmurHash3). Older
+ * files read as before; every new file, full or diff, is written as version 5.
  */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 /** The first version with BLOB_CHUNKED. */
 export const CHUNKED_SINCE_VERSION = 2;
 /** The first version with diff snapshots (the document's `base`, BLOB_CHUNKED_DIFF). */
 export const DIFF_SINCE_VERSION = 3;
 /** The first version with the value section (field values in binary, not in the document). */
 export const VALUES_SINCE_VERSION = 4;
+/** The first version whose checksums are the XXH32 pair (checksum.ts). */
+export const XXH32_SINCE_VERSION = 5;
 /** The version every new file is written with. */
-export const WRITE_FORMAT_VERSION = 4;
+export const WRITE_FORMAT_VERSION = 5;
 /** The newest version whose document holds the field values (the pure-JSON form; test forgeries). */
 export const JSON_VALUES_VERSION = 3;
 /** Length of the version 1 header. */
@@ -78,9 +81,9 @@ export const H_BLOB_COUNT = 20;
 export const H_BLOB_TABLE_OFFSET = 24;
 /** u64 offset of the JSON document (blob table end) */
 export const H_JSON_OFFSET = 32;
-/** u64 length of the JSON document (version 4: u32, the low half) */
+/** u64 length of the JSON document (from version 4: u32, the low half) */
 export const H_JSON_LENGTH = 40;
-/** version 4: u32 length of the value section, which follows the document (the high half of H_JSON_LENGTH before) */
+/** From version 4: u32 length of the value section, which follows the document (the high half of H_JSON_LENGTH before) */
 export const H_VALUES_LENGTH = 44;
 /** u64 offset of the blob section (JSON end rounded up to 4 KiB) */
 export const H_BLOBS_OFFSET = 48;
@@ -90,9 +93,9 @@ export const H_BLOBS_LENGTH = 56;
 export const H_BLOB_TABLE_SUM = 64;
 /** checksum[8] of the JSON document */
 export const H_JSON_SUM = 72;
-/** u64 reserved, zero (version 4: checksum[8] of the value section) */
+/** u64 reserved, zero (from version 4: checksum[8] of the value section) */
 export const H_RESERVED = 80;
-/** version 4: checksum[8] of the value section */
+/** From version 4: checksum[8] of the value section */
 export const H_VALUES_SUM = 80;
 /** checksum[8] of header bytes 0..87 */
 export const H_HEADER_SUM = 88;
@@ -122,9 +125,9 @@ export interface Header {
   blobsLength: number;
   blobTableSum: Uint8Array;
   jsonSum: Uint8Array;
-  /** Bytes of the value section (version 4; 0 before), right after the document. */
+  /** Bytes of the value section (from version 4; 0 before), right after the document. */
   valuesLength: number;
-  /** Checksum of the value section (version 4; zeros before). */
+  /** Checksum of the value section (from version 4; zeros before). */
   valuesSum: Uint8Array;
   /** Length of the whole snapshot: blobsOffset + blobsLength. */
   totalLength: number;
@@ -142,6 +145,11 @@ export interface BlobEntry {
   length: number;
   encoding: number;
   sum: Uint8Array;
+}
+
+/** The hash behind the checksums of a file of format `version`. */
+export function checksumKindOf(version: number): ChecksumKind {
+  return version >= XXH32_SINCE_VERSION ? 'xxh32-pair' : 'murmur3';
 }
 
 export function alignUp(n: number, to: number = BLOB_ALIGN): number {
@@ -179,7 +187,7 @@ export function writeHeader(
   out.set(h.jsonSum, H_JSON_SUM);
   if (values && h.valuesSum !== undefined) out.set(h.valuesSum, H_VALUES_SUM);
   else view.setBigUint64(H_RESERVED, 0n, true);
-  out.set(checksumOf(out.subarray(0, H_HEADER_SUM)), H_HEADER_SUM);
+  out.set(checksumOf(checksumKindOf(h.version), out.subarray(0, H_HEADER_SUM)), H_HEADER_SUM);
 }
 
 export function writeBlobEntry(out: Uint8Array, at: number, e: BlobEntry): void {
@@ -237,7 +245,7 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
   if (headerLength !== HEADER_BYTES) {
     throw new SnapshotError('bad-header', fieldAt(H_HEADER_LENGTH, 'headerLength'), `header length ${headerLength}, version ${version} has ${HEADER_BYTES}`);
   }
-  if (!checksumsEqual(checksumOf(bytes.subarray(0, H_HEADER_SUM)), bytes.subarray(H_HEADER_SUM, HEADER_BYTES))) {
+  if (!checksumsEqual(checksumOf(checksumKindOf(version), bytes.subarray(0, H_HEADER_SUM)), bytes.subarray(H_HEADER_SUM, HEADER_BYTES))) {
     throw new SnapshotError('checksum', fieldAt(H_HEADER_SUM, 'headerChecksum'), 'header checksum mismatch');
   }
   const flags = view.getUint32(H_FLAGS, true);

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { formatValue, type Figure } from '../lib/figures.ts';
 import { median } from '../lib/measure.ts';
 import { chainCost } from '../godwit/filters.ts';
+import { checksumRates } from '../godwit/checksum.ts';
 import { defaultDeviceSpecs, type DeviceSpec } from '../../machine/device-spec.ts';
 import type { Drive } from '../../machine/drive.ts';
 import { MemoryBackend } from '../../src/block/memory-backend.ts';
@@ -45,6 +46,22 @@ export function deviceStateFigures(s: Suite): void {
     figure('save + load after a full collection', 'us', r.afterGcSaveUs + r.afterGcLoadUs, { 'without the collection': saveLoad }),
     figure('size', 'KiB', r.bytes / 1024, { JSON: r.documentBytes / 1024 }),
   );
+}
+
+/** The checksum every stored RAM chunk gets on save and on load, over one 1 MiB chunk. */
+export function checksumFigure(s: Suite): void {
+  const r = checksumRates(1 << 20, s.options.quick ? 3 : 9);
+  s.progress.step('checksum');
+  s.figures.push({
+    group: GROUP,
+    name: 'snapshot checksum (XXH32 pair, format version 5), 1 MiB chunk',
+    unit: 'GB/s',
+    better: 'higher',
+    value: r.gbPerSecond['xxh32-pair'],
+    references: { 'MurmurHash3 (versions 1 to 4)': r.gbPerSecond.murmur3, 'copy of the same bytes': r.gbPerSecond.copy },
+    goals: [{ text: 'several GB/s (3 or more)', met: r.gbPerSecond['xxh32-pair'] >= 3 }],
+    note: 'migration/checksum.ts over random bytes, median of rounds with the kinds alternating (npm run bench -- checksum)',
+  });
 }
 
 function caseName(ramMiB: number, fill: number): string {

@@ -1,6 +1,7 @@
 /**
- * A fast deterministic 64-bit hash of a byte string, for `--stats` RAM and serial hashes, snapshot
- * section checksums and comparing runs. Not cryptographic.
+ * A fast deterministic 64-bit hash of a byte string, for `--stats` RAM and serial hashes, the
+ * section checksums of snapshot files before format version 5 (later ones use xxh32.ts's pair) and
+ * comparing runs. Not cryptographic.
  *
  * The algorithm is MurmurHash3_x86_128 (Austin Appleby, public domain), which uses only 32-bit
  * multiplies and so runs at full speed in JavaScript with Math.imul; hash64 gives the first 8 bytes
@@ -10,27 +11,13 @@
  * byte count and the pending tail bytes) that can be exported and imported.
  */
 
+import { BlockHash16, rotl } from './block-hash.ts';
 import { keepShape } from './keep-shape.ts';
 
 const C1 = 0x239b961b;
 const C2 = 0xab0e9789 | 0;
 const C3 = 0x38b34ae5;
 const C4 = 0xa1e38b93 | 0;
-
-/** True when a 32-bit word read through an Int32Array is little-endian (every current platform). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/**
- * Largest piece of input the block loop is given at once (16 MiB): its offsets and counts are int32
- * arithmetic, which a 2 GiB byte count would overflow.
- */
-export const SPAN_BYTES = 1 << 24;
-
-/** Words of the scratch buffer unaligned input is copied through (64 KiB). */
-const SCRATCH_WORDS = 1 << 14;
-/** Scratch for unaligned input, allocated on first use. */
-let scratchWords: Int32Array | null = null;
-let scratchBytes: Uint8Array | null = null;
 
 /** An exported Murmur3X86_128 state: enough to go on hashing later as if never interrupted. */
 export interface Murmur3State {
@@ -43,119 +30,15 @@ export interface Murmur3State {
 }
 
 /** Incremental MurmurHash3_x86_128. */
-export class Murmur3X86_128 {
+export class Murmur3X86_128 extends BlockHash16 {
   private h1: number;
   private h2: number;
   private h3: number;
   private h4: number;
-  /** Bytes hashed so far. */
-  private length = 0;
-  /** Up to 15 bytes waiting for a full 16-byte block. */
-  private readonly tail = new Uint8Array(16);
-  private readonly tailWords = new Int32Array(4);
-  private tailLength = 0;
 
   constructor(seed = 0) {
+    super();
     this.h1 = this.h2 = this.h3 = this.h4 = seed | 0;
-  }
-
-  /** Bytes hashed so far. */
-  get bytes(): number {
-    return this.length;
-  }
-
-  /**
-   * Hashes `data` after everything hashed so far. Inputs of any size (RAM up to 3.5 GiB and more) are
-   * walked in spans of at most SPAN_BYTES, so that every offset the block loop computes with 32-bit
-   * arithmetic stays far below 2^31.
-   */
-  update(data: Uint8Array): this {
-    const length = data.length;
-    if (length <= SPAN_BYTES) return this.updateSpan(data);
-    for (let at = 0; at < length; at += SPAN_BYTES) this.updateSpan(data.subarray(at, Math.min(at + SPAN_BYTES, length)));
-    return this;
-  }
-
-  /** Hashes `count` zero bytes without reading memory (the zero pages of a sparse RAM image). */
-  updateZeros(count: number): this {
-    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`updateZeros: bad count ${count}`);
-    let left = count;
-    if (this.tailLength > 0) {
-      const take = Math.min(16 - this.tailLength, left);
-      this.tail.fill(0, this.tailLength, this.tailLength + take);
-      this.tailLength += take;
-      this.length += take;
-      left -= take;
-      if (this.tailLength < 16) return this;
-      this.blocks(this.tailBlock(), 0, 1);
-      this.tailLength = 0;
-    }
-    const blocks = Math.floor(left / 16);
-    this.zeroBlocks(blocks);
-    this.length += blocks * 16;
-    left -= blocks * 16;
-    if (left > 0) {
-      this.tail.fill(0, 0, left);
-      this.tailLength = left;
-      this.length += left;
-    }
-    return this;
-  }
-
-  /** update() for at most SPAN_BYTES bytes. */
-  private updateSpan(data: Uint8Array): this {
-    let at = 0;
-    this.length += data.length;
-    if (this.tailLength > 0) {
-      const take = Math.min(16 - this.tailLength, data.length);
-      this.tail.set(data.subarray(0, take), this.tailLength);
-      this.tailLength += take;
-      at = take;
-      if (this.tailLength < 16) return this;
-      this.blocks(this.tailBlock(), 0, 1);
-      this.tailLength = 0;
-    }
-    let blocks = (data.length - at) >>> 4;
-    if (blocks > 0) {
-      const start = data.byteOffset + at;
-      if (LITTLE_ENDIAN && (start & 3) === 0) {
-        this.blocks(new Int32Array(data.buffer, start, blocks * 4), 0, blocks);
-        at += blocks * 16;
-      } else if (LITTLE_ENDIAN) {
-        // Unaligned: copy through an aligned scratch buffer.
-        const words = (scratchWords ??= new Int32Array(SCRATCH_WORDS));
-        const bytes = (scratchBytes ??= new Uint8Array(words.buffer));
-        while (blocks > 0) {
-          const n = Math.min(blocks, SCRATCH_WORDS >>> 2);
-          bytes.set(data.subarray(at, at + n * 16));
-          this.blocks(words, 0, n);
-          at += n * 16;
-          blocks -= n;
-        }
-      } else {
-        // Big-endian host: assemble each block's words byte by byte.
-        for (; blocks > 0; blocks--, at += 16) {
-          this.tail.set(data.subarray(at, at + 16));
-          this.blocks(this.tailBlock(), 0, 1);
-        }
-      }
-    }
-    if (at < data.length) {
-      this.tail.set(data.subarray(at), 0);
-      this.tailLength = data.length - at;
-    }
-    return this;
-  }
-
-  /** Hashes one byte (its low 8 bits) after everything hashed so far. */
-  updateByte(byte: number): this {
-    this.tail[this.tailLength++] = byte;
-    this.length++;
-    if (this.tailLength === 16) {
-      this.blocks(this.tailBlock(), 0, 1);
-      this.tailLength = 0;
-    }
-    return this;
   }
 
   /** The digest of everything hashed so far as four uint32 words h1..h4; hashing can go on. */
@@ -227,32 +110,26 @@ export class Murmur3X86_128 {
     return m;
   }
 
-  /** The pending tail as one block of little-endian words (it must be full). */
-  private tailBlock(): Int32Array {
-    const t = this.tail;
-    const w = this.tailWords;
-    for (let i = 0; i < 4; i++) {
-      const j = i << 2;
-      w[i] = t[j]! | (t[j + 1]! << 8) | (t[j + 2]! << 16) | (t[j + 3]! << 24);
-    }
-    return w;
-  }
-
   /** Mixes `count` 16-byte blocks of little-endian words starting at word `first`. */
-  private blocks(words: Int32Array, first: number, count: number): void {
+  protected blocks(words: Int32Array, first: number, count: number): void {
+    // The constants as locals: a bundler turns module constants into variables V8 reads on every use.
+    const c1 = C1;
+    const c2 = C2;
+    const c3 = C3;
+    const c4 = C4;
     let h1 = this.h1;
     let h2 = this.h2;
     let h3 = this.h3;
     let h4 = this.h4;
     const end = first + count * 4;
     for (let w = first; w < end; w += 4) {
-      h1 ^= mixK(words[w]!, C1, 15, C2);
+      h1 ^= mixK(words[w]!, c1, 15, c2);
       h1 = (Math.imul((rotl(h1, 19) + h2) | 0, 5) + 0x561ccd1b) | 0;
-      h2 ^= mixK(words[w + 1]!, C2, 16, C3);
+      h2 ^= mixK(words[w + 1]!, c2, 16, c3);
       h2 = (Math.imul((rotl(h2, 17) + h3) | 0, 5) + 0x0bcaa747) | 0;
-      h3 ^= mixK(words[w + 2]!, C3, 17, C4);
+      h3 ^= mixK(words[w + 2]!, c3, 17, c4);
       h3 = (Math.imul((rotl(h3, 15) + h4) | 0, 5) + 0x96cd1c35) | 0;
-      h4 ^= mixK(words[w + 3]!, C4, 18, C1);
+      h4 ^= mixK(words[w + 3]!, c4, 18, c1);
       h4 = (Math.imul((rotl(h4, 13) + h1) | 0, 5) + 0x32ac3b17) | 0;
     }
     this.h1 = h1;
@@ -262,7 +139,7 @@ export class Murmur3X86_128 {
   }
 
   /** Mixes `count` all-zero blocks: the block loop with every input word 0 (mixK(0) is 0). */
-  private zeroBlocks(count: number): void {
+  protected zeroBlocks(count: number): void {
     let h1 = this.h1;
     let h2 = this.h2;
     let h3 = this.h3;
@@ -291,10 +168,6 @@ export function hash64(data: Uint8Array, seed = 0): string {
 /** MurmurHash3_x86_128 of `data`: the digest as four uint32 words h1..h4. */
 export function murmur3X86_128(data: Uint8Array, seed = 0): [number, number, number, number] {
   return new Murmur3X86_128(seed).update(data).digest();
-}
-
-function rotl(x: number, r: number): number {
-  return (x << r) | (x >>> (32 - r));
 }
 
 /** One input word's mixing before it enters its lane: multiply, rotate, multiply. */

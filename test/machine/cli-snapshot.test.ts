@@ -202,7 +202,7 @@ describe('godwit snapshot', () => {
   it('inspect: objects with types and versions, blobs, config, clock', () => {
     const r = godwit('snapshot', 'inspect', at('s.gw'));
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^.*s\.gw: \d+ bytes, format version 4, flags 0x0\nsections: document \d+ bytes at \d+, values \d+ bytes at \d+, 2 blob\(s\)/);
+    expect(r.stdout).toMatch(/^.*s\.gw: \d+ bytes, format version 5, flags 0x0\nsections: document \d+ bytes at \d+, values \d+ bytes at \d+, 2 blob\(s\)/);
     expect(r.stdout).toContain('virtual time ');
     expect(r.stdout).toContain(', 400000 instructions retired\n');
     expect(r.stdout).toMatch(/\n\/machine\/pit +i8254@\d+ +\d+\n/);

@@ -102,7 +102,7 @@ describe('diff snapshots', () => {
     for (const d of ['d1.gw', 'd2.gw', 'd3.gw']) expect(size(d)).toBeLessThan(size('f3.gw') / 2);
     const r = godwit(['snapshot', 'inspect', at('d2.gw')]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`format version 4`);
+    expect(r.stdout).toContain(`format version 5`);
     expect(r.stdout).toMatch(/^base: 'd1\.gw' \(id [0-9a-f]{16}\) at '.*godwit-diff-\w+\/d1\.gw': found$/m);
     expect(r.stdout).toMatch(/^diff: \d+ RAM page\(s\) written since the base/m);
   });

@@ -11,7 +11,7 @@ import { decodeSnapshotSource, type SnapshotSource } from '../../migration/decod
 import { concatChunks } from '../../migration/encode.ts';
 import { BLOB_CHUNKED, H_VERSION } from '../../migration/header.ts';
 import { isSnapshotError } from '../../migration/snapshot-error.ts';
-import { blobDocument, forgeFile, resealHeader } from './forge.ts';
+import { JSON_FORGE_KIND, blobDocument, forgeFile, resealHeader } from './forge.ts';
 import { openSnapshotFile } from '../../machine/snapshot-file.ts';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,11 +30,11 @@ function image(length: number, density: number, seed: number): Uint8Array {
 }
 
 function fileOf(data: Uint8Array, mutate: (stored: Uint8Array) => void = () => {}): Uint8Array {
-  const blob = encodeChunkedBlob(data);
+  const blob = encodeChunkedBlob(JSON_FORGE_KIND, data);
   const stored = concatChunks(blob.chunks);
   mutate(stored);
   const layout = chunkedLayout(data.length);
-  return forgeFile(blobDocument([data.length]), [{ stored, length: data.length, encoding: BLOB_CHUNKED, sum: checksumOf(stored.subarray(0, layout.dataOffset)) }]);
+  return forgeFile(blobDocument([data.length]), [{ stored, length: data.length, encoding: BLOB_CHUNKED, sum: checksumOf(JSON_FORGE_KIND, stored.subarray(0, layout.dataOffset)) }]);
 }
 
 function sourceOf(bytes: Uint8Array): SnapshotSource & { reads: number } {

@@ -84,10 +84,10 @@ describe('header', () => {
   });
 
   it('reports a newer format version as such, whatever follows it', () => {
-    const file = setU32(copy(), H_VERSION, 5);
+    const file = setU32(copy(), H_VERSION, 6);
     const e = snapshotError(() => decodeSnapshot(file));
     expect(e.code).toBe('newer-version');
-    expect(e.message).toBe('byte 8 (header.formatVersion): snapshot format version 5 is newer than this build supports (4)');
+    expect(e.message).toBe('byte 8 (header.formatVersion): snapshot format version 6 is newer than this build supports (5)');
     // Even with nothing after the version (a newer header may be any length).
     expect(snapshotError(() => decodeSnapshot(file.subarray(0, 12))).code).toBe('newer-version');
     expect(snapshotError(() => decodeSnapshot(setU32(copy(), H_VERSION, 0xffffffff))).message).toContain('version 4294967295 is newer');

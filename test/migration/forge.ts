@@ -16,16 +16,25 @@ import {
   writeBlobEntry,
   writeHeader,
 } from '../../migration/header.ts';
-import { BLOB_RAW, BLOB_SPARSE, H_VALUES_LENGTH, H_VALUES_SUM, H_VERSION, JSON_VALUES_VERSION, VALUES_SINCE_VERSION } from '../../migration/header.ts';
+import { BLOB_RAW, BLOB_SPARSE, H_VALUES_LENGTH, H_VALUES_SUM, H_VERSION, JSON_VALUES_VERSION, VALUES_SINCE_VERSION, WRITE_FORMAT_VERSION, checksumKindOf } from '../../migration/header.ts';
 import { bitmapBytes, encodeBlob } from '../../migration/sparse-blob.ts';
 import { CHUNK_BYTES, encodeChunkedBlob } from '../../migration/chunked-blob.ts';
 import { buildDocument, stringifyDocument } from '../../migration/document.ts';
 import { concatChunks } from '../../migration/encode.ts';
 import type { Snapshot } from '../../migration/snapshot.ts';
 
+/** The hash of the checksums of forged files: version 3 ones (no value section), and current ones. */
+export const JSON_FORGE_KIND = checksumKindOf(JSON_VALUES_VERSION);
+export const VALUES_FORGE_KIND = checksumKindOf(WRITE_FORMAT_VERSION);
+
+/** The hash of `file`'s checksums, by the format version in its header. */
+function kindOf(file: Uint8Array) {
+  return checksumKindOf(new DataView(file.buffer, file.byteOffset, file.length).getUint32(H_VERSION, true));
+}
+
 /** Recomputes the header checksum (after a header field was changed). */
 export function resealHeader(file: Uint8Array): Uint8Array {
-  file.set(checksumOf(file.subarray(0, H_HEADER_SUM)), H_HEADER_SUM);
+  file.set(checksumOf(kindOf(file), file.subarray(0, H_HEADER_SUM)), H_HEADER_SUM);
   return file;
 }
 
@@ -37,15 +46,16 @@ export function resealAll(file: Uint8Array): Uint8Array {
   const values = view.getUint32(H_VERSION, true) >= VALUES_SINCE_VERSION;
   const jsonLength = Math.min(values ? view.getUint32(H_JSON_LENGTH, true) : Number(view.getBigUint64(H_JSON_LENGTH, true)), file.length - jsonOffset);
   const valuesEnd = Math.min(jsonOffset + jsonLength + (values ? view.getUint32(H_VALUES_LENGTH, true) : 0), file.length);
+  const kind = kindOf(file);
   for (let i = 0; i < count; i++) {
     const at = HEADER_BYTES + i * BLOB_ENTRY_BYTES;
     const offset = Number(view.getBigUint64(at, true));
     const stored = Number(view.getBigUint64(at + 8, true));
-    if (offset + stored <= file.length) file.set(checksumOf(file.subarray(offset, offset + stored)), at + B_SUM);
+    if (offset + stored <= file.length) file.set(checksumOf(kind, file.subarray(offset, offset + stored)), at + B_SUM);
   }
-  file.set(checksumOf(file.subarray(HEADER_BYTES, jsonOffset)), H_BLOB_TABLE_SUM);
-  file.set(checksumOf(file.subarray(jsonOffset, jsonOffset + jsonLength)), H_JSON_SUM);
-  if (values) file.set(checksumOf(file.subarray(jsonOffset + jsonLength, valuesEnd)), H_VALUES_SUM);
+  file.set(checksumOf(kind, file.subarray(HEADER_BYTES, jsonOffset)), H_BLOB_TABLE_SUM);
+  file.set(checksumOf(kind, file.subarray(jsonOffset, jsonOffset + jsonLength)), H_JSON_SUM);
+  if (values) file.set(checksumOf(kind, file.subarray(jsonOffset + jsonLength, valuesEnd)), H_VALUES_SUM);
   return resealHeader(file);
 }
 
@@ -59,12 +69,14 @@ export interface ForgedBlob {
 
 /**
  * A correctly checksummed file around any document text and stored blobs: version 3 (the values in
- * the document), or version 4 given a value section.
+ * the document; checksums of JSON_FORGE_KIND), or the version new files have given a value section
+ * (VALUES_FORGE_KIND). A blob's `sum` must be of the same kind.
  */
 export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = [], values?: Uint8Array): Uint8Array {
   const json = typeof doc === 'string' ? new TextEncoder().encode(doc) : doc;
   const jsonOffset = HEADER_BYTES + blobs.length * BLOB_ENTRY_BYTES;
   const valuesLength = values?.length ?? 0;
+  const kind = values === undefined ? JSON_FORGE_KIND : VALUES_FORGE_KIND;
   const blobsOffset = alignUp(jsonOffset + json.length + valuesLength);
   let end = blobsOffset;
   const offsets: number[] = [];
@@ -82,20 +94,20 @@ export function forgeFile(doc: string | Uint8Array, blobs: ForgedBlob[] = [], va
       storedLength: blob.stored.length,
       length: blob.length ?? blob.stored.length,
       encoding: blob.encoding ?? BLOB_RAW,
-      sum: blob.sum ?? checksumOf(blob.stored),
+      sum: blob.sum ?? checksumOf(kind, blob.stored),
     });
   });
   writeHeader(file, {
-    version: values === undefined ? JSON_VALUES_VERSION : VALUES_SINCE_VERSION,
+    version: values === undefined ? JSON_VALUES_VERSION : WRITE_FORMAT_VERSION,
     flags: 0,
     blobCount: blobs.length,
     jsonOffset,
     jsonLength: json.length,
     blobsOffset,
     blobsLength: end - blobsOffset,
-    blobTableSum: checksumOf(file.subarray(HEADER_BYTES, jsonOffset)),
-    jsonSum: checksumOf(json),
-    ...(values === undefined ? {} : { valuesLength, valuesSum: checksumOf(values) }),
+    blobTableSum: checksumOf(kind, file.subarray(HEADER_BYTES, jsonOffset)),
+    jsonSum: checksumOf(kind, json),
+    ...(values === undefined ? {} : { valuesLength, valuesSum: checksumOf(kind, values) }),
   });
   return file;
 }
@@ -117,8 +129,8 @@ export function documentOf(file: Uint8Array): string {
 export function jsonValuesFile(s: Snapshot): Uint8Array {
   const blobs: ForgedBlob[] = [];
   const doc = buildDocument(s, (bytes) => {
-    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(bytes) : encodeBlob(bytes);
-    blobs.push({ stored: concatChunks(blob.chunks), length: bytes.length, encoding: blob.encoding, sum: blob.sum ?? checksumOf(...blob.chunks) });
+    const blob = bytes.length >= CHUNK_BYTES ? encodeChunkedBlob(JSON_FORGE_KIND, bytes) : encodeBlob(bytes);
+    blobs.push({ stored: concatChunks(blob.chunks), length: bytes.length, encoding: blob.encoding, sum: blob.sum ?? checksumOf(JSON_FORGE_KIND, ...blob.chunks) });
     return { blob: blobs.length - 1, bytes: bytes.length };
   });
   return forgeFile(stringifyDocument(doc), blobs);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hash64, Murmur3X86_128, murmur3X86_128, SPAN_BYTES } from '../../src/util/hash.ts';
+import { SPAN_BYTES } from '../../src/util/block-hash.ts';
+import { hash64, Murmur3X86_128, murmur3X86_128 } from '../../src/util/hash.ts';
 
 /** SMHasher's VerificationTest: hash keys 0..255 of length n with seed 256-n, then hash the digests. */
 function smhasherVerification(): number {

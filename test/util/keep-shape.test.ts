@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { v8Natives } from './v8-natives.ts';
 import { keptShapes } from '../../src/util/keep-shape.ts';
 import { Murmur3X86_128 } from '../../src/util/hash.ts';
+import { Xxh32Pair } from '../../src/util/xxh32.ts';
 import { Checksum64, checksumOf } from '../../migration/checksum.ts';
 import { ValueReader } from '../../migration/value-kinds.ts';
 import { ValueSectionReader } from '../../migration/value-section.ts';
@@ -22,17 +23,19 @@ describe('keepShape', () => {
     const { gc, sameMap } = v8Natives();
     const noBlob = (): Uint8Array => new Uint8Array(0);
     // Used the way the hot paths use them, then dropped.
-    checksumOf(new Uint8Array(100));
+    checksumOf('xxh32-pair', new Uint8Array(100));
+    checksumOf('murmur3', new Uint8Array(100));
     for (let i = 0; i < 4; i++) gc();
     const made: Array<[string, object]> = [
       ['Murmur3X86_128', new Murmur3X86_128().update(new Uint8Array(17))],
-      ['Checksum64', new Checksum64()],
+      ['Xxh32Pair', new Xxh32Pair().update(new Uint8Array(17))],
+      ['Checksum64', new Checksum64('xxh32-pair')],
       ['ValueReader', new ValueReader(new Uint8Array(0), noBlob)],
       ['ValueSectionReader', new ValueSectionReader(new Uint8Array(0), noBlob, DEFAULT_LIMITS, 0)],
       ['FieldReader', new FieldReader(newNode(), '/x')],
       ['OutputVisitor', new OutputVisitor('/x')],
       ['InputVisitor', new InputVisitor(newNode(), '/x')],
-      ['ChunkIndex', new ChunkIndex(new Uint8Array(chunkedLayout(8192).dataOffset), 8192, chunkedLayout(8192).dataOffset, 'test')],
+      ['ChunkIndex', new ChunkIndex('xxh32-pair', new Uint8Array(chunkedLayout(8192).dataOffset), 8192, chunkedLayout(8192).dataOffset, 'test')],
     ];
     for (const [name, o] of made) expect(keptShapes().some((k) => sameMap(k, o)), name).toBe(true);
   });
