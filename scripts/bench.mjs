@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The glibc setting of bin/godwit.js's first line (test/machine/huge-pages.test.ts checks they agree). */
+const HUGE_PAGES = 'glibc.malloc.hugetlb=1';
 
 function main(argv) {
   let split = argv.findIndex((a) => a.startsWith('-'));
@@ -52,7 +54,10 @@ function main(argv) {
     let status = 0;
     for (const n of names) {
       if (names.length > 1) console.log(`== ${n}`);
-      const r = spawnSync(process.execPath, [join(out, `${n}.mjs`), ...rest], { cwd: root, stdio: 'inherit' });
+      // With the malloc setting bin/godwit.js's first line gives the CLI (transparent huge pages);
+      // everything the benchmark starts, godwit's CLI, v86 and QEMU, inherits it.
+      const env = { ...process.env, GLIBC_TUNABLES: HUGE_PAGES };
+      const r = spawnSync(process.execPath, [join(out, `${n}.mjs`), ...rest], { cwd: root, stdio: 'inherit', env });
       if (r.status !== 0) status = r.status ?? 1;
     }
     return status;

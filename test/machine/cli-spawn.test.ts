@@ -27,6 +27,29 @@ describe.skipIf(!haveMachine)('bin/godwit.js', () => {
     expect(r.stdout).toBe('');
   });
 
+  it.skipIf(process.platform !== 'linux')('run as a command (its first line), Node has glibc malloc ask for transparent huge pages, as the benchmarks do', async () => {
+    const setting = 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1';
+    expect(readFileSync(`${root}bin/godwit.js`, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S ${setting} node`);
+    expect(readFileSync(`${root}scripts/bench.mjs`, 'utf8')).toContain(`'${setting.split('=').slice(1).join('=')}'`);
+    // The process is Node itself once it prints (env replaced itself): its environment holds the setting.
+    const child = spawn(`${root}bin/godwit.js`, ['-m', '16M', '-kernel', 'test/guests/bin/memfill.elf', '-append', 'fill=1 forever=1', '-serial', 'stdio'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString('latin1');
+          if (out.includes('memfill: ready')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`godwit exited (${code}) before the guest was ready: ${out}`)));
+      });
+      const environ = readFileSync(`/proc/${child.pid}/environ`, 'latin1').split('\0');
+      expect(environ).toContain(setting);
+      expect(readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').split('\0')[0]).toMatch(/node$/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('--help: usage on stdout, exit 0', () => {
     const r = godwit('--help');
     expect(r.status).toBe(0);
