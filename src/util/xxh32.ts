@@ -54,26 +54,19 @@ export class Xxh32Pair extends BlockHash16 {
     let b4 = this.b4;
     const end = first + count * 4;
     for (let w = first; w < end; w += 4) {
+      // Each word's product with PRIME2 serves both seeds' lanes.
       let k = Math.imul(words[w]!, p2);
-      let x = (a1 + k) | 0;
-      a1 = Math.imul((x << 13) | (x >>> 19), p1);
-      x = (b1 + k) | 0;
-      b1 = Math.imul((x << 13) | (x >>> 19), p1);
+      a1 = round(a1, k, p1);
+      b1 = round(b1, k, p1);
       k = Math.imul(words[w + 1]!, p2);
-      x = (a2 + k) | 0;
-      a2 = Math.imul((x << 13) | (x >>> 19), p1);
-      x = (b2 + k) | 0;
-      b2 = Math.imul((x << 13) | (x >>> 19), p1);
+      a2 = round(a2, k, p1);
+      b2 = round(b2, k, p1);
       k = Math.imul(words[w + 2]!, p2);
-      x = (a3 + k) | 0;
-      a3 = Math.imul((x << 13) | (x >>> 19), p1);
-      x = (b3 + k) | 0;
-      b3 = Math.imul((x << 13) | (x >>> 19), p1);
+      a3 = round(a3, k, p1);
+      b3 = round(b3, k, p1);
       k = Math.imul(words[w + 3]!, p2);
-      x = (a4 + k) | 0;
-      a4 = Math.imul((x << 13) | (x >>> 19), p1);
-      x = (b4 + k) | 0;
-      b4 = Math.imul((x << 13) | (x >>> 19), p1);
+      a4 = round(a4, k, p1);
+      b4 = round(b4, k, p1);
     }
     this.a1 = a1;
     this.a2 = a2;
@@ -85,8 +78,9 @@ export class Xxh32Pair extends BlockHash16 {
     this.b4 = b4;
   }
 
-  /** The block loop with every word 0: each lane is rotated and multiplied. */
+  /** The block loop with every word 0. */
   protected zeroBlocks(count: number): void {
+    const p1 = P1;
     let a1 = this.a1;
     let a2 = this.a2;
     let a3 = this.a3;
@@ -96,14 +90,14 @@ export class Xxh32Pair extends BlockHash16 {
     let b3 = this.b3;
     let b4 = this.b4;
     for (let n = 0; n < count; n++) {
-      a1 = Math.imul(rotl(a1, 13), P1);
-      a2 = Math.imul(rotl(a2, 13), P1);
-      a3 = Math.imul(rotl(a3, 13), P1);
-      a4 = Math.imul(rotl(a4, 13), P1);
-      b1 = Math.imul(rotl(b1, 13), P1);
-      b2 = Math.imul(rotl(b2, 13), P1);
-      b3 = Math.imul(rotl(b3, 13), P1);
-      b4 = Math.imul(rotl(b4, 13), P1);
+      a1 = round(a1, 0, p1);
+      a2 = round(a2, 0, p1);
+      a3 = round(a3, 0, p1);
+      a4 = round(a4, 0, p1);
+      b1 = round(b1, 0, p1);
+      b2 = round(b2, 0, p1);
+      b3 = round(b3, 0, p1);
+      b4 = round(b4, 0, p1);
     }
     this.a1 = a1;
     this.a2 = a2;
@@ -135,6 +129,11 @@ export class Xxh32Pair extends BlockHash16 {
     h ^= h >>> 16;
     return h >>> 0;
   }
+}
+
+/** XXH32's lane step: `k` is the input word times PRIME2, `p1` is PRIME1 (a local of the caller's). */
+function round(acc: number, k: number, p1: number): number {
+  return Math.imul(rotl((acc + k) | 0, 13), p1);
 }
 
 // Checksums are made and dropped within a call: keep the class's hidden class (keep-shape.ts).
