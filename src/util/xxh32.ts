@@ -20,6 +20,10 @@ const P3 = 0xc2b2ae3d | 0;
 const P4 = 0x27d4eb2f;
 const P5 = 0x165667b1;
 
+/** Blocks of zeros zeroBlocks hands the block loop at once, and their words. */
+const ZERO_BLOCKS = 256;
+const ZERO_WORDS = new Int32Array(ZERO_BLOCKS * 4);
+
 /** The second half's seed: the first 32 bits of the fractional part of sqrt(2), a constant with nothing up its sleeve. */
 export const XXH32_SEED_HI = 0x6a09e667;
 
@@ -78,35 +82,9 @@ export class Xxh32Pair extends BlockHash16 {
     this.b4 = b4;
   }
 
-  /** The block loop with every word 0. */
+  /** The block loop over zero words (nothing hashes long runs of zeros with this hash yet). */
   protected zeroBlocks(count: number): void {
-    const p1 = P1;
-    let a1 = this.a1;
-    let a2 = this.a2;
-    let a3 = this.a3;
-    let a4 = this.a4;
-    let b1 = this.b1;
-    let b2 = this.b2;
-    let b3 = this.b3;
-    let b4 = this.b4;
-    for (let n = 0; n < count; n++) {
-      a1 = round(a1, 0, p1);
-      a2 = round(a2, 0, p1);
-      a3 = round(a3, 0, p1);
-      a4 = round(a4, 0, p1);
-      b1 = round(b1, 0, p1);
-      b2 = round(b2, 0, p1);
-      b3 = round(b3, 0, p1);
-      b4 = round(b4, 0, p1);
-    }
-    this.a1 = a1;
-    this.a2 = a2;
-    this.a3 = a3;
-    this.a4 = a4;
-    this.b1 = b1;
-    this.b2 = b2;
-    this.b3 = b3;
-    this.b4 = b4;
+    for (let left = count; left > 0; left -= ZERO_BLOCKS) this.blocks(ZERO_WORDS, 0, Math.min(left, ZERO_BLOCKS));
   }
 
   /** XXH32's end: the lanes merged (or the seed for fewer than 16 bytes), the length, the tail, the avalanche. */
