@@ -146,7 +146,3 @@ export abstract class BlockHash16 {
     return w;
   }
 }
-
-export function rotl(x: number, r: number): number {
-  return (x << r) | (x >>> (32 - r));
-}

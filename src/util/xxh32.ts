@@ -11,7 +11,7 @@
  * (`xxhash.xxh32_intdigest(data, seed)` in Python); test/util/xxh32.test.ts holds such values.
  */
 
-import { BlockHash16, rotl } from './block-hash.ts';
+import { BlockHash16 } from './block-hash.ts';
 import { keepShape } from './keep-shape.ts';
 
 const P1 = 0x9e3779b1 | 0;
@@ -107,6 +107,11 @@ export class Xxh32Pair extends BlockHash16 {
     h ^= h >>> 16;
     return h >>> 0;
   }
+}
+
+/** A local rotl, as hash.ts's (a call to an imported one is not inlined where modules are not bundled). */
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
 }
 
 /** XXH32's lane step: `k` is the input word times PRIME2, `p1` is PRIME1 (a local of the caller's). */
