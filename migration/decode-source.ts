@@ -10,7 +10,7 @@ import type { ChecksumKind } from './checksum.ts';
 import { CHUNK_PAGES, ChunkIndex, loadChunk } from './chunked-blob.ts';
 import { checkBlobSum, checkChunkedIndex, checkDiffBlobs, checkHead, checkTotalLength, readDocumentBytes, takeBlobRef, type DecodeOptions } from './decode.ts';
 import { parseDocument } from './document.ts';
-import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, VALUES_SINCE_VERSION, alignUp, checksumKindOf, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
+import { BLOB_CHUNKED, BLOB_CHUNKED_DIFF, DIFF_SINCE_VERSION, HEADER_BYTES, VALUES_SINCE_VERSION, alignUp, isChunkedEncoding, readHeader, type BlobEntry } from './header.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { SnapshotError } from './snapshot-error.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -83,8 +83,7 @@ export function decodeSnapshotSource(source: SnapshotSource, options: SourceDeco
   const { blobs, document, values } = checkHead(read(source, 0, header.blobsOffset), header, limits);
 
   // Each blob's index (chunked) or whole stored form (others), checked before the document is parsed.
-  const kind = checksumKindOf(header.version);
-  const checked = blobs.map((blob, i) => checkSourceBlob(kind, source, blob, i));
+  const checked = blobs.map((blob, i) => checkSourceBlob(header.checksum, source, blob, i));
   const { json, section } = readDocumentBytes(document, limits, header.jsonOffset);
   const taken = new Uint8Array(blobs.length);
   const deferred = new Map<Uint8Array, DeferredBlob>();

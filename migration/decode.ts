@@ -31,7 +31,6 @@ import {
   H_VALUES_SUM,
   VALUES_SINCE_VERSION,
   alignUp,
-  checksumKindOf,
   isChunkedEncoding,
   readBlobTable,
   readHeader,
@@ -68,7 +67,7 @@ export function verifyContainer(bytes: Uint8Array, options: DecodeOptions = {}):
   const header = readHeader(bytes, limits);
   checkTotalLength(bytes.length, header);
   const { blobs, document, values } = checkHead(bytes, header, limits);
-  const kind = checksumKindOf(header.version);
+  const kind = header.checksum;
   for (let i = 0; i < blobs.length; i++) {
     const blob = blobs[i]!;
     const stored = bytes.subarray(blob.offset, blob.offset + blob.storedLength);
@@ -103,7 +102,7 @@ export function checkTotalLength(have: number, header: Header): void {
  * padding after them.
  */
 export function checkHead(head: Uint8Array, header: Header, limits: SnapshotLimits): { blobs: BlobEntry[]; document: Uint8Array; values: Uint8Array } {
-  const kind = checksumKindOf(header.version);
+  const kind = header.checksum;
   if (!checksumsEqual(checksumOf(kind, head.subarray(HEADER_BYTES, header.jsonOffset)), header.blobTableSum)) {
     throw new SnapshotError('checksum', `byte ${H_BLOB_TABLE_SUM} (header.blobTableChecksum)`, 'blob table checksum mismatch');
   }

@@ -117,6 +117,8 @@ export const B_SUM = 32;
 export interface Header {
   /** Format version of the file (1..FORMAT_VERSION). */
   version: number;
+  /** The hash of every checksum in the file, which its version decides (checksumKindOf). */
+  checksum: ChecksumKind;
   flags: number;
   blobCount: number;
   jsonOffset: number;
@@ -162,7 +164,7 @@ export function alignUp(n: number, to: number = BLOB_ALIGN): number {
  */
 export function writeHeader(
   out: Uint8Array,
-  h: Omit<Header, 'totalLength' | 'id' | 'valuesLength' | 'valuesSum'> & { valuesLength?: number; valuesSum?: Uint8Array },
+  h: Omit<Header, 'checksum' | 'totalLength' | 'id' | 'valuesLength' | 'valuesSum'> & { valuesLength?: number; valuesSum?: Uint8Array },
 ): void {
   const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   const values = h.version >= VALUES_SINCE_VERSION;
@@ -298,6 +300,7 @@ export function readHeader(bytes: Uint8Array, limits: SnapshotLimits): Header {
   const start = Number(blobsOffset);
   return {
     version,
+    checksum: checksumKindOf(version),
     flags,
     blobCount,
     jsonOffset: expectedJson,

@@ -4,8 +4,9 @@
  *
  * Why: the checksum runs over every stored RAM page on save and again on load. XXH32's lane step
  * (add the word times a prime, rotate, multiply) keeps four lanes independent, where
- * MurmurHash3_x86_128's lanes feed each other; in JavaScript the pair runs at about 4 GB/s on the
- * development host against Murmur's 1.3 (the word's product with PRIME2 is shared by both seeds).
+ * MurmurHash3_x86_128's lanes feed each other; in JavaScript the pair runs at about 3.1-3.9 GB/s on
+ * the development host against Murmur's 2.2-2.4 (the word's product with PRIME2 is shared by both
+ * seeds; `npm run bench -- checksum`).
  * Two seeds give 64 bits, so that a random corruption passes with a chance near 2^-64, as with
  * Murmur's first 64 bits. Each half is plain XXH32 and can be checked against any implementation
  * (`xxhash.xxh32_intdigest(data, seed)` in Python); test/util/xxh32.test.ts holds such values.
