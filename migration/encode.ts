@@ -1,9 +1,10 @@
 /**
- * Snapshot -> bytes (format version 4): header, blob table, JSON document, value section (every
- * object's field values in binary, value-section.ts), zero padding to 4 KiB, then each blob (4 KiB
- * aligned, padded to 4 KiB). The result is a list of chunks so that a caller can write RAM
- * without one giant copy: blob chunks are views of the snapshot's byte strings (for a freshly saved
- * machine, of live guest RAM), valid until the machine runs again.
+ * Snapshot -> bytes (format version 5: version 4's layout, every checksum the XXH32 pair): header,
+ * blob table, JSON document, value section (every object's field values in binary,
+ * value-section.ts), zero padding to 4 KiB, then each blob (4 KiB aligned, padded to 4 KiB). The
+ * result is a list of chunks so that a caller can write RAM without one giant copy: blob chunks are
+ * views of the snapshot's byte strings (for a freshly saved machine, of live guest RAM), valid
+ * until the machine runs again.
  */
 import { checksumOf } from './checksum.ts';
 import { writeDocumentHead } from './document-writer.ts';
