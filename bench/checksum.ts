@@ -1,6 +1,7 @@
 /**
  * Snapshot checksum throughput, GB/s: the XXH32 pair (format version 5 on) and MurmurHash3 (versions
- * 1 to 4), beside a copy of the same bytes.
+ * 1 to 4), beside a copy of the same bytes; the pair with its WebAssembly SIMD block loop (as
+ * snapshots use it) and with its JavaScript one.
  *
  *   npm run bench -- checksum [--rounds N]
  *

@@ -3,8 +3,9 @@
  * `xxhash.xxh32_intdigest(data, seed)` from Debian's python3-xxhash (3.2.0), for seed 0 and
  * XXH32_SEED_HI, where data[i] = (i * 31 + 7) & 0xff.
  */
-import { describe, expect, it } from 'vitest';
-import { XXH32_SEED_HI, Xxh32Pair, xxh32Pair } from '../../src/util/xxh32.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { XXH32_SEED_HI, Xxh32Pair, useXxh32Simd, xxh32Pair } from '../../src/util/xxh32.ts';
+import { PIECE_BYTES, xxh32Kernel } from '../../src/util/xxh32-simd.ts';
 
 const REFERENCE: Array<[number, number, number]> = [
   [0, 0x02cc5d05, 0x7b76f1ae],
@@ -32,8 +33,39 @@ function data(length: number, offset = 0): Uint8Array {
   return backing.subarray(offset);
 }
 
+/** Random bytes from a fixed seed (xorshift32). */
+function randomBytes(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed | 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Both block loops: the JavaScript one, then the WebAssembly SIMD one (src/util/xxh32-simd.ts). */
+const LOOPS = [
+  ['JavaScript', false],
+  ['WebAssembly SIMD', true],
+] as const;
+
+afterEach(() => {
+  useXxh32Simd(true);
+});
+
 describe('Xxh32Pair', () => {
-  it("gives xxHash's XXH32 with seed 0 and with XXH32_SEED_HI", () => {
+  it('runs its block loop in WebAssembly SIMD on Node', () => {
+    // Node 20 has WebAssembly SIMD: a module that does not validate or instantiate fails here.
+    expect(xxh32Kernel).not.toBeNull();
+    expect(useXxh32Simd(true)).toBe(true);
+    expect(useXxh32Simd(false)).toBe(false);
+  });
+
+  it.each(LOOPS)("gives xxHash's XXH32 with seed 0 and with XXH32_SEED_HI (%s loop)", (_name, simd) => {
+    useXxh32Simd(simd);
     expect(XXH32_SEED_HI).toBe(0x6a09e667);
     for (const [length, lo, hi] of REFERENCE) {
       expect(xxh32Pair(data(length)), `length ${length}`).toEqual([lo, hi]);
@@ -43,7 +75,33 @@ describe('Xxh32Pair', () => {
     expect(xxh32Pair(new TextEncoder().encode('abc'))[0]).toBe(0x32d153ff);
   });
 
-  it('equals the one-shot digest however the input is cut, aligned or fed byte by byte', () => {
+  it('gives the same digests with either loop, at every length around the pieces the WebAssembly loop copies', () => {
+    const d = randomBytes(3 * PIECE_BYTES + 100, 0x1234567);
+    const lengths = [0, 15, 16, 1023, 1024, 1025, 1040, PIECE_BYTES - 16, PIECE_BYTES, PIECE_BYTES + 16, PIECE_BYTES + 17, 2 * PIECE_BYTES + 48, 3 * PIECE_BYTES + 100];
+    for (const offset of [0, 4, 5]) {
+      for (const length of lengths) {
+        if (offset + length > d.length) continue;
+        const input = d.subarray(offset, offset + length);
+        useXxh32Simd(false);
+        const js = xxh32Pair(input);
+        const jsZeros = new Xxh32Pair().update(input).updateZeros(length * 3 + 7).digest();
+        useXxh32Simd(true);
+        expect(xxh32Pair(input), `offset ${offset} length ${length}`).toEqual(js);
+        expect(new Xxh32Pair().update(input).updateZeros(length * 3 + 7).digest(), `offset ${offset} length ${length} then zeros`).toEqual(jsZeros);
+      }
+    }
+    // One hash fed by both loops in turn: the lanes go back and forth between them.
+    const mixed = new Xxh32Pair();
+    for (let at = 0, i = 0; at < d.length; at += 5000, i++) {
+      useXxh32Simd(i % 2 === 0);
+      mixed.update(d.subarray(at, at + 5000));
+    }
+    useXxh32Simd(false);
+    expect(mixed.digest()).toEqual(xxh32Pair(d));
+  });
+
+  it.each(LOOPS)('equals the one-shot digest however the input is cut, aligned or fed byte by byte (%s loop)', (_name, simd) => {
+    useXxh32Simd(simd);
     for (const offset of [0, 1, 3]) {
       // Past the 64 KiB scratch buffer that unaligned input is copied through.
       const d = data(70000 + 13, offset);
@@ -63,7 +121,8 @@ describe('Xxh32Pair', () => {
     }
   });
 
-  it('hashes zeros without reading memory exactly as update() hashes zero bytes', () => {
+  it.each(LOOPS)('hashes zeros without reading memory exactly as update() hashes zero bytes (%s loop)', (_name, simd) => {
+    useXxh32Simd(simd);
     const zeros = new Uint8Array(5000);
     const d = data(40);
     for (const before of [0, 1, 15, 16, 33]) {
