@@ -8,7 +8,7 @@
  * step's latency (add, rotate, multiply: each 16-byte stripe waits for the previous one), not the
  * memory, so unrolling does not help.
  *
- * The module is built here, byte by byte, from the instructions below (about 200 bytes); it has no
+ * The module is built here, byte by byte, from the instructions below (about 370 bytes); it has no
  * imports and owns two pages of memory:
  *
  *   [0, 32)            the lanes: seed 0's at 0, XXH32_SEED_HI's at 16 (little-endian int32s)
@@ -17,8 +17,9 @@
  *   blocks(n)  mixes the n 16-byte stripes at DATA into the lanes (n <= PIECE / 16)
  *   zeros(n)   mixes n all-zero stripes into the lanes (reads no data)
  *
- * Where WebAssembly or its SIMD is missing (an old browser), `xxh32Kernel` is null and xxh32.ts
- * runs its JavaScript loop; both give the same digests (test/util/xxh32.test.ts).
+ * Where WebAssembly or its SIMD is missing (an old browser), or on a big-endian host,
+ * `xxh32Kernel` is null and xxh32.ts runs its JavaScript loop; both give the same digests
+ * (test/util/xxh32.test.ts).
  */
 
 /** Where the data area starts in the module's memory, and its size (the second page). */
@@ -210,9 +211,14 @@ interface KernelExports {
   zeros: (stripes: number) => void;
 }
 
+/** True when the host's typed arrays are little-endian, as WebAssembly's memory always is. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function instantiate(): Xxh32Kernel | null {
   const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-  if (wasm === undefined) return null;
+  // The lanes go in and out through an Int32Array: on a big-endian host the module would read them
+  // byte-swapped (and block-hash.ts hands such a host's blocks over one at a time anyway).
+  if (wasm === undefined || !LITTLE_ENDIAN) return null;
   const bytes = xxh32ModuleBytes();
   try {
     if (!wasm.validate(bytes)) return null;
