@@ -6,7 +6,7 @@
  */
 
 /** True when a 32-bit word read through an Int32Array is little-endian (every current platform). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Largest piece of input the block loop is given at once (16 MiB): its offsets and counts are int32

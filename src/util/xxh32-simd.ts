@@ -21,6 +21,7 @@
  * `xxh32Kernel` is null and xxh32.ts runs its JavaScript loop; both give the same digests
  * (test/util/xxh32.test.ts).
  */
+import { LITTLE_ENDIAN } from './block-hash.ts';
 
 /** Where the data area starts in the module's memory, and its size (the second page). */
 const DATA = 1 << 16;
@@ -211,13 +212,10 @@ interface KernelExports {
   zeros: (stripes: number) => void;
 }
 
-/** True when the host's typed arrays are little-endian, as WebAssembly's memory always is. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 function instantiate(): Xxh32Kernel | null {
   const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-  // The lanes go in and out through an Int32Array: on a big-endian host the module would read them
-  // byte-swapped (and block-hash.ts hands such a host's blocks over one at a time anyway).
+  // The lanes go in and out through an Int32Array, and WebAssembly's memory is little-endian: on a
+  // big-endian host the module would read them byte-swapped (and block-hash.ts hands such a host's blocks over one at a time anyway).
   if (wasm === undefined || !LITTLE_ENDIAN) return null;
   const bytes = xxh32ModuleBytes();
   try {

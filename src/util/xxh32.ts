@@ -53,19 +53,19 @@ export const XXH32_SEED_HI = 0x6a09e667;
 
 /** Incremental XXH32 of the same bytes with seeds 0 and XXH32_SEED_HI. */
 export class Xxh32Pair extends BlockHash16 {
-  // The lanes of seed 0 (a1..a4) and of XXH32_SEED_HI (b1..b4), as int32.
-  private a1 = (P1 + P2) | 0;
-  private a2 = P2;
-  private a3 = 0;
-  private a4 = -P1 | 0;
-  private b1 = (XXH32_SEED_HI + P1 + P2) | 0;
-  private b2 = (XXH32_SEED_HI + P2) | 0;
-  private b3 = XXH32_SEED_HI | 0;
-  private b4 = (XXH32_SEED_HI - P1) | 0;
+  /**
+   * The lanes as int32: seed 0's four, then XXH32_SEED_HI's four, the layout of the WebAssembly
+   * loop's state (xxh32-simd.ts), so that they pass to it and back in one copy each.
+   */
+  private readonly lanes = Int32Array.of(
+    (P1 + P2) | 0, P2, 0, -P1 | 0,
+    (XXH32_SEED_HI + P1 + P2) | 0, (XXH32_SEED_HI + P2) | 0, XXH32_SEED_HI | 0, (XXH32_SEED_HI - P1) | 0,
+  );
 
   /** XXH32 of everything hashed so far with seed 0 and with XXH32_SEED_HI, as uint32; hashing can go on. */
   digest(): [number, number] {
-    return [this.finish(this.a1, this.a2, this.a3, this.a4, 0), this.finish(this.b1, this.b2, this.b3, this.b4, XXH32_SEED_HI)];
+    const l = this.lanes;
+    return [this.finish(l[0]!, l[1]!, l[2]!, l[3]!, 0), this.finish(l[4]!, l[5]!, l[6]!, l[7]!, XXH32_SEED_HI)];
   }
 
   protected blocks(words: Int32Array, first: number, count: number): void {
@@ -77,14 +77,15 @@ export class Xxh32Pair extends BlockHash16 {
     // The primes as locals: a bundler turns module constants into variables V8 reads on every use.
     const p1 = P1;
     const p2 = P2;
-    let a1 = this.a1;
-    let a2 = this.a2;
-    let a3 = this.a3;
-    let a4 = this.a4;
-    let b1 = this.b1;
-    let b2 = this.b2;
-    let b3 = this.b3;
-    let b4 = this.b4;
+    const l = this.lanes;
+    let a1 = l[0]!;
+    let a2 = l[1]!;
+    let a3 = l[2]!;
+    let a4 = l[3]!;
+    let b1 = l[4]!;
+    let b2 = l[5]!;
+    let b3 = l[6]!;
+    let b4 = l[7]!;
     const end = first + count * 4;
     for (let w = first; w < end; w += 4) {
       // Each word's product with PRIME2 serves both seeds' lanes.
@@ -101,23 +102,23 @@ export class Xxh32Pair extends BlockHash16 {
       a4 = round(a4, k, p1);
       b4 = round(b4, k, p1);
     }
-    this.a1 = a1;
-    this.a2 = a2;
-    this.a3 = a3;
-    this.a4 = a4;
-    this.b1 = b1;
-    this.b2 = b2;
-    this.b3 = b3;
-    this.b4 = b4;
+    l[0] = a1;
+    l[1] = a2;
+    l[2] = a3;
+    l[3] = a4;
+    l[4] = b1;
+    l[5] = b2;
+    l[6] = b3;
+    l[7] = b4;
   }
 
   /** The block loop over zero words (nothing hashes long runs of zeros with this hash faster). */
   protected zeroBlocks(count: number): void {
     const k = kernel;
     if (k !== null && count >= SIMD_MIN_BLOCKS) {
-      this.lanesTo(k.lanes);
+      k.lanes.set(this.lanes);
       for (let left = count; left > 0; left -= SIMD_ZERO_BLOCKS) k.zeros(Math.min(left, SIMD_ZERO_BLOCKS));
-      this.lanesFrom(k.lanes);
+      this.lanes.set(k.lanes);
       return;
     }
     for (let left = count; left > 0; left -= ZERO_BLOCKS) this.blocks(ZERO_WORDS, 0, Math.min(left, ZERO_BLOCKS));
@@ -125,36 +126,14 @@ export class Xxh32Pair extends BlockHash16 {
 
   /** The block loop in WebAssembly: `bytes` (whole blocks) copied into its memory a piece at a time. */
   private simdBlocks(k: Xxh32Kernel, bytes: Uint8Array): void {
-    this.lanesTo(k.lanes);
+    k.lanes.set(this.lanes);
     const length = bytes.length;
     for (let at = 0; at < length; at += PIECE_BYTES) {
       const end = Math.min(at + PIECE_BYTES, length);
       k.data.set(bytes.subarray(at, end));
       k.blocks((end - at) >>> 4);
     }
-    this.lanesFrom(k.lanes);
-  }
-
-  private lanesTo(lanes: Int32Array): void {
-    lanes[0] = this.a1;
-    lanes[1] = this.a2;
-    lanes[2] = this.a3;
-    lanes[3] = this.a4;
-    lanes[4] = this.b1;
-    lanes[5] = this.b2;
-    lanes[6] = this.b3;
-    lanes[7] = this.b4;
-  }
-
-  private lanesFrom(lanes: Int32Array): void {
-    this.a1 = lanes[0]!;
-    this.a2 = lanes[1]!;
-    this.a3 = lanes[2]!;
-    this.a4 = lanes[3]!;
-    this.b1 = lanes[4]!;
-    this.b2 = lanes[5]!;
-    this.b3 = lanes[6]!;
-    this.b4 = lanes[7]!;
+    this.lanes.set(k.lanes);
   }
 
   /** XXH32's end: the lanes merged (or the seed for fewer than 16 bytes), the length, the tail, the avalanche. */
